@@ -1,0 +1,106 @@
+//! The command-line front end: clap definitions, and one function per command that turns
+//! arguments into an [`Outcome`]. Output goes to stdout; `main` maps the outcome to an exit code.
+
+mod check;
+mod rules;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// How a command ended, as DESIGN §7 numbers it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything held (exit 0).
+    Held,
+    /// A rule, expectation or invariant failed (exit 1).
+    Failed,
+    /// Bad input: usage, an unreadable or invalid file (exit 2).
+    BadInput,
+    /// The harness itself failed (exit 3).
+    Internal,
+}
+
+impl Outcome {
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            Outcome::Held => 0,
+            Outcome::Failed => 1,
+            Outcome::BadInput => 2,
+            Outcome::Internal => 3,
+        }
+    }
+}
+
+/// Output format of reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Text for people, with source excerpts.
+    Human,
+    /// Versioned JSON (see docs/json.md).
+    Json,
+}
+
+/// Severities `--deny` can turn into failures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Deny {
+    /// Fail (exit 1) on warnings too.
+    Warnings,
+}
+
+/// hapair: rehearse switchovers of TLS-secured Genesys HA pairs.
+#[derive(Debug, Parser)]
+#[command(name = "hapair", version, about, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check topology files against the HA/TLS rule catalogue.
+    Check {
+        /// Topology files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        /// Treat warnings as failures.
+        #[arg(long, value_enum)]
+        deny: Option<Deny>,
+    },
+    /// List the rules of the catalogue.
+    Rules {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Explain one rule: what it says, why, a bad and a good example.
+    Explain {
+        /// Rule ID, e.g. HA-SYNC-PORT-CERT.
+        id: String,
+    },
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Outcome {
+    match cli.command {
+        Command::Check {
+            files,
+            format,
+            deny,
+        } => check::run(&files, format, deny.is_some()),
+        Command::Rules { format } => rules::list(format),
+        Command::Explain { id } => rules::explain(&id),
+    }
+}
+
+/// Whether stdout is a terminal that takes colour.
+fn colour() -> bool {
+    use std::io::IsTerminal;
+    crate::report::use_colour(std::io::stdout().is_terminal())
+}

@@ -1,0 +1,50 @@
+//! `hapair rules` and `hapair explain ID`.
+
+use std::fmt::Write as _;
+
+use super::{Format, Outcome};
+use crate::report;
+use crate::rules::{RULES, RuleInfo, Severity, rule};
+
+/// Lists the catalogue.
+pub(super) fn list(format: Format) -> Outcome {
+    match format {
+        Format::Json => println!("{}", report::json::rules(RULES)),
+        Format::Human => {
+            for r in RULES {
+                println!("{:<24} {:<15} {}", r.id, severity(r), r.title);
+            }
+        }
+    }
+    Outcome::Held
+}
+
+fn severity(r: &RuleInfo) -> &'static str {
+    match (r.severity, r.mixed) {
+        (Severity::Error, true) => "error/warning",
+        (s, _) => s.as_str(),
+    }
+}
+
+/// Prints one rule in full.
+pub(super) fn explain(id: &str) -> Outcome {
+    let Some(r) = rule(id) else {
+        let known: Vec<&str> = RULES.iter().map(|r| r.id).collect();
+        let hint = crate::diag::closest(&id.to_ascii_uppercase(), known.iter().copied())
+            .map_or_else(|| "run `hapair rules` for the list".to_string(), |c| format!("did you mean {c}?"));
+        eprintln!("hapair: no rule `{id}`: {hint}");
+        return Outcome::BadInput;
+    };
+    let mut out = String::new();
+    let _ = writeln!(out, "{} ({})\n\n  {}\n", r.id, severity(r), r.title);
+    let _ = writeln!(out, "Why:\n  {}\n", r.why);
+    let _ = writeln!(out, "Fix:\n  {}\n", r.fix);
+    let indent = |s: &str| s.lines().map(|l| format!("    {l}\n")).collect::<String>();
+    let _ = writeln!(out, "Breaks it:\n{}", indent(r.bad));
+    let _ = write!(out, "Keeps it:\n{}", indent(r.good));
+    if r.judged == crate::rules::catalogue::Judged::Certificates {
+        let _ = write!(out, "\nJudged from certificate content (generated or the lab's PEM files).\n");
+    }
+    print!("{out}");
+    Outcome::Held
+}

@@ -1,0 +1,10 @@
+//! The `hapair` binary: parse the command line, run, map the outcome to an exit code.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = hapair::cli::Cli::parse();
+    ExitCode::from(hapair::cli::run(cli).code())
+}

@@ -1,0 +1,61 @@
+//! Renderers of outcomes: human text with source excerpts, and versioned JSON. Renderers only
+//! present what checks decided; they decide nothing.
+
+pub mod human;
+pub mod json;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::diag::{Problem, Source};
+use crate::rules::{Finding, Severity};
+
+/// What became of one file given to `hapair check`.
+#[derive(Debug)]
+pub enum FileOutcome {
+    /// Loaded and judged.
+    Checked {
+        /// The file.
+        source: Arc<Source>,
+        /// The topology's name.
+        topology: String,
+        /// Findings, in file order.
+        findings: Vec<Finding>,
+    },
+    /// Read, but not a valid topology.
+    Invalid {
+        /// The file.
+        source: Arc<Source>,
+        /// Every problem found.
+        problems: Vec<Problem>,
+    },
+    /// Not readable at all (or the harness failed on it).
+    Unreadable {
+        /// The path as given.
+        path: PathBuf,
+        /// Why.
+        error: String,
+    },
+}
+
+impl FileOutcome {
+    /// Number of findings of a severity.
+    pub fn count(&self, severity: Severity) -> usize {
+        match self {
+            FileOutcome::Checked { findings, .. } => {
+                findings.iter().filter(|f| f.severity == severity).count()
+            }
+            _ => 0,
+        }
+    }
+
+    /// Whether the file could not be judged.
+    pub fn is_bad_input(&self) -> bool {
+        !matches!(self, FileOutcome::Checked { .. })
+    }
+}
+
+/// Whether output should be coloured: never under `NO_COLOR`, never off a terminal.
+pub fn use_colour(is_terminal: bool) -> bool {
+    is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}

@@ -1,0 +1,118 @@
+//! The rule catalogue (DESIGN §4): pure functions from a topology to findings.
+//!
+//! A finding is data (a rule broken), never an `Err`. Each family of rules lives in its own
+//! file; [`catalogue`] holds the stable IDs and their explanations. Rules that judge
+//! certificate *content* need the inspected PKI and run only when it is supplied.
+
+pub mod catalogue;
+mod addp;
+mod ha;
+mod icon;
+mod tls;
+
+use serde::Serialize;
+
+pub use catalogue::{RULES, RuleInfo, rule};
+pub use icon::icon_role_token;
+
+use crate::diag::Span;
+use crate::topology::Topology;
+
+/// How serious a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Works, but against a documented recommendation.
+    Warning,
+    /// Documented as unsupported or failing.
+    Error,
+}
+
+impl Severity {
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// One rule broken by a topology.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// Stable rule ID, e.g. `HA-SYNC-PORT-CERT`.
+    pub rule: &'static str,
+    /// Severity of this finding (a rule with two severities picks per finding).
+    pub severity: Severity,
+    /// What is wrong, naming the objects.
+    pub message: String,
+    /// Objects involved: `app:NAME`, `port:APP/ID`, `host:KEY`, `connection:FROM->TO`, ….
+    pub objects: Vec<String>,
+    /// Where in the topology file.
+    pub span: Span,
+    /// One sentence on how to fix it.
+    pub fix: String,
+}
+
+impl Finding {
+    /// A finding with the rule's catalogue severity and fix.
+    pub fn new(rule: &'static str, span: Span, message: impl Into<String>) -> Self {
+        let info = catalogue::rule(rule);
+        Self {
+            rule,
+            severity: info.map_or(Severity::Error, |i| i.severity),
+            message: message.into(),
+            objects: Vec::new(),
+            span,
+            fix: info.map_or_else(String::new, |i| i.fix.to_string()),
+        }
+    }
+
+    /// Names an object involved.
+    #[must_use]
+    pub fn object(mut self, object: impl Into<String>) -> Self {
+        self.objects.push(object.into());
+        self
+    }
+
+    /// Overrides the severity.
+    #[must_use]
+    pub fn severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+
+    /// Overrides the fix with something specific.
+    #[must_use]
+    pub fn fix(mut self, fix: impl Into<String>) -> Self {
+        self.fix = fix.into();
+        self
+    }
+}
+
+/// Runs every topology-only rule.
+pub fn check(topology: &Topology) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    ha::check(topology, &mut findings);
+    tls::check(topology, &mut findings);
+    addp::check(topology, &mut findings);
+    icon::check(topology, &mut findings);
+    sort(&mut findings);
+    findings
+}
+
+fn sort(findings: &mut Vec<Finding>) {
+    findings.sort_by(|a, b| (a.span, a.rule, &a.message).cmp(&(b.span, b.rule, &b.message)));
+    findings.dedup();
+}
+
+/// `app:NAME`.
+fn app_obj(name: &str) -> String {
+    format!("app:{name}")
+}
+
+/// `port:APP/ID`.
+fn port_obj(app: &str, id: &str) -> String {
+    format!("port:{app}/{id}")
+}

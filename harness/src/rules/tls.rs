@@ -1,0 +1,231 @@
+//! TLS rules that the topology alone can judge: where `tls=1` may be written, whether a
+//! secured port has a certificate, whether clients follow their target port, partial
+//! certificate groups, upgrade mode, and strict protocol versions.
+
+use super::{Finding, Severity, app_obj, port_obj};
+use crate::pki::resolve::{self, Layer, Level};
+use crate::topology::{AppType, ListenMode, Security, Topology};
+
+pub(super) fn check(t: &Topology, out: &mut Vec<Finding>) {
+    flag_port_only(t, out);
+    server_cert(t, out);
+    client_follows_port(t, out);
+    certgroup_one_level(t, out);
+    upgrade_cs_only(t, out);
+    strict_proto(t, out);
+}
+
+/// TLS-FLAG-PORT-ONLY
+fn flag_port_only(t: &Topology, out: &mut Vec<Finding>) {
+    let hosts = t.hosts.iter().map(|h| (format!("host:{}", h.key.value), &h.security));
+    let apps = t.apps.iter().map(|a| (app_obj(&a.name.value), &a.security));
+    for (object, security) in hosts.chain(apps) {
+        if let Some(flag) = security.tls.as_ref().filter(|f| f.value) {
+            out.push(
+                Finding::new(
+                    "TLS-FLAG-PORT-ONLY",
+                    flag.span,
+                    format!("`tls=1` is set on {object}: the listening flag only works on a port"),
+                )
+                .object(object),
+            );
+        }
+    }
+}
+
+/// TLS-SERVER-CERT
+fn server_cert(t: &Topology, out: &mut Vec<Finding>) {
+    for app in &t.apps {
+        for port in app.ports.iter().filter(|p| p.mode.value.is_tls()) {
+            let params = resolve::server_port(t, app, port);
+            let missing = match &params.certificate {
+                None => Some("no `certificate`".to_string()),
+                Some(c) if crate::topology::is_path(&c.value) && params.certificate_key.is_none() => {
+                    Some(format!("certificate `{}` but no `certificate-key`", c.value))
+                }
+                Some(_) => None,
+            };
+            let Some(missing) = missing else {
+                continue;
+            };
+            out.push(
+                Finding::new(
+                    "TLS-SERVER-CERT",
+                    port.mode.span,
+                    format!(
+                        "port `{}` of `{}` is {} but has {missing} at port, application or host level",
+                        port.id.value,
+                        app.name.value,
+                        port.mode.value.as_str()
+                    ),
+                )
+                .object(app_obj(&app.name.value))
+                .object(port_obj(&app.name.value, &port.id.value)),
+            );
+        }
+    }
+}
+
+/// TLS-CLIENT-FOLLOWS-PORT
+fn client_follows_port(t: &Topology, out: &mut Vec<Finding>) {
+    for c in &t.connections {
+        let Some(port) = t.app(&c.to.value).and_then(|a| a.port(&c.port.value)) else {
+            continue;
+        };
+        let secured = port.mode.value.is_tls();
+        let object = format!("connection:{}->{}", c.from.value, c.to.value);
+        let message = match &c.security.tls {
+            Some(flag) if flag.value != secured => Some((
+                flag.span,
+                format!(
+                    "the connection from `{}` says tls={} but port `{}` of `{}` is {}",
+                    c.from.value,
+                    u8::from(flag.value),
+                    c.port.value,
+                    c.to.value,
+                    port.mode.value.as_str()
+                ),
+            )),
+            _ if !secured && c.security.has_tls_settings() => Some((
+                c.security.span.unwrap_or(c.span),
+                format!(
+                    "the connection from `{}` carries TLS settings but port `{}` of `{}` is unsecured: it will run in plain text",
+                    c.from.value, c.port.value, c.to.value
+                ),
+            )),
+            _ => None,
+        };
+        if let Some((span, message)) = message {
+            out.push(
+                Finding::new("TLS-CLIENT-FOLLOWS-PORT", span, message)
+                    .object(object)
+                    .object(port_obj(&c.to.value, &c.port.value)),
+            );
+        }
+    }
+}
+
+/// TLS-CERTGROUP-ONE-LEVEL: the first level with any group member lacks a member that a less
+/// specific level has, so group resolution (the PSDK's) differs from per-parameter.
+fn certgroup_one_level(t: &Topology, out: &mut Vec<Finding>) {
+    let mut chains: Vec<(String, Vec<Layer<'_>>)> = Vec::new();
+    for app in &t.apps {
+        let host = t.host_of(app).map(|h| (Level::Host, &h.security));
+        for port in &app.ports {
+            let mut layers = vec![(Level::Port, &port.security), (Level::Application, &app.security)];
+            layers.extend(host);
+            chains.push((port_obj(&app.name.value, &port.id.value), layers));
+        }
+        let mut layers = vec![(Level::Application, &app.security)];
+        layers.extend(host);
+        chains.push((app_obj(&app.name.value), layers));
+    }
+    for c in &t.connections {
+        let Some(app) = t.app(&c.from.value) else { continue };
+        let mut layers = vec![(Level::Connection, &c.security), (Level::Application, &app.security)];
+        layers.extend(t.host_of(app).map(|h| (Level::Host, &h.security)));
+        chains.push((format!("connection:{}->{}", c.from.value, c.to.value), layers));
+    }
+    for (object, layers) in chains {
+        let Some(i) = layers.iter().position(|(_, s)| s.group_span().is_some()) else {
+            continue;
+        };
+        let (level, first) = layers[i];
+        let hidden: Vec<&str> = ["certificate", "trusted-ca"]
+            .into_iter()
+            .filter(|m| !has(first, m) && layers[i + 1..].iter().any(|(_, s)| has(s, m)))
+            .collect();
+        if hidden.is_empty() {
+            continue;
+        }
+        out.push(
+            Finding::new(
+                "TLS-CERTGROUP-ONE-LEVEL",
+                first.group_span().unwrap_or_default(),
+                format!(
+                    "the {} level of {object} sets only {}: under group resolution (the PSDK's) the {} from a lower level is ignored",
+                    level.as_str(),
+                    first.group_members().join(", "),
+                    hidden.join(" and ")
+                ),
+            )
+            .object(object)
+            .severity(Severity::Warning),
+        );
+    }
+}
+
+fn has(s: &Security, member: &str) -> bool {
+    match member {
+        "certificate" => s.certificate.is_some(),
+        _ => s.trusted_ca.is_some(),
+    }
+}
+
+/// TLS-UPGRADE-CS-ONLY
+fn upgrade_cs_only(t: &Topology, out: &mut Vec<Finding>) {
+    for app in t.apps.iter().filter(|a| a.kind.value != AppType::ConfigServer) {
+        for port in app.ports.iter().filter(|p| p.mode.value == ListenMode::Upgrade) {
+            out.push(
+                Finding::new(
+                    "TLS-UPGRADE-CS-ONLY",
+                    port.mode.span,
+                    format!(
+                        "port `{}` of {} `{}` is in upgrade mode, which only the Configuration Server protocol supports",
+                        port.id.value,
+                        app.kind.value.as_str(),
+                        app.name.value
+                    ),
+                )
+                .object(app_obj(&app.name.value))
+                .object(port_obj(&app.name.value, &port.id.value)),
+            );
+        }
+    }
+}
+
+/// TLS-STRICT-PROTO: over every TLS link (client connections and the HA link in both
+/// directions), both sides strict on different versions.
+fn strict_proto(t: &Topology, out: &mut Vec<Finding>) {
+    let mut links = Vec::new();
+    for c in &t.connections {
+        let Some(server) = t.app(&c.to.value) else { continue };
+        let Some(port) = server.port(&c.port.value).filter(|p| p.mode.value.is_tls()) else {
+            continue;
+        };
+        let client = resolve::client_connection(t, c);
+        let object = format!("connection:{}->{}", c.from.value, c.to.value);
+        links.push((object, client, resolve::server_port(t, server, port), c.span));
+    }
+    for pair in t.pairs() {
+        for (dialer, listener) in [(pair.backup, pair.primary), (pair.primary, pair.backup)] {
+            let port = listener.ha_sync_port().or_else(|| listener.port("default"));
+            let Some(port) = port.filter(|p| p.mode.value.is_tls()) else { continue };
+            let object = format!("ha-link:{}->{}", dialer.name.value, listener.name.value);
+            links.push((object, resolve::app_identity(t, dialer), resolve::server_port(t, listener, port), port.span));
+        }
+    }
+    for (object, client, server, fallback) in links {
+        let (Some(cp), Some(sp)) = (&client.sec_protocol, &server.sec_protocol) else {
+            continue;
+        };
+        if cp.value.versions().iter().any(|v| sp.value.versions().contains(v)) {
+            continue;
+        }
+        let span = if sp.span == crate::diag::Span::default() { fallback } else { sp.span };
+        out.push(
+            Finding::new(
+                "TLS-STRICT-PROTO",
+                span,
+                format!(
+                    "{object}: the client allows TLS {} only ({} level) and the server TLS {} only ({} level)",
+                    cp.value.versions().join("/"),
+                    cp.level.as_str(),
+                    sp.value.versions().join("/"),
+                    sp.level.as_str()
+                ),
+            )
+            .object(object),
+        );
+    }
+}

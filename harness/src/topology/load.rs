@@ -1,0 +1,382 @@
+//! The topology TOML loader: text → located model, with every problem of the file reported
+//! at once (syntax, unknown keys, wrong types, bad values, dangling references, backup
+//! chains). It never panics on input and never judges HA rules (that is `rules`).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use toml::de::DeTable;
+
+use super::reader::{Reader, Table, entries};
+use super::security::decode_security;
+use super::{
+    Addp, App, AppType, Connection, Database, Host, IconSet, ListenMode, OptionSection, Port,
+    Redundancy, Resolution, Topology,
+};
+use crate::diag::{Invalid, Problem, Source, Sp, Span};
+
+/// Why a topology could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        /// The path as given.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file was read but is not a valid topology.
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+}
+
+/// Reads and loads a topology file.
+///
+/// # Errors
+/// [`LoadError::Read`] when the file cannot be read; [`LoadError::Invalid`] with every
+/// located problem when it is not a valid topology.
+pub fn load(path: &Path) -> Result<Topology, LoadError> {
+    let source = Source::read(path).map_err(|source| LoadError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse(source).map_err(LoadError::Invalid)
+}
+
+/// Loads a topology from text already read.
+///
+/// # Errors
+/// [`Invalid`] with every located problem of the file.
+pub fn parse(source: Arc<Source>) -> Result<Topology, Invalid> {
+    let (doc, syntax) = DeTable::parse_recoverable(&source.text);
+    let mut r = Reader::default();
+    for e in &syntax {
+        let span = e.span().map_or(Span::default(), Span::from);
+        r.push(Problem::new("toml-syntax", span, e.message().to_string()));
+    }
+    // Past a syntax error the recovered tree is a guess: report the syntax alone.
+    let topology = decode_document(&mut r, doc.get_ref(), &source);
+    if syntax.is_empty() {
+        let declared = declared_names(doc.get_ref());
+        super::refs::check(&mut r, &topology, &declared);
+    } else {
+        r.problems.retain(|p| p.code == "toml-syntax");
+    }
+    if r.problems.is_empty() {
+        Ok(topology)
+    } else {
+        r.problems.sort_by_key(|p| p.span);
+        r.problems.dedup();
+        Err(Invalid {
+            source_file: source,
+            problems: r.problems,
+        })
+    }
+}
+
+const TOP_KEYS: [&str; 8] = [
+    "name",
+    "resolution",
+    "pki",
+    "host",
+    "app",
+    "connection",
+    "database",
+    "icon-ha",
+];
+
+fn decode_document(r: &mut Reader, doc: &Table<'_>, source: &Arc<Source>) -> Topology {
+    r.keys(doc, &TOP_KEYS, "the topology");
+    let stem = source
+        .path
+        .file_stem()
+        .map_or_else(|| "topology".to_string(), |s| s.to_string_lossy().into_owned());
+    let resolution_choices = [
+        (Resolution::PerParameter, "per-parameter"),
+        (Resolution::Group, "group"),
+    ];
+    let mut t = Topology {
+        name: r.string(doc, "name").map_or(stem, |s| s.value),
+        source: Arc::clone(source),
+        resolution: r
+            .choice(doc, "resolution", &resolution_choices)
+            .map_or(Resolution::default(), |s| s.value),
+        pki: r
+            .opt_table(doc, "pki")
+            .map(|p| super::pki::decode(r, p, source.dir()))
+            .unwrap_or_default(),
+        hosts: Vec::new(),
+        apps: Vec::new(),
+        connections: Vec::new(),
+        databases: Vec::new(),
+        icon_sets: Vec::new(),
+    };
+    if let Some(hosts) = r.opt_table(doc, "host") {
+        for (key, v) in entries(hosts) {
+            if let Some(h) = r.table(v, &key.value) {
+                t.hosts.push(decode_host(r, key, h));
+            }
+        }
+    }
+    if let Some(apps) = r.opt_table(doc, "app") {
+        for (name, v) in entries(apps) {
+            if let Some(a) = r.table(v, &name.value) {
+                if let Some(app) = decode_app(r, name, a) {
+                    t.apps.push(app);
+                }
+            }
+        }
+    }
+    decode_connections(r, doc, &mut t.connections);
+    if let Some(dbs) = r.opt_table(doc, "database") {
+        for (name, v) in entries(dbs) {
+            if let Some(d) = r.table(v, &name.value) {
+                if let Some(db) = decode_database(r, name, d) {
+                    t.databases.push(db);
+                }
+            }
+        }
+    }
+    if let Some(sets) = r.opt_table(doc, "icon-ha") {
+        for (name, v) in entries(sets) {
+            if let Some(s) = r.table(v, &name.value) {
+                let what = format!("ICON HA set `{}`", name.value);
+                r.keys(s, &["icons", "stores"], &what);
+                t.icon_sets.push(IconSet {
+                    icons: r.strings(s, "icons"),
+                    stores: r.strings(s, "stores"),
+                    name,
+                });
+            }
+        }
+    }
+    t
+}
+
+fn decode_host(r: &mut Reader, key: Sp<String>, t: &Table<'_>) -> Host {
+    let what = format!("host `{}`", key.value);
+    r.keys(t, &["name", "address", "addp-timeout", "security"], &what);
+    Host {
+        name: r.string(t, "name").unwrap_or_else(|| key.clone()),
+        address: r.string(t, "address"),
+        addp_timeout: r
+            .duration(t, "addp-timeout")
+            .unwrap_or(Sp::new(Duration::from_secs(9), key.span)),
+        security: decode_security(r, t, &what),
+        key,
+    }
+}
+
+const APP_KEYS: [&str; 9] = [
+    "type",
+    "host",
+    "backup",
+    "redundancy",
+    "reconnect-timeout",
+    "database",
+    "port",
+    "options",
+    "security",
+];
+
+fn decode_app(r: &mut Reader, name: Sp<String>, t: &Table<'_>) -> Option<App> {
+    let what = format!("application `{}`", name.value);
+    r.keys(t, &APP_KEYS, &what);
+    let redundancy_choices = [
+        (Redundancy::WarmStandby, "warm-standby"),
+        (Redundancy::HotStandby, "hot-standby"),
+    ];
+    if t.get("type").is_none() {
+        r.push(
+            Problem::new("missing-key", name.span, format!("{what} has no `type`"))
+                .help("e.g. type = \"tserver\""),
+        );
+    }
+    let kind = r.choice(t, "type", &AppType::ALL);
+    let host = r.required_string(t, "host", name.span, &what);
+    let mut ports = Vec::new();
+    if let Some(pt) = r.opt_table(t, "port") {
+        for (id, v) in entries(pt) {
+            if let Some(p) = r.table(v, &id.value) {
+                if let Some(port) = decode_port(r, &name.value, id, p, v.span().into()) {
+                    ports.push(port);
+                }
+            }
+        }
+    }
+    let mut options = Vec::new();
+    if let Some(ot) = r.opt_table(t, "options") {
+        for (section, v) in entries(ot) {
+            if let Some(s) = r.table(v, &section.value) {
+                let values = entries(s)
+                    .filter_map(|(k, v)| Some((k.clone(), r.scalar_text(v, &k.value)?)))
+                    .collect();
+                options.push(OptionSection {
+                    name: section,
+                    values,
+                });
+            }
+        }
+    }
+    // A bad `type` is reported already; a placeholder keeps the references checkable.
+    Some(App {
+        kind: kind.unwrap_or(Sp::new(AppType::GenericServer, name.span)),
+        host: host?,
+        backup: r.string(t, "backup"),
+        redundancy: r.choice(t, "redundancy", &redundancy_choices),
+        reconnect_timeout: r.duration(t, "reconnect-timeout"),
+        database: r.string(t, "database"),
+        ports,
+        options,
+        security: decode_security(r, t, &what),
+        name,
+    })
+}
+
+fn decode_port(
+    r: &mut Reader,
+    app: &str,
+    id: Sp<String>,
+    t: &Table<'_>,
+    span: Span,
+) -> Option<Port> {
+    let what = format!("port `{}` of `{app}`", id.value);
+    r.keys(t, &["number", "mode", "transport", "ha-sync", "security"], &what);
+    let mode_choices = [
+        (ListenMode::Unsecured, "unsecured"),
+        (ListenMode::Secured, "secured"),
+        (ListenMode::Upgrade, "upgrade"),
+        (ListenMode::Upgrade, "auto-upgrade"),
+    ];
+    let mut mode = r.choice(t, "mode", &mode_choices);
+    let mut security = decode_security(r, t, &what);
+    if let Some(transport) = r.string(t, "transport") {
+        let flags = super::security::decode_transport(r, &transport, &mut security);
+        let from_transport = if flags.upgrade {
+            ListenMode::Upgrade
+        } else if flags.tls {
+            ListenMode::Secured
+        } else {
+            ListenMode::Unsecured
+        };
+        match &mode {
+            Some(m) if m.value != from_transport => r.push(
+                Problem::new(
+                    "conflict",
+                    transport.span,
+                    format!(
+                        "`transport` says {} but `mode` says {}",
+                        from_transport.as_str(),
+                        m.value.as_str()
+                    ),
+                )
+                .help("keep one of `mode` and `transport`"),
+            ),
+            _ => mode = Some(Sp::new(from_transport, transport.span)),
+        }
+    }
+    let number = match r.integer(t, "number") {
+        Some(n) => match u16::try_from(n.value) {
+            Ok(v) if v > 0 => Some(Sp::new(v, n.span)),
+            _ => {
+                r.push(Problem::new(
+                    "bad-value",
+                    n.span,
+                    format!("port number {} is not in 1..=65535", n.value),
+                ));
+                None
+            }
+        },
+        None => {
+            if t.get("number").is_none() {
+                r.push(Problem::new("missing-key", id.span, format!("{what} has no `number`")));
+            }
+            None
+        }
+    };
+    // A bad number is reported already; 0 keeps the port ID checkable.
+    Some(Port {
+        number: number.unwrap_or(Sp::new(0, id.span)),
+        mode: mode.unwrap_or(Sp::new(ListenMode::Unsecured, id.span)),
+        ha_sync: r.boolish(t, "ha-sync").unwrap_or(Sp::new(false, id.span)),
+        security,
+        id,
+        span,
+    })
+}
+
+fn decode_connections(r: &mut Reader, doc: &Table<'_>, out: &mut Vec<Connection>) {
+    let Some(v) = doc.get("connection") else {
+        return;
+    };
+    let toml::de::DeValue::Array(items) = v.get_ref() else {
+        r.push(
+            Problem::new("wrong-type", v.span(), "`connection` must be an array of tables")
+                .help("write each as [[connection]]"),
+        );
+        return;
+    };
+    for item in items.iter() {
+        let Some(t) = r.table(item, "connection") else {
+            continue;
+        };
+        let span: Span = item.span().into();
+        let what = "a connection";
+        r.keys(t, &["from", "to", "port", "addp", "security", "transport"], what);
+        let mut security = decode_security(r, t, what);
+        if let Some(transport) = r.string(t, "transport") {
+            super::security::decode_transport(r, &transport, &mut security);
+        }
+        let addp = r.opt_table(t, "addp").map(|a| {
+            r.keys(a, &["local", "remote"], "`addp`");
+            Addp {
+                local: r.duration(a, "local"),
+                remote: r.duration(a, "remote"),
+                span: t.get("addp").map_or(span, |v| v.span().into()),
+            }
+        });
+        let from = r.required_string(t, "from", span, what);
+        let to = r.required_string(t, "to", span, what);
+        if let (Some(from), Some(to)) = (from, to) {
+            out.push(Connection {
+                port: r
+                    .string(t, "port")
+                    .unwrap_or_else(|| Sp::new("default".to_string(), to.span)),
+                from,
+                to,
+                addp,
+                security,
+                span,
+            });
+        }
+    }
+}
+
+fn decode_database(r: &mut Reader, name: Sp<String>, t: &Table<'_>) -> Option<Database> {
+    let what = format!("database `{}`", name.value);
+    r.keys(t, &["rdbms", "version", "host"], &what);
+    let rdbms = r.required_string(t, "rdbms", name.span, &what);
+    let version = match t.get("version") {
+        Some(v) => r.scalar_text(v, "version"),
+        None => r.required_string(t, "version", name.span, &what),
+    };
+    let host = r.required_string(t, "host", name.span, &what);
+    Some(Database {
+        rdbms: rdbms?,
+        version: version?,
+        host: host?,
+        name,
+    })
+}
+
+/// Every name declared under `[app]`, `[host]` and `[database]`, decoded or not, so that a
+/// reference to an object that failed to decode is not reported as dangling too.
+fn declared_names(doc: &Table<'_>) -> Vec<String> {
+    ["app", "host", "database"]
+        .iter()
+        .filter_map(|k| doc.get(*k).and_then(|v| v.get_ref().as_table()))
+        .flat_map(|t| t.iter().map(|(k, _)| k.get_ref().to_string()))
+        .collect()
+}

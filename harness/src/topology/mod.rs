@@ -1,0 +1,357 @@
+//! The configuration model: hosts, applications, ports, connections, databases, ICON HA sets,
+//! security parameters and the PKI description, as a user writes them in a topology file.
+//!
+//! The model is a faithful, located copy of the file: it resolves names to make sure they
+//! exist but judges nothing (that is `rules`) and resolves no precedence (that is `pki`).
+
+mod load;
+pub mod pki;
+mod reader;
+pub(crate) mod refs;
+mod security;
+pub mod value;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+
+pub use load::{LoadError, load, parse};
+pub use pki::PkiSpec;
+pub use refs::is_path;
+pub use security::{NameCheck, Resolution, SecProtocol, Security};
+
+use crate::diag::{Source, Sp, Span};
+
+/// A whole topology file, loaded and cross-checked.
+#[derive(Debug)]
+pub struct Topology {
+    /// The topology's name (`name = …`, else the file stem); names the certificate folder.
+    pub name: String,
+    /// The file it came from, for excerpts.
+    pub source: Arc<Source>,
+    /// How the certificate group is resolved across levels.
+    pub resolution: Resolution,
+    /// Certificate authorities and certificates.
+    pub pki: PkiSpec,
+    /// Hosts, in file order.
+    pub hosts: Vec<Host>,
+    /// Applications, in file order.
+    pub apps: Vec<App>,
+    /// Client-side connections, in file order.
+    pub connections: Vec<Connection>,
+    /// Databases (IDBs and the like), in file order.
+    pub databases: Vec<Database>,
+    /// Interaction Concentrator HA sets, in file order.
+    pub icon_sets: Vec<IconSet>,
+}
+
+/// A machine that runs applications.
+#[derive(Debug)]
+pub struct Host {
+    /// Key in `[host.KEY]`.
+    pub key: Sp<String>,
+    /// The name clients dial and certificates must carry.
+    pub name: Sp<String>,
+    /// An IP address, when the lab knows it.
+    pub address: Option<Sp<String>>,
+    /// ADDP timeout the SCS uses towards this host's LCA.
+    pub addp_timeout: Sp<Duration>,
+    /// Host-level security parameters (lowest precedence).
+    pub security: Security,
+}
+
+/// Application types hapair knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AppType {
+    /// Configuration Server.
+    ConfigServer,
+    /// T-Server.
+    Tserver,
+    /// SIP Server (a T-Server).
+    SipServer,
+    /// Interaction Server.
+    InteractionServer,
+    /// Interaction Concentrator.
+    Icon,
+    /// Database Access Point.
+    Dap,
+    /// Solution Control Server.
+    Scs,
+    /// A client application (desktop, agent, router).
+    Client,
+    /// Any other server.
+    GenericServer,
+}
+
+impl AppType {
+    /// Every type with its name in files.
+    pub const ALL: [(AppType, &'static str); 9] = [
+        (AppType::ConfigServer, "config-server"),
+        (AppType::Tserver, "tserver"),
+        (AppType::SipServer, "sip-server"),
+        (AppType::InteractionServer, "interaction-server"),
+        (AppType::Icon, "icon"),
+        (AppType::Dap, "dap"),
+        (AppType::Scs, "scs"),
+        (AppType::Client, "client"),
+        (AppType::GenericServer, "generic-server"),
+    ];
+
+    /// The name used in files.
+    pub fn as_str(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(t, _)| *t == self)
+            .map_or("generic-server", |(_, n)| n)
+    }
+
+    /// Whether an ICON can take this type as its data source.
+    pub fn is_icon_source(self) -> bool {
+        matches!(
+            self,
+            AppType::Tserver | AppType::SipServer | AppType::InteractionServer
+        )
+    }
+}
+
+/// Redundancy type of a pair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Redundancy {
+    /// The backup is initialised but serves no clients until promoted.
+    WarmStandby,
+    /// Clients connect to both; the primary keeps the backup in sync.
+    HotStandby,
+}
+
+/// A port's listening mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ListenMode {
+    /// Plain TCP.
+    Unsecured,
+    /// TLS from the first byte.
+    Secured,
+    /// Plain first, then a switch to TLS (Configuration Server protocol only).
+    Upgrade,
+}
+
+impl ListenMode {
+    /// The name used in files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ListenMode::Unsecured => "unsecured",
+            ListenMode::Secured => "secured",
+            ListenMode::Upgrade => "upgrade",
+        }
+    }
+
+    /// Whether the session ends up under TLS.
+    pub fn is_tls(self) -> bool {
+        !matches!(self, ListenMode::Unsecured)
+    }
+}
+
+/// An application object.
+#[derive(Debug)]
+pub struct App {
+    /// Key in `[app.KEY]`: the application's name.
+    pub name: Sp<String>,
+    /// Application type.
+    pub kind: Sp<AppType>,
+    /// Key of the host it runs on.
+    pub host: Sp<String>,
+    /// Name of its backup application, if it is the primary of a pair.
+    pub backup: Option<Sp<String>>,
+    /// Redundancy type, when written.
+    pub redundancy: Option<Sp<Redundancy>>,
+    /// How long clients wait between reconnection rounds (10 s by default).
+    pub reconnect_timeout: Option<Sp<Duration>>,
+    /// For a DAP: the database it writes to.
+    pub database: Option<Sp<String>>,
+    /// Listening ports, in file order.
+    pub ports: Vec<Port>,
+    /// Option sections (`[app.X.options.SECTION]`), in file order.
+    pub options: Vec<OptionSection>,
+    /// Application-level security parameters.
+    pub security: Security,
+}
+
+impl App {
+    /// The port with this ID.
+    pub fn port(&self, id: &str) -> Option<&Port> {
+        self.ports.iter().find(|p| p.id.value == id)
+    }
+
+    /// The first port flagged HA sync.
+    pub fn ha_sync_port(&self) -> Option<&Port> {
+        self.ports.iter().find(|p| p.ha_sync.value)
+    }
+
+    /// The value of `[options.SECTION] KEY`.
+    pub fn option(&self, section: &str, key: &str) -> Option<&Sp<String>> {
+        self.options
+            .iter()
+            .find(|s| s.name.value == section)
+            .and_then(|s| s.values.iter().find(|(k, _)| k.value == key))
+            .map(|(_, v)| v)
+    }
+
+    /// Whether the type is a server (anything but a client).
+    pub fn is_server(&self) -> bool {
+        self.kind.value != AppType::Client
+    }
+}
+
+/// A listening port of a server application.
+#[derive(Debug)]
+pub struct Port {
+    /// Port ID (`default` is special).
+    pub id: Sp<String>,
+    /// TCP port number.
+    pub number: Sp<u16>,
+    /// Listening mode.
+    pub mode: Sp<ListenMode>,
+    /// Whether the port is flagged HA sync.
+    pub ha_sync: Sp<bool>,
+    /// Port-level security parameters (highest precedence on the server side).
+    pub security: Security,
+    /// The whole `[app.X.port.ID]` table.
+    pub span: Span,
+}
+
+/// One `[app.X.options.SECTION]` table.
+#[derive(Debug, Clone)]
+pub struct OptionSection {
+    /// Section name.
+    pub name: Sp<String>,
+    /// Key/value pairs as strings, the way Configuration Server stores them.
+    pub values: Vec<(Sp<String>, Sp<String>)>,
+}
+
+/// ADDP timeouts of a connection.
+#[derive(Debug, Clone)]
+pub struct Addp {
+    /// Timeout the client side uses.
+    pub local: Option<Sp<Duration>>,
+    /// Timeout the server side is asked to use.
+    pub remote: Option<Sp<Duration>>,
+    /// The `addp = {…}` value.
+    pub span: Span,
+}
+
+/// A client-side connection from one application to a server's port.
+#[derive(Debug)]
+pub struct Connection {
+    /// Application that dials.
+    pub from: Sp<String>,
+    /// Server application it dials (the primary of a pair).
+    pub to: Sp<String>,
+    /// Port ID on the target.
+    pub port: Sp<String>,
+    /// ADDP settings, if any.
+    pub addp: Option<Addp>,
+    /// Connection-level security parameters (highest precedence on the client side).
+    pub security: Security,
+    /// The whole `[[connection]]` table.
+    pub span: Span,
+}
+
+/// A database an application (a DAP) writes to.
+#[derive(Debug)]
+pub struct Database {
+    /// Key in `[database.KEY]`.
+    pub name: Sp<String>,
+    /// RDBMS type (`postgresql`, `oracle`, `mssql`, …).
+    pub rdbms: Sp<String>,
+    /// RDBMS version as written.
+    pub version: Sp<String>,
+    /// Host key it runs on.
+    pub host: Sp<String>,
+}
+
+/// Two Interaction Concentrators that form an HA set.
+#[derive(Debug)]
+pub struct IconSet {
+    /// Key in `[icon-ha.KEY]`.
+    pub name: Sp<String>,
+    /// The ICON applications.
+    pub icons: Vec<Sp<String>>,
+    /// What the set is meant to store (role values such as `gcc`, `gud`).
+    pub stores: Vec<Sp<String>>,
+}
+
+impl Topology {
+    /// Loads a topology file; see [`load`].
+    ///
+    /// # Errors
+    /// As [`load`].
+    pub fn load(path: &Path) -> Result<Self, LoadError> {
+        load(path)
+    }
+
+    /// The host with this key.
+    pub fn host(&self, key: &str) -> Option<&Host> {
+        self.hosts.iter().find(|h| h.key.value == key)
+    }
+
+    /// The application with this name.
+    pub fn app(&self, name: &str) -> Option<&App> {
+        self.apps.iter().find(|a| a.name.value == name)
+    }
+
+    /// The database with this key.
+    pub fn database(&self, name: &str) -> Option<&Database> {
+        self.databases.iter().find(|d| d.name.value == name)
+    }
+
+    /// Every (primary, backup) pair, in file order of the primary.
+    pub fn pairs(&self) -> impl Iterator<Item = Pair<'_>> {
+        self.apps.iter().filter_map(|p| {
+            let b = self.app(&p.backup.as_ref()?.value)?;
+            Some(Pair {
+                primary: p,
+                backup: b,
+            })
+        })
+    }
+
+    /// The pair an application belongs to, as primary or backup.
+    pub fn pair_of(&self, app: &str) -> Option<Pair<'_>> {
+        self.pairs()
+            .find(|p| p.primary.name.value == app || p.backup.name.value == app)
+    }
+
+    /// The host an application runs on (the loader guarantees it exists).
+    pub fn host_of(&self, app: &App) -> Option<&Host> {
+        self.host(&app.host.value)
+    }
+
+    /// Connections that leave an application.
+    pub fn connections_from<'a>(&'a self, app: &'a str) -> impl Iterator<Item = &'a Connection> {
+        self.connections.iter().filter(move |c| c.from.value == app)
+    }
+}
+
+/// A primary application and its backup.
+#[derive(Debug, Clone, Copy)]
+pub struct Pair<'t> {
+    /// The application that names the backup.
+    pub primary: &'t App,
+    /// The backup it names.
+    pub backup: &'t App,
+}
+
+impl Pair<'_> {
+    /// Redundancy of the pair: the primary's, else the backup's, else warm standby.
+    pub fn redundancy(&self) -> Redundancy {
+        self.primary
+            .redundancy
+            .as_ref()
+            .or(self.backup.redundancy.as_ref())
+            .map_or(Redundancy::WarmStandby, |r| r.value)
+    }
+}
