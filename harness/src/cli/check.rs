@@ -20,9 +20,10 @@ pub(super) fn run(files: &[PathBuf], format: Format, deny_warnings: bool) -> Out
     }
     if outcomes.iter().any(FileOutcome::is_bad_input) {
         Outcome::BadInput
-    } else if outcomes.iter().any(|o| {
-        o.count(Severity::Error) > 0 || (deny_warnings && o.count(Severity::Warning) > 0)
-    }) {
+    } else if outcomes
+        .iter()
+        .any(|o| o.count(Severity::Error) > 0 || (deny_warnings && o.count(Severity::Warning) > 0))
+    {
         Outcome::Failed
     } else {
         Outcome::Held

@@ -31,7 +31,10 @@ pub(super) fn explain(id: &str) -> Outcome {
     let Some(r) = rule(id) else {
         let known: Vec<&str> = RULES.iter().map(|r| r.id).collect();
         let hint = crate::diag::closest(&id.to_ascii_uppercase(), known.iter().copied())
-            .map_or_else(|| "run `hapair rules` for the list".to_string(), |c| format!("did you mean {c}?"));
+            .map_or_else(
+                || "run `hapair rules` for the list".to_string(),
+                |c| format!("did you mean {c}?"),
+            );
         eprintln!("hapair: no rule `{id}`: {hint}");
         return Outcome::BadInput;
     };
@@ -43,7 +46,10 @@ pub(super) fn explain(id: &str) -> Outcome {
     let _ = writeln!(out, "Breaks it:\n{}", indent(r.bad));
     let _ = write!(out, "Keeps it:\n{}", indent(r.good));
     if r.judged == crate::rules::catalogue::Judged::Certificates {
-        let _ = write!(out, "\nJudged from certificate content (generated or the lab's PEM files).\n");
+        let _ = write!(
+            out,
+            "\nJudged from certificate content (generated or the lab's PEM files).\n"
+        );
     }
     print!("{out}");
     Outcome::Held

@@ -11,7 +11,9 @@
 use serde::Serialize;
 
 use crate::diag::{Sp, Span};
-use crate::topology::{App, Connection, NameCheck, Port, Resolution, SecProtocol, Security, Topology};
+use crate::topology::{
+    App, Connection, NameCheck, Port, Resolution, SecProtocol, Security, Topology,
+};
 
 /// The level a resolved parameter came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -85,19 +87,26 @@ impl Params {
 
     /// Protocol policy (negotiate when unset).
     pub fn protocol(&self) -> SecProtocol {
-        self.sec_protocol.as_ref().map_or(SecProtocol::Negotiate, |p| p.value)
+        self.sec_protocol
+            .as_ref()
+            .map_or(SecProtocol::Negotiate, |p| p.value)
     }
 
     /// Whether the client checks the server's name.
     pub fn checks_name(&self) -> bool {
-        self.tls_target_name_check.as_ref().is_some_and(|c| c.value == NameCheck::Host)
+        self.tls_target_name_check
+            .as_ref()
+            .is_some_and(|c| c.value == NameCheck::Host)
     }
 }
 
 /// One level's parameters, most specific first when passed to [`resolve`].
 pub type Layer<'a> = (Level, &'a Security);
 
-fn pick<T: Clone>(layers: &[Layer<'_>], field: impl Fn(&Security) -> &Option<Sp<T>>) -> Option<Resolved<T>> {
+fn pick<T: Clone>(
+    layers: &[Layer<'_>],
+    field: impl Fn(&Security) -> &Option<Sp<T>>,
+) -> Option<Resolved<T>> {
     layers.iter().find_map(|(level, s)| {
         field(s).as_ref().map(|v| Resolved {
             value: v.value.clone(),
@@ -135,7 +144,9 @@ pub fn copied_to_backup(t: &Topology, backup: &App) -> Option<Security> {
     if backup.security.certificate.is_some() {
         return None;
     }
-    let pair = t.pairs().find(|p| p.backup.name.value == backup.name.value)?;
+    let pair = t
+        .pairs()
+        .find(|p| p.backup.name.value == backup.name.value)?;
     let conn = t
         .connections_from(&pair.primary.name.value)
         .find(|c| c.security.certificate.is_some())?;
@@ -149,7 +160,11 @@ pub fn copied_to_backup(t: &Topology, backup: &App) -> Option<Security> {
 
 /// The layers of an application acting as itself (its identity as a client or in the HA link):
 /// application, the copy from the primary if any, host.
-pub fn app_layers<'a>(t: &'a Topology, app: &'a App, copied: Option<&'a Security>) -> Vec<Layer<'a>> {
+pub fn app_layers<'a>(
+    t: &'a Topology,
+    app: &'a App,
+    copied: Option<&'a Security>,
+) -> Vec<Layer<'a>> {
     let mut layers = vec![(Level::Application, &app.security)];
     if let Some(c) = copied {
         layers.push((Level::CopiedFromPrimary, c));

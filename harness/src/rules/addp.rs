@@ -17,7 +17,11 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Finding>) {
             .iter()
             .all(|n| t.app(&n.value).is_some_and(crate::topology::App::is_server));
         if server_to_server && addp.local.is_some() != addp.remote.is_some() {
-            let set = if addp.local.is_some() { "local" } else { "remote" };
+            let set = if addp.local.is_some() {
+                "local"
+            } else {
+                "remote"
+            };
             out.push(
                 Finding::new(
                     "ADDP-BOTH-SIDES",

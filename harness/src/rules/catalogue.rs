@@ -283,9 +283,22 @@ mod tests {
     #[test]
     fn ids_are_unique_and_upper_kebab() {
         for (i, r) in RULES.iter().enumerate() {
-            assert!(r.id.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-'), "{}", r.id);
-            assert!(RULES[..i].iter().all(|o| o.id != r.id), "duplicate {}", r.id);
-            assert!(!r.fix.is_empty() && !r.why.is_empty() && r.bad != r.good, "{}", r.id);
+            assert!(
+                r.id.chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-'),
+                "{}",
+                r.id
+            );
+            assert!(
+                RULES[..i].iter().all(|o| o.id != r.id),
+                "duplicate {}",
+                r.id
+            );
+            assert!(
+                !r.fix.is_empty() && !r.why.is_empty() && r.bad != r.good,
+                "{}",
+                r.id
+            );
         }
         assert_eq!(RULES.len(), 31);
         assert!(rule("ha-sync-port-cert").is_some());

@@ -11,7 +11,7 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Finding>) {
         sync_port_secured(pair, out);
         sync_fallback(pair, out);
         if pair.primary.kind.value == AppType::ConfigServer {
-            cs_autoupgrade(pair, out);
+            cs_autoupgrade(t, pair, out);
             cs_identical(pair, out);
             cs_warm_only(pair, out);
         }
@@ -66,10 +66,15 @@ fn port_id_mode_match(pair: Pair<'_>, out: &mut Vec<Finding>) {
                     )
                     .object(&objects[0])
                     .object(&objects[1])
-                    .fix(format!("declare port `{}` on `{}` too", port.id.value, other.name.value)),
+                    .fix(format!(
+                        "declare port `{}` on `{}` too",
+                        port.id.value, other.name.value
+                    )),
                 ),
                 // Report a mode mismatch once, from the primary's side.
-                Some(twin) if twin.mode.value != port.mode.value && one.name == pair.primary.name => {
+                Some(twin)
+                    if twin.mode.value != port.mode.value && one.name == pair.primary.name =>
+                {
                     out.push(
                         Finding::new(
                             "HA-PORT-ID-MODE-MATCH",
@@ -100,8 +105,8 @@ fn sync_port_secured(pair: Pair<'_>, out: &mut Vec<Finding>) {
         let Some(port) = one.ha_sync_port() else {
             continue;
         };
-        let wants_tls = port.mode.value.is_tls()
-            || other.ha_sync_port().is_some_and(|p| p.mode.value.is_tls());
+        let wants_tls =
+            port.mode.value.is_tls() || other.ha_sync_port().is_some_and(|p| p.mode.value.is_tls());
         if !wants_tls {
             continue;
         }
@@ -174,10 +179,15 @@ fn sync_fallback(pair: Pair<'_>, out: &mut Vec<Finding>) {
 }
 
 /// HA-CS-AUTOUPGRADE
-fn cs_autoupgrade(pair: Pair<'_>, out: &mut Vec<Finding>) {
+fn cs_autoupgrade(t: &Topology, pair: Pair<'_>, out: &mut Vec<Finding>) {
     let apps = [pair.primary, pair.backup];
+    // TLS is meant when a port listens with TLS or a certificate reaches the application from
+    // any level (application, host, or the copy from the primary).
     let wants_tls = apps.iter().any(|a| {
-        a.ports.iter().any(|p| p.mode.value.is_tls()) || a.security.group_span().is_some()
+        a.ports.iter().any(|p| p.mode.value.is_tls())
+            || crate::pki::resolve::app_identity(t, a)
+                .certificate
+                .is_some()
     });
     if !wants_tls {
         return;
@@ -243,7 +253,11 @@ pub(super) fn option_differences(
     let flat = |app: &crate::topology::App| {
         app.options
             .iter()
-            .flat_map(|s| s.values.iter().map(move |(k, v)| (s.name.value.clone(), k.clone(), v.clone())))
+            .flat_map(|s| {
+                s.values
+                    .iter()
+                    .map(move |(k, v)| (s.name.value.clone(), k.clone(), v.clone()))
+            })
             .filter(|(s, k, _)| keep(s, &k.value))
             .collect::<Vec<_>>()
     };

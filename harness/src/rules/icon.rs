@@ -34,7 +34,12 @@ fn effective_roles(app: &App) -> BTreeSet<&'static str> {
     }
     let mut set = BTreeSet::new();
     let mut excluded = BTreeSet::new();
-    for token in role.value.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+    for token in role
+        .value
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
         match (token.starts_with('~'), icon_role_token(token)) {
             (false, Some("all")) => set.extend(ROLES),
             (false, Some(r)) => {
@@ -73,19 +78,30 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Finding>) {
 
 /// ICON-ROLE-VALUES and ICON-ROLE-LOWERCASE
 fn role_values(app: &App, out: &mut Vec<Finding>) {
-    let Some(role) = app.option(ROLE.0, ROLE.1) else { return };
-    for token in role.value.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+    let Some(role) = app.option(ROLE.0, ROLE.1) else {
+        return;
+    };
+    for token in role
+        .value
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
         let object = app_obj(&app.name.value);
         if icon_role_token(token).is_none() {
             out.push(
                 Finding::new(
                     "ICON-ROLE-VALUES",
                     role.span,
-                    format!("`{}` has unknown role value `{token}` in `{}`", app.name.value, role.value),
+                    format!(
+                        "`{}` has unknown role value `{token}` in `{}`",
+                        app.name.value, role.value
+                    ),
                 )
-                .object(object),
+                .object(object.clone()),
             );
-        } else if token.chars().any(|c| c.is_ascii_uppercase()) {
+        }
+        if token.chars().any(|c| c.is_ascii_uppercase()) {
             out.push(
                 Finding::new(
                     "ICON-ROLE-LOWERCASE",
@@ -111,7 +127,10 @@ fn identical(icons: &[&App], out: &mut Vec<Finding>) {
             Finding::new(
                 "ICON-HA-IDENTICAL",
                 d.span,
-                format!("option [{}] {} differs between ICONs `{}` and `{}` ({})", d.section, d.key, a.name.value, b.name.value, d.what),
+                format!(
+                    "option [{}] {} differs between ICONs `{}` and `{}` ({})",
+                    d.section, d.key, a.name.value, b.name.value, d.what
+                ),
             )
             .object(app_obj(&a.name.value))
             .object(app_obj(&b.name.value)),
@@ -149,7 +168,12 @@ fn role_data(set: &IconSet, icons: &[&App], out: &mut Vec<Finding>) {
                 Finding::new(
                     "ICON-HA-ROLE-DATA",
                     span(app),
-                    format!("`{}` lacks role(s) {} that set `{}` is meant to store", app.name.value, lacking.join(", "), set.name.value),
+                    format!(
+                        "`{}` lacks role(s) {} that set `{}` is meant to store",
+                        app.name.value,
+                        lacking.join(", "),
+                        set.name.value
+                    ),
                 )
                 .object(app_obj(&app.name.value)),
             );
@@ -162,7 +186,10 @@ fn sources(t: &Topology, icon: &App) -> BTreeSet<String> {
     t.connections_from(&icon.name.value)
         .filter_map(|c| t.app(&c.to.value))
         .filter(|a| a.kind.value.is_icon_source())
-        .map(|a| t.pair_of(&a.name.value).map_or(a.name.value.clone(), |p| p.primary.name.value.clone()))
+        .map(|a| {
+            t.pair_of(&a.name.value)
+                .map_or(a.name.value.clone(), |p| p.primary.name.value.clone())
+        })
         .collect()
 }
 
@@ -183,7 +210,10 @@ fn same_source(t: &Topology, icons: &[&App], out: &mut Vec<Finding>) {
             Finding::new(
                 "ICON-HA-SAME-SOURCE",
                 b.name.span,
-                format!("ICON `{}` reads {:?} but `{}` reads {:?}", a.name.value, sa, b.name.value, sb),
+                format!(
+                    "ICON `{}` reads {:?} but `{}` reads {:?}",
+                    a.name.value, sa, b.name.value, sb
+                ),
             )
             .object(app_obj(&a.name.value))
             .object(app_obj(&b.name.value)),
@@ -198,18 +228,31 @@ fn dap_each(t: &Topology, set: &IconSet, icons: &[&App], out: &mut Vec<Finding>)
         let d = daps(t, icon);
         if d.is_empty() {
             out.push(
-                Finding::new("ICON-HA-DAP-EACH", icon.name.span, format!("ICON `{}` of set `{}` has no connection to a DAP", icon.name.value, set.name.value))
-                    .object(app_obj(&icon.name.value)),
+                Finding::new(
+                    "ICON-HA-DAP-EACH",
+                    icon.name.span,
+                    format!(
+                        "ICON `{}` of set `{}` has no connection to a DAP",
+                        icon.name.value, set.name.value
+                    ),
+                )
+                .object(app_obj(&icon.name.value)),
             );
         }
         for dap in d {
             let db = dap.database.as_ref().map(|d| d.value.as_str());
-            if let Some((other, _, _)) = seen.iter().find(|(_, n, odb)| *n == dap.name.value || (db.is_some() && *odb == db)) {
+            if let Some((other, _, _)) = seen
+                .iter()
+                .find(|(_, n, odb)| *n == dap.name.value || (db.is_some() && *odb == db))
+            {
                 out.push(
                     Finding::new(
                         "ICON-HA-DAP-EACH",
                         icon.name.span,
-                        format!("ICONs `{other}` and `{}` share DAP `{}` or its IDB", icon.name.value, dap.name.value),
+                        format!(
+                            "ICONs `{other}` and `{}` share DAP `{}` or its IDB",
+                            icon.name.value, dap.name.value
+                        ),
                     )
                     .object(app_obj(other))
                     .object(app_obj(&icon.name.value)),
@@ -227,11 +270,16 @@ fn two_idb(t: &Topology, icons: &[&App], out: &mut Vec<Finding>) {
             .into_iter()
             .find_map(|d| t.database(&d.database.as_ref()?.value))
     };
-    let (Some(a), Some(b)) = (idb(icons[0]), idb(icons[1])) else { return };
+    let (Some(a), Some(b)) = (idb(icons[0]), idb(icons[1])) else {
+        return;
+    };
     if a.name.value == b.name.value {
         return; // one IDB for both is ICON-HA-DAP-EACH's finding
     }
-    let objects = [format!("database:{}", a.name.value), format!("database:{}", b.name.value)];
+    let objects = [
+        format!("database:{}", a.name.value),
+        format!("database:{}", b.name.value),
+    ];
     if a.rdbms.value != b.rdbms.value || a.version.value != b.version.value {
         out.push(
             Finding::new(
@@ -239,7 +287,12 @@ fn two_idb(t: &Topology, icons: &[&App], out: &mut Vec<Finding>) {
                 b.rdbms.span,
                 format!(
                     "IDBs `{}` ({} {}) and `{}` ({} {}) differ in RDBMS type or version",
-                    a.name.value, a.rdbms.value, a.version.value, b.name.value, b.rdbms.value, b.version.value
+                    a.name.value,
+                    a.rdbms.value,
+                    a.version.value,
+                    b.name.value,
+                    b.rdbms.value,
+                    b.version.value
                 ),
             )
             .object(&objects[0])
@@ -248,28 +301,47 @@ fn two_idb(t: &Topology, icons: &[&App], out: &mut Vec<Finding>) {
     }
     if a.host.value == b.host.value {
         out.push(
-            Finding::new("ICON-HA-TWO-IDB", b.host.span, format!("IDBs `{}` and `{}` share host `{}`", a.name.value, b.name.value, b.host.value))
-                .object(&objects[0])
-                .object(&objects[1])
-                .severity(Severity::Warning)
-                .fix("put the two IDBs on different hosts so that one host failure does not stop both"),
+            Finding::new(
+                "ICON-HA-TWO-IDB",
+                b.host.span,
+                format!(
+                    "IDBs `{}` and `{}` share host `{}`",
+                    a.name.value, b.name.value, b.host.value
+                ),
+            )
+            .object(&objects[0])
+            .object(&objects[1])
+            .severity(Severity::Warning)
+            .fix("put the two IDBs on different hosts so that one host failure does not stop both"),
         );
     }
 }
 
 /// ICON-NO-DUP-WRITER: ICONs outside a common HA set with the same roles, source and IDB.
 fn no_dup_writer(t: &Topology, out: &mut Vec<Finding>) {
-    let icons: Vec<&App> = t.apps.iter().filter(|a| a.kind.value == AppType::Icon).collect();
+    let icons: Vec<&App> = t
+        .apps
+        .iter()
+        .filter(|a| a.kind.value == AppType::Icon)
+        .collect();
     for (i, a) in icons.iter().enumerate() {
         for b in &icons[i + 1..] {
             let in_one_set = t.icon_sets.iter().any(|s| {
-                [a, b].iter().all(|x| s.icons.iter().any(|n| n.value == x.name.value))
+                [a, b]
+                    .iter()
+                    .all(|x| s.icons.iter().any(|n| n.value == x.name.value))
             });
-            if in_one_set || effective_roles(a) != effective_roles(b) || sources(t, a) != sources(t, b) {
+            if in_one_set
+                || effective_roles(a) != effective_roles(b)
+                || sources(t, a) != sources(t, b)
+            {
                 continue;
             }
             let idbs = |x: &App| -> BTreeSet<String> {
-                daps(t, x).iter().filter_map(|d| d.database.as_ref().map(|d| d.value.clone())).collect()
+                daps(t, x)
+                    .iter()
+                    .filter_map(|d| d.database.as_ref().map(|d| d.value.clone()))
+                    .collect()
             };
             let shared: Vec<String> = idbs(a).intersection(&idbs(b)).cloned().collect();
             if shared.is_empty() {

@@ -3,6 +3,7 @@
 //! certificate groups, upgrade mode, and strict protocol versions.
 
 use super::{Finding, Severity, app_obj, port_obj};
+use crate::pki::endpoint::{LinkKind, links};
 use crate::pki::resolve::{self, Layer, Level};
 use crate::topology::{AppType, ListenMode, Security, Topology};
 
@@ -17,7 +18,10 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Finding>) {
 
 /// TLS-FLAG-PORT-ONLY
 fn flag_port_only(t: &Topology, out: &mut Vec<Finding>) {
-    let hosts = t.hosts.iter().map(|h| (format!("host:{}", h.key.value), &h.security));
+    let hosts = t
+        .hosts
+        .iter()
+        .map(|h| (format!("host:{}", h.key.value), &h.security));
     let apps = t.apps.iter().map(|a| (app_obj(&a.name.value), &a.security));
     for (object, security) in hosts.chain(apps) {
         if let Some(flag) = security.tls.as_ref().filter(|f| f.value) {
@@ -40,8 +44,16 @@ fn server_cert(t: &Topology, out: &mut Vec<Finding>) {
             let params = resolve::server_port(t, app, port);
             let missing = match &params.certificate {
                 None => Some("no `certificate`".to_string()),
-                Some(c) if crate::topology::is_path(&c.value) && params.certificate_key.is_none() => {
-                    Some(format!("certificate `{}` but no `certificate-key`", c.value))
+                Some(c)
+                    if crate::topology::is_path(&c.value) && params.certificate_key.is_none() =>
+                {
+                    Some(format!(
+                        "certificate `{}` but no `certificate-key`",
+                        c.value
+                    ))
+                }
+                Some(_) if params.mutual() && params.trusted_ca.is_none() => {
+                    Some("tls-mutual on but no `trusted-ca` to verify clients with".to_string())
                 }
                 Some(_) => None,
             };
@@ -66,31 +78,42 @@ fn server_cert(t: &Topology, out: &mut Vec<Finding>) {
     }
 }
 
-/// TLS-CLIENT-FOLLOWS-PORT
+/// TLS-CLIENT-FOLLOWS-PORT: judged on the connection as written and on the same connection to
+/// the backup, where a client may be silently downgraded after a switchover.
 fn client_follows_port(t: &Topology, out: &mut Vec<Finding>) {
-    for c in &t.connections {
-        let Some(port) = t.app(&c.to.value).and_then(|a| a.port(&c.port.value)) else {
+    for link in links(t).iter().filter(|l| l.kind != LinkKind::HaLink) {
+        let Some(c) = t
+            .connections
+            .iter()
+            .find(|c| c.span == link.span && c.from.value == link.from)
+        else {
             continue;
         };
-        let secured = port.mode.value.is_tls();
-        let object = format!("connection:{}->{}", c.from.value, c.to.value);
+        if link.kind == LinkKind::FollowsToBackup && hot_standby_mismatch(t, &link.to, &link.port) {
+            continue; // one cause, one finding: HA-PORT-ID-MODE-MATCH reports it
+        }
+        let after = if link.kind == LinkKind::FollowsToBackup {
+            " after a switchover"
+        } else {
+            ""
+        };
         let message = match &c.security.tls {
-            Some(flag) if flag.value != secured => Some((
+            Some(flag) if flag.value != link.tls => Some((
                 flag.span,
                 format!(
-                    "the connection from `{}` says tls={} but port `{}` of `{}` is {}",
-                    c.from.value,
+                    "the connection from `{}` says tls={} but port `{}` of `{}` is {}{after}",
+                    link.from,
                     u8::from(flag.value),
-                    c.port.value,
-                    c.to.value,
-                    port.mode.value.as_str()
+                    link.port,
+                    link.to,
+                    link.mode.as_str()
                 ),
             )),
-            _ if !secured && c.security.has_tls_settings() => Some((
+            _ if !link.tls && c.security.has_tls_settings() => Some((
                 c.security.span.unwrap_or(c.span),
                 format!(
-                    "the connection from `{}` carries TLS settings but port `{}` of `{}` is unsecured: it will run in plain text",
-                    c.from.value, c.port.value, c.to.value
+                    "the connection from `{}` carries TLS settings but port `{}` of `{}` is unsecured: it runs in plain text{after}",
+                    link.from, link.port, link.to
                 ),
             )),
             _ => None,
@@ -98,11 +121,20 @@ fn client_follows_port(t: &Topology, out: &mut Vec<Finding>) {
         if let Some((span, message)) = message {
             out.push(
                 Finding::new("TLS-CLIENT-FOLLOWS-PORT", span, message)
-                    .object(object)
-                    .object(port_obj(&c.to.value, &c.port.value)),
+                    .object(format!("connection:{}->{}", c.from.value, c.to.value))
+                    .object(port_obj(&link.to, &link.port)),
             );
         }
     }
+}
+
+/// Whether `app`'s port `id` differs in mode from its hot-standby partner's.
+fn hot_standby_mismatch(t: &Topology, app: &str, id: &str) -> bool {
+    let Some(pair) = t.pair_of(app) else {
+        return false;
+    };
+    let modes = [pair.primary, pair.backup].map(|a| a.port(id).map(|p| p.mode.value));
+    pair.redundancy() == crate::topology::Redundancy::HotStandby && modes[0] != modes[1]
 }
 
 /// TLS-CERTGROUP-ONE-LEVEL: the first level with any group member lacks a member that a less
@@ -112,7 +144,10 @@ fn certgroup_one_level(t: &Topology, out: &mut Vec<Finding>) {
     for app in &t.apps {
         let host = t.host_of(app).map(|h| (Level::Host, &h.security));
         for port in &app.ports {
-            let mut layers = vec![(Level::Port, &port.security), (Level::Application, &app.security)];
+            let mut layers = vec![
+                (Level::Port, &port.security),
+                (Level::Application, &app.security),
+            ];
             layers.extend(host);
             chains.push((port_obj(&app.name.value, &port.id.value), layers));
         }
@@ -121,11 +156,20 @@ fn certgroup_one_level(t: &Topology, out: &mut Vec<Finding>) {
         chains.push((app_obj(&app.name.value), layers));
     }
     for c in &t.connections {
-        let Some(app) = t.app(&c.from.value) else { continue };
-        let mut layers = vec![(Level::Connection, &c.security), (Level::Application, &app.security)];
+        let Some(app) = t.app(&c.from.value) else {
+            continue;
+        };
+        let mut layers = vec![
+            (Level::Connection, &c.security),
+            (Level::Application, &app.security),
+        ];
         layers.extend(t.host_of(app).map(|h| (Level::Host, &h.security)));
-        chains.push((format!("connection:{}->{}", c.from.value, c.to.value), layers));
+        chains.push((
+            format!("connection:{}->{}", c.from.value, c.to.value),
+            layers,
+        ));
     }
+    let mut reported = Vec::new();
     for (object, layers) in chains {
         let Some(i) = layers.iter().position(|(_, s)| s.group_span().is_some()) else {
             continue;
@@ -135,9 +179,11 @@ fn certgroup_one_level(t: &Topology, out: &mut Vec<Finding>) {
             .into_iter()
             .filter(|m| !has(first, m) && layers[i + 1..].iter().any(|(_, s)| has(s, m)))
             .collect();
-        if hidden.is_empty() {
+        let span = first.group_span().unwrap_or_default();
+        if hidden.is_empty() || reported.contains(&span) {
             continue;
         }
+        reported.push(span);
         out.push(
             Finding::new(
                 "TLS-CERTGROUP-ONE-LEVEL",
@@ -164,8 +210,16 @@ fn has(s: &Security, member: &str) -> bool {
 
 /// TLS-UPGRADE-CS-ONLY
 fn upgrade_cs_only(t: &Topology, out: &mut Vec<Finding>) {
-    for app in t.apps.iter().filter(|a| a.kind.value != AppType::ConfigServer) {
-        for port in app.ports.iter().filter(|p| p.mode.value == ListenMode::Upgrade) {
+    for app in t
+        .apps
+        .iter()
+        .filter(|a| a.kind.value != AppType::ConfigServer)
+    {
+        for port in app
+            .ports
+            .iter()
+            .filter(|p| p.mode.value == ListenMode::Upgrade)
+        {
             out.push(
                 Finding::new(
                     "TLS-UPGRADE-CS-ONLY",
@@ -184,41 +238,34 @@ fn upgrade_cs_only(t: &Topology, out: &mut Vec<Finding>) {
     }
 }
 
-/// TLS-STRICT-PROTO: over every TLS link (client connections and the HA link in both
-/// directions), both sides strict on different versions.
+/// TLS-STRICT-PROTO: over every TLS link (client connections, the same connections to the
+/// backup, and the HA link in both directions), both sides strict on different versions.
 fn strict_proto(t: &Topology, out: &mut Vec<Finding>) {
-    let mut links = Vec::new();
-    for c in &t.connections {
-        let Some(server) = t.app(&c.to.value) else { continue };
-        let Some(port) = server.port(&c.port.value).filter(|p| p.mode.value.is_tls()) else {
+    for link in links(t).iter().filter(|l| l.tls) {
+        let (Some(cp), Some(sp)) = (&link.client.sec_protocol, &link.server.sec_protocol) else {
             continue;
         };
-        let client = resolve::client_connection(t, c);
-        let object = format!("connection:{}->{}", c.from.value, c.to.value);
-        links.push((object, client, resolve::server_port(t, server, port), c.span));
-    }
-    for pair in t.pairs() {
-        for (dialer, listener) in [(pair.backup, pair.primary), (pair.primary, pair.backup)] {
-            let port = listener.ha_sync_port().or_else(|| listener.port("default"));
-            let Some(port) = port.filter(|p| p.mode.value.is_tls()) else { continue };
-            let object = format!("ha-link:{}->{}", dialer.name.value, listener.name.value);
-            links.push((object, resolve::app_identity(t, dialer), resolve::server_port(t, listener, port), port.span));
-        }
-    }
-    for (object, client, server, fallback) in links {
-        let (Some(cp), Some(sp)) = (&client.sec_protocol, &server.sec_protocol) else {
+        if cp
+            .value
+            .versions()
+            .iter()
+            .any(|v| sp.value.versions().contains(v))
+        {
             continue;
+        }
+        let kind = if link.kind == LinkKind::HaLink {
+            "ha-link"
+        } else {
+            "connection"
         };
-        if cp.value.versions().iter().any(|v| sp.value.versions().contains(v)) {
-            continue;
-        }
-        let span = if sp.span == crate::diag::Span::default() { fallback } else { sp.span };
+        let object = format!("{kind}:{}->{}", link.from, link.to);
         out.push(
             Finding::new(
                 "TLS-STRICT-PROTO",
-                span,
+                sp.span,
                 format!(
-                    "{object}: the client allows TLS {} only ({} level) and the server TLS {} only ({} level)",
+                    "{}: the client allows TLS {} only ({} level) and the server TLS {} only ({} level)",
+                    link.id,
                     cp.value.versions().join("/"),
                     cp.level.as_str(),
                     sp.value.versions().join("/"),

@@ -89,10 +89,10 @@ const TOP_KEYS: [&str; 8] = [
 
 fn decode_document(r: &mut Reader, doc: &Table<'_>, source: &Arc<Source>) -> Topology {
     r.keys(doc, &TOP_KEYS, "the topology");
-    let stem = source
-        .path
-        .file_stem()
-        .map_or_else(|| "topology".to_string(), |s| s.to_string_lossy().into_owned());
+    let stem = source.path.file_stem().map_or_else(
+        || "topology".to_string(),
+        |s| s.to_string_lossy().into_owned(),
+    );
     let resolution_choices = [
         (Resolution::PerParameter, "per-parameter"),
         (Resolution::Group, "group"),
@@ -243,7 +243,11 @@ fn decode_port(
     span: Span,
 ) -> Option<Port> {
     let what = format!("port `{}` of `{app}`", id.value);
-    r.keys(t, &["number", "mode", "transport", "ha-sync", "security"], &what);
+    r.keys(
+        t,
+        &["number", "mode", "transport", "ha-sync", "security"],
+        &what,
+    );
     let mode_choices = [
         (ListenMode::Unsecured, "unsecured"),
         (ListenMode::Secured, "secured"),
@@ -291,7 +295,11 @@ fn decode_port(
         },
         None => {
             if t.get("number").is_none() {
-                r.push(Problem::new("missing-key", id.span, format!("{what} has no `number`")));
+                r.push(Problem::new(
+                    "missing-key",
+                    id.span,
+                    format!("{what} has no `number`"),
+                ));
             }
             None
         }
@@ -313,8 +321,12 @@ fn decode_connections(r: &mut Reader, doc: &Table<'_>, out: &mut Vec<Connection>
     };
     let toml::de::DeValue::Array(items) = v.get_ref() else {
         r.push(
-            Problem::new("wrong-type", v.span(), "`connection` must be an array of tables")
-                .help("write each as [[connection]]"),
+            Problem::new(
+                "wrong-type",
+                v.span(),
+                "`connection` must be an array of tables",
+            )
+            .help("write each as [[connection]]"),
         );
         return;
     };
@@ -324,7 +336,11 @@ fn decode_connections(r: &mut Reader, doc: &Table<'_>, out: &mut Vec<Connection>
         };
         let span: Span = item.span().into();
         let what = "a connection";
-        r.keys(t, &["from", "to", "port", "addp", "security", "transport"], what);
+        r.keys(
+            t,
+            &["from", "to", "port", "addp", "security", "transport"],
+            what,
+        );
         let mut security = decode_security(r, t, what);
         if let Some(transport) = r.string(t, "transport") {
             super::security::decode_transport(r, &transport, &mut security);

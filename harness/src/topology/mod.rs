@@ -355,3 +355,6 @@ impl Pair<'_> {
             .map_or(Redundancy::WarmStandby, |r| r.value)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -245,7 +245,9 @@ fn decode_cert(r: &mut Reader, name: Sp<String>, t: &Table<'_>, dir: &std::path:
     let profile = r.choice(t, "profile", &Profile::ALL).map(|p| p.value);
     let (mut not_before, mut not_after) = (TimeSpec::Offset(-DAY), TimeSpec::Offset(365 * DAY));
     match profile {
-        Some(Profile::Expired) => (not_before, not_after) = (TimeSpec::Offset(-366 * DAY), TimeSpec::Offset(-DAY)),
+        Some(Profile::Expired) => {
+            (not_before, not_after) = (TimeSpec::Offset(-366 * DAY), TimeSpec::Offset(-DAY))
+        }
         Some(Profile::NotYetValid) => not_before = TimeSpec::Offset(DAY),
         _ => {}
     }
@@ -276,7 +278,11 @@ fn decode_cert(r: &mut Reader, name: Sp<String>, t: &Table<'_>, dir: &std::path:
         );
     }
     if hosts.is_empty() && pem.is_none() && r.string(t, "subject").is_none() {
-        r.push(Problem::new("missing-key", name.span, format!("{what} has no `hosts`")));
+        r.push(Problem::new(
+            "missing-key",
+            name.span,
+            format!("{what} has no `hosts`"),
+        ));
     }
     CertSpec {
         issuer: issuer.map(|s| s.value),
@@ -303,7 +309,8 @@ fn key_type(r: &mut Reader, t: &Table<'_>) -> KeyType {
         (KeyType::Rsa2048, "rsa2048"),
         (KeyType::Rsa2048, "rsa"),
     ];
-    r.choice(t, "key-type", &choices).map_or(KeyType::default(), |k| k.value)
+    r.choice(t, "key-type", &choices)
+        .map_or(KeyType::default(), |k| k.value)
 }
 
 fn pem_files(r: &mut Reader, t: &Table<'_>, dir: &std::path::Path) -> Option<PemFiles> {
@@ -311,7 +318,11 @@ fn pem_files(r: &mut Reader, t: &Table<'_>, dir: &std::path::Path) -> Option<Pem
     let key = r.string(t, "key");
     if cert.is_none() {
         if let Some(k) = key {
-            r.push(Problem::new("missing-key", k.span, "`key` is given without `pem`"));
+            r.push(Problem::new(
+                "missing-key",
+                k.span,
+                "`key` is given without `pem`",
+            ));
         }
         return None;
     }
@@ -340,7 +351,11 @@ fn bound(r: &mut Reader, t: &Table<'_>, key: &str) -> Option<TimeSpec> {
 }
 
 /// Reads an RFC 3339 instant, as a TOML date-time or a string.
-pub(crate) fn instant(r: &mut Reader, v: &super::reader::Value<'_>, key: &str) -> Option<OffsetDateTime> {
+pub(crate) fn instant(
+    r: &mut Reader,
+    v: &super::reader::Value<'_>,
+    key: &str,
+) -> Option<OffsetDateTime> {
     let text = match v.get_ref() {
         DeValue::Datetime(d) => d.to_string(),
         DeValue::String(s) => s.to_string(),
@@ -357,8 +372,12 @@ pub(crate) fn instant(r: &mut Reader, v: &super::reader::Value<'_>, key: &str) -
         Ok(t) => Some(t),
         Err(_) => {
             r.push(
-                Problem::new("bad-value", v.span(), format!("`{text}` is not an RFC 3339 instant"))
-                    .help("write e.g. 2026-06-01T08:00:00Z (with a time zone)"),
+                Problem::new(
+                    "bad-value",
+                    v.span(),
+                    format!("`{text}` is not an RFC 3339 instant"),
+                )
+                .help("write e.g. 2026-06-01T08:00:00Z (with a time zone)"),
             );
             None
         }

@@ -254,7 +254,9 @@ impl Reader {
 }
 
 /// The entries of a table as (name, value) with the name located.
-pub(crate) fn entries<'t, 'i>(t: &'t Table<'i>) -> impl Iterator<Item = (Sp<String>, &'t Value<'i>)> {
+pub(crate) fn entries<'t, 'i>(
+    t: &'t Table<'i>,
+) -> impl Iterator<Item = (Sp<String>, &'t Value<'i>)> {
     t.iter()
         .map(|(k, v)| (Sp::new(k.get_ref().to_string(), k.span()), v))
 }

@@ -14,11 +14,19 @@ pub(super) fn check(r: &mut Reader, t: &Topology, declared: &[String]) {
     }
     for app in &t.apps {
         if t.host(&app.host.value).is_none() {
-            r.dangling(&app.host, "host", t.hosts.iter().map(|h| h.key.value.as_str()));
+            r.dangling(
+                &app.host,
+                "host",
+                t.hosts.iter().map(|h| h.key.value.as_str()),
+            );
         }
         if let Some(db) = &app.database {
             if t.database(&db.value).is_none() {
-                r.dangling(db, "database", t.databases.iter().map(|d| d.name.value.as_str()));
+                r.dangling(
+                    db,
+                    "database",
+                    t.databases.iter().map(|d| d.name.value.as_str()),
+                );
             }
         }
         security_refs(r, t, &app.security);
@@ -33,7 +41,11 @@ pub(super) fn check(r: &mut Reader, t: &Topology, declared: &[String]) {
     }
     for db in &t.databases {
         if t.host(&db.host.value).is_none() {
-            r.dangling(&db.host, "host", t.hosts.iter().map(|h| h.key.value.as_str()));
+            r.dangling(
+                &db.host,
+                "host",
+                t.hosts.iter().map(|h| h.key.value.as_str()),
+            );
         }
     }
     for set in &t.icon_sets {
@@ -55,8 +67,13 @@ impl Refs<'_> {
 
     /// Records a dangling reference, unless the name is declared but failed to decode
     /// (that failure is reported already).
-    fn dangling<'k>(&mut self, name: &Sp<String>, what: &str, known: impl IntoIterator<Item = &'k str>) {
-        if !self.declared.iter().any(|d| *d == name.value) {
+    fn dangling<'k>(
+        &mut self,
+        name: &Sp<String>,
+        what: &str,
+        known: impl IntoIterator<Item = &'k str>,
+    ) {
+        if !self.declared.contains(&name.value) {
             self.r.push(dangling(name, what, known));
         }
     }
@@ -66,7 +83,11 @@ fn app_names(t: &Topology) -> impl Iterator<Item = &str> {
     t.apps.iter().map(|a| a.name.value.as_str())
 }
 
-fn dangling<'a>(name: &Sp<String>, what: &str, known: impl IntoIterator<Item = &'a str>) -> Problem {
+fn dangling<'a>(
+    name: &Sp<String>,
+    what: &str,
+    known: impl IntoIterator<Item = &'a str>,
+) -> Problem {
     let p = Problem::new(
         "dangling-reference",
         name.span,
@@ -86,7 +107,10 @@ fn duplicate_names(r: &mut Refs<'_>, t: &Topology) {
                 Problem::new(
                     "duplicate-name",
                     h.name.span,
-                    format!("hosts `{}` and `{}` have the same name `{}`", first.key.value, h.key.value, h.name.value),
+                    format!(
+                        "hosts `{}` and `{}` have the same name `{}`",
+                        first.key.value, h.key.value, h.name.value
+                    ),
                 )
                 .help("one machine is one host object: merge them"),
             );
@@ -100,8 +124,12 @@ fn backup(r: &mut Refs<'_>, t: &Topology, app: &super::App) {
     };
     if b.value == app.name.value {
         r.push(
-            Problem::new("self-backup", b.span, format!("`{}` names itself as its backup", b.value))
-                .help("a backup must be another application"),
+            Problem::new(
+                "self-backup",
+                b.span,
+                format!("`{}` names itself as its backup", b.value),
+            )
+            .help("a backup must be another application"),
         );
         return;
     }
@@ -111,17 +139,39 @@ fn backup(r: &mut Refs<'_>, t: &Topology, app: &super::App) {
     };
     if let Some(next) = &backup.backup {
         let (code, message) = if next.value == app.name.value {
-            ("backup-cycle", format!("`{}` and `{}` name each other as backup", app.name.value, backup.name.value))
+            (
+                "backup-cycle",
+                format!(
+                    "`{}` and `{}` name each other as backup",
+                    app.name.value, backup.name.value
+                ),
+            )
         } else {
-            ("backup-chain", format!("`{}` is a backup and names a backup of its own (`{}`)", backup.name.value, next.value))
+            (
+                "backup-chain",
+                format!(
+                    "`{}` is a backup and names a backup of its own (`{}`)",
+                    backup.name.value, next.value
+                ),
+            )
         };
-        r.push(Problem::new(code, b.span, message).help("a pair is one primary and one backup: remove one `backup` key"));
+        r.push(
+            Problem::new(code, b.span, message)
+                .help("a pair is one primary and one backup: remove one `backup` key"),
+        );
     }
     if let (Some(p), Some(q)) = (&app.redundancy, &backup.redundancy) {
         if p.value != q.value {
             r.push(
-                Problem::new("conflict", q.span, format!("`{}` says {:?} but its primary `{}` says {:?}", backup.name.value, q.value, app.name.value, p.value))
-                    .help("a pair has one redundancy type; write it on the primary"),
+                Problem::new(
+                    "conflict",
+                    q.span,
+                    format!(
+                        "`{}` says {:?} but its primary `{}` says {:?}",
+                        backup.name.value, q.value, app.name.value, p.value
+                    ),
+                )
+                .help("a pair has one redundancy type; write it on the primary"),
             );
         }
     }
@@ -136,7 +186,14 @@ fn connection(r: &mut Refs<'_>, t: &Topology, c: &super::Connection) {
         return;
     };
     if to.kind.value == AppType::Client {
-        r.push(Problem::new("wrong-kind", c.to.span, format!("`{}` is a client: it has no ports to connect to", c.to.value)));
+        r.push(Problem::new(
+            "wrong-kind",
+            c.to.span,
+            format!(
+                "`{}` is a client: it has no ports to connect to",
+                c.to.value
+            ),
+        ));
         return;
     }
     if to.port(&c.port.value).is_none() {
@@ -148,27 +205,45 @@ fn connection(r: &mut Refs<'_>, t: &Topology, c: &super::Connection) {
         );
         r.push(match closest(&c.port.value, ids) {
             Some(s) => p.help(format!("did you mean `{s}`?")),
-            None => p.help(format!("declare [app.{}.port.{}]", to.name.value, c.port.value)),
+            None => p.help(format!(
+                "declare [app.{}.port.{}]",
+                to.name.value, c.port.value
+            )),
         });
     }
 }
 
 fn icon_set(r: &mut Refs<'_>, t: &Topology, set: &super::IconSet) {
     if set.icons.len() < 2 {
-        r.push(Problem::new("bad-value", set.name.span, format!("ICON HA set `{}` needs two ICONs", set.name.value)));
+        r.push(Problem::new(
+            "bad-value",
+            set.name.span,
+            format!("ICON HA set `{}` needs two ICONs", set.name.value),
+        ));
     }
     for i in &set.icons {
         match t.app(&i.value) {
             None => r.push(dangling(i, "application", app_names(t))),
             Some(a) if a.kind.value != AppType::Icon => {
-                r.push(Problem::new("wrong-kind", i.span, format!("`{}` is not an ICON (type = \"icon\")", i.value)));
+                r.push(Problem::new(
+                    "wrong-kind",
+                    i.span,
+                    format!("`{}` is not an ICON (type = \"icon\")", i.value),
+                ));
             }
             Some(_) => {}
         }
     }
     for s in &set.stores {
         if crate::rules::icon_role_token(&s.value).is_none() {
-            r.push(Problem::new("bad-value", s.span, format!("`{}` is not an ICON role", s.value)).help("use all, cfg, gcc, gls, gud, gos or lrm"));
+            r.push(
+                Problem::new(
+                    "bad-value",
+                    s.span,
+                    format!("`{}` is not an ICON role", s.value),
+                )
+                .help("use all, cfg, gcc, gls, gud, gos or lrm"),
+            );
         }
     }
 }
@@ -177,18 +252,28 @@ fn icon_set(r: &mut Refs<'_>, t: &Topology, set: &super::IconSet) {
 pub fn is_path(value: &str) -> bool {
     value.contains('/')
         || value.contains('\\')
-        || [".pem", ".crt", ".cer", ".key"].iter().any(|e| value.ends_with(e))
+        || [".pem", ".crt", ".cer", ".key"]
+            .iter()
+            .any(|e| value.ends_with(e))
 }
 
 fn security_refs(r: &mut Refs<'_>, t: &Topology, s: &Security) {
     if let Some(c) = &s.certificate {
         if !is_path(&c.value) && t.pki.cert(&c.value).is_none() {
-            r.dangling(c, "certificate in [pki.cert]", t.pki.certs.iter().map(|c| c.name.as_str()));
+            r.dangling(
+                c,
+                "certificate in [pki.cert]",
+                t.pki.certs.iter().map(|c| c.name.as_str()),
+            );
         }
     }
     if let Some(ca) = &s.trusted_ca {
         if !is_path(&ca.value) && t.pki.ca(&ca.value).is_none() {
-            r.dangling(ca, "CA in [pki.ca]", t.pki.cas.iter().map(|c| c.name.as_str()));
+            r.dangling(
+                ca,
+                "CA in [pki.ca]",
+                t.pki.cas.iter().map(|c| c.name.as_str()),
+            );
         }
     }
 }

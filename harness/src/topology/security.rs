@@ -165,7 +165,11 @@ pub(super) fn decode_security(r: &mut Reader, owner: &Table<'_>, what: &str) -> 
     let Some(t) = r.table(v, "security") else {
         return Security::default();
     };
-    r.keys(t, &Security::KEYS, &format!("the security parameters of {what}"));
+    r.keys(
+        t,
+        &Security::KEYS,
+        &format!("the security parameters of {what}"),
+    );
     let mut s = Security {
         certificate: r.string(t, "certificate"),
         certificate_key: r.string(t, "certificate-key"),
@@ -194,8 +198,12 @@ fn sec_protocol(r: &mut Reader, p: &Sp<String>) -> Option<Sp<SecProtocol>> {
         Some(v) => Some(Sp::new(v, p.span)),
         None => {
             r.push(
-                Problem::new("bad-value", p.span, format!("`{}` is not a `sec-protocol`", p.value))
-                    .help("use \"\" (negotiate from TLS 1.2), \"TLSv12\" or \"TLSv13\""),
+                Problem::new(
+                    "bad-value",
+                    p.span,
+                    format!("`{}` is not a `sec-protocol`", p.value),
+                )
+                .help("use \"\" (negotiate from TLS 1.2), \"TLSv12\" or \"TLSv13\""),
             );
             None
         }
@@ -234,11 +242,19 @@ pub(super) fn decode_transport(
                     security.tls = Some(Sp::new(on, span));
                 }
                 Some(on) => flags.upgrade = on,
-                None => r.push(Problem::new("bad-value", span, format!("`{key}` must be 1 or 0"))),
+                None => r.push(Problem::new(
+                    "bad-value",
+                    span,
+                    format!("`{key}` must be 1 or 0"),
+                )),
             },
             "tls-mutual" => match flag() {
                 Some(on) => security.tls_mutual = Some(Sp::new(on, span)),
-                None => r.push(Problem::new("bad-value", span, "`tls-mutual` must be 1 or 0")),
+                None => r.push(Problem::new(
+                    "bad-value",
+                    span,
+                    "`tls-mutual` must be 1 or 0",
+                )),
             },
             "certificate" => security.certificate = Some(text),
             "certificate-key" => security.certificate_key = Some(text),
@@ -249,13 +265,21 @@ pub(super) fn decode_transport(
             "tls-target-name-check" => match value {
                 "host" => security.tls_target_name_check = Some(Sp::new(NameCheck::Host, span)),
                 "no" | "" => security.tls_target_name_check = Some(Sp::new(NameCheck::No, span)),
-                _ => r.push(Problem::new("bad-value", span, "`tls-target-name-check` must be host or no")),
+                _ => r.push(Problem::new(
+                    "bad-value",
+                    span,
+                    "`tls-target-name-check` must be host or no",
+                )),
             },
             "sec-protocol" => security.sec_protocol = sec_protocol(r, &text),
             _ => {
                 let mut known = Security::KEYS.to_vec();
                 known.push("upgrade");
-                let p = Problem::new("unknown-key", span, format!("unknown transport parameter `{key}`"));
+                let p = Problem::new(
+                    "unknown-key",
+                    span,
+                    format!("unknown transport parameter `{key}`"),
+                );
                 r.push(match closest(key, known) {
                     Some(c) => p.help(format!("did you mean `{c}`?")),
                     None => p,

@@ -1,0 +1,195 @@
+//! The real binary as a process: exit codes, located errors, JSON shape, and `explain` for
+//! every rule `rules` lists.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn hapair(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hapair"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the hapair binary runs")
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().expect("exited normally")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn repo(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
+}
+
+fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).expect("temp file written");
+    path.display().to_string()
+}
+
+const PAIR: &str = r#"
+[host.a]
+name = "a.lab.example"
+[host.b]
+name = "b.lab.example"
+[app.p]
+type = "tserver"
+host = "a"
+backup = "q"
+[app.p.port.default]
+number = 3000
+[app.p.port.ha]
+number = 3002
+ha-sync = true
+[app.q]
+type = "tserver"
+host = "HOST_Q"
+[app.q.port.default]
+number = 3000
+[app.q.port.ha]
+number = 3002
+ha-sync = true
+"#;
+
+#[test]
+fn reference_topology_is_clean_and_exits_0() {
+    let o = hapair(&[
+        "check",
+        &repo("scenarios/topologies/tserver-pair.toml")
+            .display()
+            .to_string(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert!(stdout(&o).contains("0 error(s), 0 warning(s)"));
+}
+
+#[test]
+fn error_finding_exits_1_and_names_rule_and_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = PAIR.replace("HOST_Q", "b").replace(
+        "[app.p.port.ha]\nnumber = 3002\nha-sync = true",
+        "[app.p.port.ha]\nnumber = 3002\nmode = \"secured\"\nha-sync = true\nsecurity = { certificate = \"x.pem\", certificate-key = \"x.key\" }",
+    );
+    let file = write(&dir, "pair.toml", &text);
+    let o = hapair(&["check", &file]);
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(out.contains("HA-SYNC-PORT-CERT"), "{out}");
+    assert!(out.contains("pair.toml:16:28"), "location missing: {out}");
+}
+
+#[test]
+fn warnings_exit_0_unless_denied() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = write(&dir, "same-host.toml", &PAIR.replace("HOST_Q", "a"));
+    let o = hapair(&["check", &file]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert!(stdout(&o).contains("HA-SEPARATE-HOSTS"));
+    let o = hapair(&["check", "--deny", "warnings", &file]);
+    assert_eq!(code(&o), 1);
+}
+
+#[test]
+fn invalid_and_unreadable_files_exit_2_with_locations() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = write(
+        &dir,
+        "bad.toml",
+        &PAIR
+            .replace("HOST_Q", "nowhere")
+            .replace("number = 3002", "number = \"x\""),
+    );
+    let o = hapair(&["check", &bad]);
+    assert_eq!(code(&o), 2, "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("there is no host `nowhere`") && out.contains("bad.toml:17:8"),
+        "{out}"
+    );
+    assert!(
+        out.contains("must be an integer") && out.contains("bad.toml:13:10"),
+        "{out}"
+    );
+
+    let o = hapair(&[
+        "check",
+        &dir.path().join("missing.toml").display().to_string(),
+    ]);
+    assert_eq!(code(&o), 2);
+    assert!(stdout(&o).contains("cannot read"));
+
+    // A good file beside a bad one: both reported, bad input wins the exit code.
+    let good = repo("scenarios/topologies/cs-pair.toml")
+        .display()
+        .to_string();
+    let o = hapair(&["check", &good, &bad]);
+    assert_eq!(code(&o), 2);
+    assert!(stdout(&o).contains("cs-pair.toml: 0 error(s)"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(code(&hapair(&["check"])), 2);
+    assert_eq!(code(&hapair(&["frobnicate"])), 2);
+    assert_eq!(code(&hapair(&["explain", "NO-SUCH-RULE"])), 2);
+}
+
+#[test]
+fn check_json_has_the_documented_shape() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = write(&dir, "same-host.toml", &PAIR.replace("HOST_Q", "a"));
+    let o = hapair(&["check", "--format", "json", &file]);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
+    assert_eq!(doc["schema"], "hapair.check/1");
+    let f = &doc["files"][0];
+    assert_eq!(f["status"], "checked");
+    assert_eq!(f["warnings"], 1);
+    let finding = &f["findings"][0];
+    assert_eq!(finding["rule"], "HA-SEPARATE-HOSTS");
+    assert_eq!(finding["severity"], "warning");
+    assert_eq!(finding["location"]["line"], 17);
+    assert!(finding["objects"].as_array().is_some_and(|a| a.len() >= 2));
+    assert!(finding["fix"].as_str().is_some_and(|s| !s.is_empty()));
+    assert_eq!(doc["summary"]["warnings"], 1);
+}
+
+#[test]
+fn explain_works_for_every_listed_rule() {
+    let o = hapair(&["rules", "--format", "json"]);
+    assert_eq!(code(&o), 0);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
+    let rules = doc["rules"].as_array().expect("rules array");
+    assert_eq!(rules.len(), 31);
+    for r in rules {
+        let id = r["id"].as_str().expect("id");
+        let o = hapair(&["explain", id]);
+        let out = stdout(&o);
+        assert_eq!(code(&o), 0, "{id}");
+        assert!(
+            out.starts_with(id)
+                && out.contains("Why:")
+                && out.contains("Breaks it:")
+                && out.contains("Keeps it:"),
+            "{out}"
+        );
+    }
+    let human = stdout(&hapair(&["rules"]));
+    assert_eq!(human.lines().count(), 31);
+}
+
+#[test]
+fn no_colour_off_a_terminal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = write(&dir, "same-host.toml", &PAIR.replace("HOST_Q", "a"));
+    let o = Command::new(env!("CARGO_BIN_EXE_hapair"))
+        .args(["check", &file])
+        .output()
+        .expect("runs");
+    assert!(
+        !stdout(&o).contains('\u{1b}'),
+        "escape codes in piped output"
+    );
+}

@@ -1,0 +1,78 @@
+//! The rule table: every topology in `scenarios/topologies/bad/` breaks exactly the rule its
+//! file is named after, every rule of the catalogue has such a file, and every reference
+//! topology in `scenarios/topologies/` is clean.
+
+use std::path::{Path, PathBuf};
+
+use hapair::rules::{self, RULES};
+use hapair::topology;
+
+fn topologies(dir: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(dir);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// The rule a bad topology is written for: its file stem, upper-cased, less any
+/// `--variant` suffix (`tls-strict-proto--backup.toml` is a second case of TLS-STRICT-PROTO).
+fn rule_of(path: &Path) -> String {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_uppercase())
+        .unwrap_or_default();
+    stem.split("--").next().unwrap_or_default().to_string()
+}
+
+fn findings(path: &Path) -> Vec<rules::Finding> {
+    let t = topology::load(path).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+    rules::check(&t)
+}
+
+#[test]
+fn each_bad_topology_breaks_exactly_its_rule() {
+    let mut failures = Vec::new();
+    for path in topologies("scenarios/topologies/bad") {
+        let stem = rule_of(&path);
+        let got: Vec<&str> = findings(&path).iter().map(|f| f.rule).collect::<Vec<_>>();
+        if got.is_empty() || got.iter().any(|r| *r != stem) {
+            failures.push(format!(
+                "{}: expected only {stem}, got {got:?}",
+                path.display()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_rule_has_a_bad_topology() {
+    let files: Vec<String> = topologies("scenarios/topologies/bad")
+        .iter()
+        .map(|p| rule_of(p))
+        .collect();
+    let missing: Vec<&str> = RULES
+        .iter()
+        .filter(|r| r.judged == rules::catalogue::Judged::Topology)
+        .map(|r| r.id)
+        .filter(|id| !files.iter().any(|f| f == id))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "rules without a bad topology: {missing:?}"
+    );
+}
+
+#[test]
+fn reference_topologies_are_clean() {
+    let files = topologies("scenarios/topologies");
+    assert!(files.len() >= 3, "{files:?}");
+    for path in files {
+        let got = findings(&path);
+        assert!(got.is_empty(), "{}: {got:#?}", path.display());
+    }
+}
