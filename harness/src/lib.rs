@@ -21,4 +21,5 @@ pub mod diag;
 pub mod pki;
 pub mod report;
 pub mod rules;
+pub mod tls;
 pub mod topology;

@@ -1,12 +1,15 @@
 //! The command-line front end: clap definitions, and one function per command that turns
 //! arguments into an [`Outcome`]. Output goes to stdout; `main` maps the outcome to an exit code.
 
+mod certs;
 mod check;
 mod rules;
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
+
+pub use certs::CertsCommand;
 
 /// How a command ended, as DESIGN §7 numbers it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,6 +87,12 @@ pub enum Command {
         /// Rule ID, e.g. HA-SYNC-PORT-CERT.
         id: String,
     },
+    /// The topology's certificates.
+    Certs {
+        /// What to do with them.
+        #[command(subcommand)]
+        command: CertsCommand,
+    },
 }
 
 /// Runs a parsed command line.
@@ -96,6 +105,7 @@ pub fn run(cli: Cli) -> Outcome {
         } => check::run(&files, format, deny.is_some()),
         Command::Rules { format } => rules::list(format),
         Command::Explain { id } => rules::explain(&id),
+        Command::Certs { command } => certs::run(command),
     }
 }
 

@@ -4,13 +4,15 @@
 //! file; [`catalogue`] holds the stable IDs and their explanations. Rules that judge
 //! certificate *content* need the inspected PKI and run only when it is supplied.
 
-pub mod catalogue;
 mod addp;
+pub mod catalogue;
+mod cert;
 mod ha;
 mod icon;
 mod tls;
 
 use serde::Serialize;
+use time::OffsetDateTime;
 
 pub use catalogue::{RULES, RuleInfo, rule};
 pub use icon::icon_role_token;
@@ -91,6 +93,22 @@ impl Finding {
     }
 }
 
+/// What certificate rules need beyond the topology: the material endpoints would use, as
+/// inspected, and the clock validity is judged at.
+pub struct CertContext<'a> {
+    /// The material (generated, or the lab's files).
+    pub material: &'a crate::pki::Material,
+    /// The same, read back as certificate facts.
+    pub pki: &'a crate::pki::inspect::Inspected,
+    /// The instant validity is judged at.
+    pub clock: OffsetDateTime,
+    /// A certificate expiring within this horizon of the clock draws a warning.
+    pub horizon: time::Duration,
+}
+
+/// The default warning horizon of TLS-CERT-VALIDITY.
+pub const HORIZON: time::Duration = time::Duration::days(30);
+
 /// Runs every topology-only rule.
 pub fn check(topology: &Topology) -> Vec<Finding> {
     let mut findings = Vec::new();
@@ -98,6 +116,14 @@ pub fn check(topology: &Topology) -> Vec<Finding> {
     tls::check(topology, &mut findings);
     addp::check(topology, &mut findings);
     icon::check(topology, &mut findings);
+    sort(&mut findings);
+    findings
+}
+
+/// Runs every rule, the certificate-content rules included.
+pub fn check_all(topology: &Topology, certs: &CertContext<'_>) -> Vec<Finding> {
+    let mut findings = check(topology);
+    cert::check(topology, certs, &mut findings);
     sort(&mut findings);
     findings
 }
@@ -115,4 +141,25 @@ fn app_obj(name: &str) -> String {
 /// `port:APP/ID`.
 fn port_obj(app: &str, id: &str) -> String {
     format!("port:{app}/{id}")
+}
+
+/// Loads or generates the topology's material at `clock` and runs every rule on it.
+///
+/// # Errors
+/// A [`crate::pki::PkiError`] when the material cannot be made or the lab's files do not load.
+pub fn judge(
+    topology: &Topology,
+    clock: OffsetDateTime,
+) -> Result<Vec<Finding>, crate::pki::PkiError> {
+    let material = crate::pki::paths::for_topology(topology, clock)?;
+    let pki = crate::pki::inspect::inspect(&material)?;
+    Ok(check_all(
+        topology,
+        &CertContext {
+            material: &material,
+            pki: &pki,
+            clock,
+            horizon: HORIZON,
+        },
+    ))
 }

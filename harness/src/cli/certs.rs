@@ -1,0 +1,126 @@
+//! `hapair certs …`: the topology's certificates. `certs gen` generates (or reuses) the PKI of
+//! a topology under `certs/<topology-name>/` and says which files it wrote; key contents are
+//! never printed.
+
+use std::path::{Path, PathBuf};
+
+use clap::Subcommand;
+use time::format_description::well_known::Rfc3339;
+use time::{OffsetDateTime, Time};
+
+use super::{Outcome, colour};
+use crate::pki::store::{self, FileKind, Freshness};
+use crate::report::{self, FileOutcome};
+use crate::topology::{self, LoadError, Topology};
+
+/// The `certs` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CertsCommand {
+    /// Generate the topology's CAs and certificates as PEM files (reused while its pki
+    /// section, the clock and the user's PEM files are unchanged).
+    Gen {
+        /// Topology file.
+        topology: PathBuf,
+        /// Folder to write to (default: certs/TOPOLOGY-NAME).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Reference instant for relative validity, RFC 3339 (default: the clock of the
+        /// topology's pki section, else today 00:00 UTC).
+        #[arg(long, value_name = "RFC3339", value_parser = parse_clock)]
+        clock: Option<OffsetDateTime>,
+    },
+}
+
+/// Runs a `certs` subcommand.
+pub(super) fn run(command: CertsCommand) -> Outcome {
+    match command {
+        CertsCommand::Gen {
+            topology,
+            out,
+            clock,
+        } => gen_certs(&topology, out.as_deref(), clock),
+    }
+}
+
+fn gen_certs(path: &Path, out: Option<&Path>, clock: Option<OffsetDateTime>) -> Outcome {
+    let topology = match load(path) {
+        Ok(t) => t,
+        Err(outcome) => return outcome,
+    };
+    let clock = clock
+        .or(topology.pki.clock)
+        .unwrap_or_else(|| OffsetDateTime::now_utc().replace_time(Time::MIDNIGHT));
+    let dir = match out {
+        Some(dir) => dir.to_path_buf(),
+        None => match store::default_dir(&topology.name) {
+            Ok(dir) => dir,
+            Err(e) => {
+                eprintln!("hint: name the folder with --out DIR");
+                return fail(&e);
+            }
+        },
+    };
+    let (material, freshness) = match store::ensure(&dir, &topology.pki, clock) {
+        Ok(done) => done,
+        Err(e) => return fail(&e),
+    };
+    let files = match store::files(&material) {
+        Ok(files) => files,
+        Err(e) => return fail(&e),
+    };
+    let verb = match freshness {
+        Freshness::Created => "generated",
+        Freshness::Regenerated => "regenerated (the [pki] section, clock or PEM files changed)",
+        Freshness::Reused => "reused (unchanged since the last run)",
+    };
+    let clock_text = clock.format(&Rfc3339).unwrap_or_else(|_| clock.to_string());
+    println!(
+        "{}: {} CA(s), {} certificate(s) {verb}",
+        topology.name,
+        material.cas.len(),
+        material.certs.len(),
+    );
+    println!("  folder {}  clock {clock_text}", dir.display());
+    for f in &files {
+        let note = match f.kind {
+            FileKind::Key => "  (private key, mode 0600)",
+            FileKind::Bundle => "  (root CAs: the trust store)",
+            FileKind::Chain => "  (sent in the handshake, leaf first)",
+            FileKind::Certificate | FileKind::Stamp => "",
+        };
+        println!("  {}{note}", dir.join(&f.path).display());
+    }
+    Outcome::Held
+}
+
+/// Loads the topology, printing its problems as `hapair check` does when it is not valid.
+fn load(path: &Path) -> Result<Topology, Outcome> {
+    let outcome = match topology::load(path) {
+        Ok(t) => return Ok(t),
+        Err(LoadError::Invalid(invalid)) => FileOutcome::Invalid {
+            source: invalid.source_file,
+            problems: invalid.problems,
+        },
+        Err(e @ LoadError::Read { .. }) => FileOutcome::Unreadable {
+            path: path.to_path_buf(),
+            error: e.to_string(),
+        },
+    };
+    print!("{}", report::human::check(&[outcome], colour()));
+    Err(Outcome::BadInput)
+}
+
+fn fail(e: &crate::pki::PkiError) -> Outcome {
+    eprintln!("error: {e}");
+    if e.is_bad_input() {
+        Outcome::BadInput
+    } else {
+        Outcome::Internal
+    }
+}
+
+fn parse_clock(text: &str) -> Result<OffsetDateTime, String> {
+    OffsetDateTime::parse(text, &Rfc3339).map_err(|e| {
+        format!("`{text}` is not an RFC 3339 instant such as 2026-06-01T00:00:00Z ({e})")
+    })
+}

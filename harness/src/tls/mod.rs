@@ -1,0 +1,16 @@
+//! TLS: rustls configurations built from an endpoint's resolved parameters and material, a
+//! virtual-time [`TimeProvider`](rustls::time_provider::TimeProvider), and the one
+//! classification of handshake failures that traces and expectations use.
+//!
+//! Everything uses the ring provider and no process-wide default; resumption is disabled so
+//! every connection performs (and judges) a full handshake.
+
+pub mod classify;
+pub mod config;
+pub mod memory;
+pub mod time;
+pub mod verify;
+
+pub use classify::{FailureClass, classify};
+pub use config::{ClientSide, Identity, ServerSide, TlsError, client_config, server_config};
+pub use time::VirtualTime;
