@@ -71,8 +71,8 @@ fn error_finding_exits_1_and_names_rule_and_line() {
     let dir = tempfile::tempdir().expect("tempdir");
     let text = PAIR.replace("HOST_Q", "b").replace(
         "[app.p.port.ha]\nnumber = 3002\nha-sync = true",
-        "[app.p.port.ha]\nnumber = 3002\nmode = \"secured\"\nha-sync = true\nsecurity = { certificate = \"x.pem\", certificate-key = \"x.key\" }",
-    );
+        "[app.p.port.ha]\nnumber = 3002\nmode = \"secured\"\nha-sync = true\nsecurity = { certificate = \"c\" }",
+    ) + "[pki.ca.ca]\n[pki.cert.c]\nissuer = \"ca\"\nhosts = [\"a.lab.example\"]\n";
     let file = write(&dir, "pair.toml", &text);
     let o = hapair(&["check", &file]);
     assert_eq!(code(&o), 1, "{}", stdout(&o));
@@ -192,4 +192,65 @@ fn no_colour_off_a_terminal() {
         !stdout(&o).contains('\u{1b}'),
         "escape codes in piped output"
     );
+}
+
+#[test]
+fn certs_show_tells_each_endpoint_its_parameters_and_their_levels() {
+    let file = repo("scenarios/topologies/tserver-pair.toml").display().to_string();
+    let o = hapair(&["certs", "show", "--format", "json", "--clock", "2026-06-01T08:00:00Z", &file]);
+    assert_eq!(code(&o), 0);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
+    assert_eq!(doc["schema"], "hapair.tls-table/1");
+    assert_eq!(doc["listeners"].as_array().map(Vec::len), Some(6));
+    let links = doc["links"].as_array().expect("links");
+    let ids: Vec<&str> = links.iter().filter_map(|l| l["id"].as_str()).collect();
+    assert_eq!(
+        ids,
+        ["desk->ts_primary/secure", "desk->ts_backup/secure", "ts_backup->ts_primary/ha", "ts_primary->ts_backup/ha"]
+    );
+    let desk = &links[1];
+    assert_eq!(desk["kind"], "follows-to-backup");
+    assert_eq!(desk["checked_name"], "ts-b.lab.example");
+    assert_eq!(desk["client"]["tls_target_name_check"]["level"], "connection");
+    assert_eq!(desk["server"]["certificate"]["value"], "ts-b");
+    assert_eq!(desk["server"]["certificate"]["level"], "application");
+    assert!(doc["certificates"]["ts-b"]["sans"].as_array().is_some_and(|s| s[0] == "ts-b.lab.example"));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(!text.contains("PRIVATE KEY"), "key material in the table");
+}
+
+#[test]
+fn certs_show_marks_the_copy_from_the_primary() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = format!(
+        "[pki.ca.ca]\n[pki.cert.p]\nissuer = \"ca\"\nhosts = [\"a.lab.example\"]\n{}\n[app.s]\ntype = \"generic-server\"\nhost = \"b\"\n[app.s.port.default]\nnumber = 9\n[[connection]]\nfrom = \"p\"\nto = \"s\"\nsecurity = {{ certificate = \"p\" }}\n",
+        PAIR.replace("HOST_Q", "b")
+    );
+    let file = write(&dir, "copy.toml", &text);
+    let o = hapair(&["certs", "show", "--format", "json", &file]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
+    let ha = doc["links"]
+        .as_array()
+        .and_then(|l| l.iter().find(|x| x["id"] == "q->p/ha"))
+        .expect("HA link from the backup");
+    assert_eq!(ha["client"]["certificate"]["value"], "p");
+    assert_eq!(ha["client"]["certificate"]["level"], "copied-from-primary");
+}
+
+#[test]
+fn a_lab_pem_file_that_does_not_load_is_bad_input_naming_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("lab.pem"), "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n")
+        .expect("written");
+    let text = PAIR.replace("HOST_Q", "b").replace(
+        "backup = \"q\"",
+        "backup = \"q\"\nsecurity = { certificate = \"lab.pem\", certificate-key = \"lab.key\" }",
+    );
+    let file = write(&dir, "lab.toml", &text);
+    for format in ["human", "json"] {
+        let o = hapair(&["check", "--format", format, &file]);
+        assert_eq!(code(&o), 2, "{}", stdout(&o));
+        assert!(stdout(&o).contains("lab.pem"), "{}", stdout(&o));
+    }
 }

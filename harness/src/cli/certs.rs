@@ -8,7 +8,7 @@ use clap::Subcommand;
 use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, Time};
 
-use super::{Outcome, colour};
+use super::{Format, Outcome, colour, parse_clock};
 use crate::pki::store::{self, FileKind, Freshness};
 use crate::report::{self, FileOutcome};
 use crate::topology::{self, LoadError, Topology};
@@ -29,6 +29,18 @@ pub enum CertsCommand {
         #[arg(long, value_name = "RFC3339", value_parser = parse_clock)]
         clock: Option<OffsetDateTime>,
     },
+    /// Show, for every port, connection and HA link, the certificate, key, trusted CA and TLS
+    /// options in force, and the level each came from.
+    Show {
+        /// Topology file.
+        topology: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        /// Instant validity is shown at, RFC 3339 (default: the topology's pki clock, else now).
+        #[arg(long, value_name = "RFC3339", value_parser = parse_clock)]
+        clock: Option<OffsetDateTime>,
+    },
 }
 
 /// Runs a `certs` subcommand.
@@ -39,6 +51,11 @@ pub(super) fn run(command: CertsCommand) -> Outcome {
             out,
             clock,
         } => gen_certs(&topology, out.as_deref(), clock),
+        CertsCommand::Show {
+            topology,
+            format,
+            clock,
+        } => show(&topology, format, clock),
     }
 }
 
@@ -119,8 +136,42 @@ fn fail(e: &crate::pki::PkiError) -> Outcome {
     }
 }
 
-fn parse_clock(text: &str) -> Result<OffsetDateTime, String> {
-    OffsetDateTime::parse(text, &Rfc3339).map_err(|e| {
-        format!("`{text}` is not an RFC 3339 instant such as 2026-06-01T00:00:00Z ({e})")
-    })
+fn show(path: &Path, format: Format, clock: Option<OffsetDateTime>) -> Outcome {
+    let topology = match load(path) {
+        Ok(t) => t,
+        Err(outcome) => return outcome,
+    };
+    let clock = clock.or(topology.pki.clock).unwrap_or_else(OffsetDateTime::now_utc);
+    let material = match crate::pki::paths::for_topology(&topology, clock) {
+        Ok(m) => m,
+        Err(e) => return fail(&e),
+    };
+    let inspected = match crate::pki::inspect::inspect(&material) {
+        Ok(i) => i,
+        Err(e) => return fail(&e),
+    };
+    let listeners = crate::pki::endpoint::listeners(&topology);
+    let links = crate::pki::endpoint::links(&topology);
+    let in_use = listeners
+        .iter()
+        .map(|l| &l.params)
+        .chain(links.iter().flat_map(|l| [&l.client, &l.server]))
+        .filter_map(|p| p.certificate.as_ref())
+        .filter_map(|c| inspected.certs.get_key_value(c.value.as_str()))
+        .map(|(k, v)| (k.as_str(), v))
+        .collect();
+    let table = report::table::Table {
+        schema: report::table::SCHEMA,
+        topology: &topology.name,
+        resolution: topology.resolution,
+        clock: clock.format(&Rfc3339).unwrap_or_else(|_| clock.to_string()),
+        listeners: &listeners,
+        links: &links,
+        certificates: in_use,
+    };
+    match format {
+        Format::Human => print!("{}", report::table::human(&table)),
+        Format::Json => println!("{}", report::json::to_string(&table)),
+    }
+    Outcome::Held
 }

@@ -2,14 +2,21 @@
 
 use std::path::PathBuf;
 
+use time::OffsetDateTime;
+
 use super::{Format, Outcome, colour};
 use crate::report::{self, FileOutcome};
 use crate::rules::{self, Severity};
 use crate::topology::{self, LoadError};
 
 /// Checks every file; all are reported even when one is bad.
-pub(super) fn run(files: &[PathBuf], format: Format, deny_warnings: bool) -> Outcome {
-    let outcomes: Vec<FileOutcome> = files.iter().map(|f| judge(f)).collect();
+pub(super) fn run(
+    files: &[PathBuf],
+    format: Format,
+    deny_warnings: bool,
+    clock: Option<OffsetDateTime>,
+) -> Outcome {
+    let outcomes: Vec<FileOutcome> = files.iter().map(|f| judge(f, clock)).collect();
     let text = match format {
         Format::Human => report::human::check(&outcomes, colour()),
         Format::Json => report::json::check(&outcomes),
@@ -18,7 +25,9 @@ pub(super) fn run(files: &[PathBuf], format: Format, deny_warnings: bool) -> Out
     if !text.ends_with('\n') {
         println!();
     }
-    if outcomes.iter().any(FileOutcome::is_bad_input) {
+    if outcomes.iter().any(|o| matches!(o, FileOutcome::Material { internal: true, .. })) {
+        Outcome::Internal
+    } else if outcomes.iter().any(FileOutcome::is_bad_input) {
         Outcome::BadInput
     } else if outcomes
         .iter()
@@ -30,13 +39,23 @@ pub(super) fn run(files: &[PathBuf], format: Format, deny_warnings: bool) -> Out
     }
 }
 
-fn judge(path: &std::path::Path) -> FileOutcome {
+fn judge(path: &std::path::Path, clock: Option<OffsetDateTime>) -> FileOutcome {
     match topology::load(path) {
-        Ok(t) => FileOutcome::Checked {
-            findings: rules::check(&t),
-            topology: t.name.clone(),
-            source: t.source,
-        },
+        Ok(t) => {
+            let clock = clock.or(t.pki.clock).unwrap_or_else(OffsetDateTime::now_utc);
+            match rules::judge(&t, clock) {
+                Ok(findings) => FileOutcome::Checked {
+                    findings,
+                    topology: t.name.clone(),
+                    source: t.source,
+                },
+                Err(e) => FileOutcome::Material {
+                    internal: !e.is_bad_input(),
+                    error: e.to_string(),
+                    source: t.source,
+                },
+            }
+        }
         Err(LoadError::Invalid(invalid)) => FileOutcome::Invalid {
             source: invalid.source_file,
             problems: invalid.problems,

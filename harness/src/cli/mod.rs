@@ -8,6 +8,8 @@ mod rules;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 pub use certs::CertsCommand;
 
@@ -75,6 +77,10 @@ pub enum Command {
         /// Treat warnings as failures.
         #[arg(long, value_enum)]
         deny: Option<Deny>,
+        /// Instant certificate validity is judged at, RFC 3339 (default: the topology's
+        /// `[pki] clock`, else now). Generated certificates are made relative to it.
+        #[arg(long, value_name = "RFC3339", value_parser = parse_clock)]
+        clock: Option<OffsetDateTime>,
     },
     /// List the rules of the catalogue.
     Rules {
@@ -102,11 +108,19 @@ pub fn run(cli: Cli) -> Outcome {
             files,
             format,
             deny,
-        } => check::run(&files, format, deny.is_some()),
+            clock,
+        } => check::run(&files, format, deny.is_some(), clock),
         Command::Rules { format } => rules::list(format),
         Command::Explain { id } => rules::explain(&id),
         Command::Certs { command } => certs::run(command),
     }
+}
+
+/// Parses a `--clock` value.
+fn parse_clock(text: &str) -> Result<OffsetDateTime, String> {
+    OffsetDateTime::parse(text, &Rfc3339).map_err(|e| {
+        format!("`{text}` is not an RFC 3339 instant such as 2026-06-01T00:00:00Z ({e})")
+    })
 }
 
 /// Whether stdout is a terminal that takes colour.

@@ -144,6 +144,9 @@ pub fn check(outcomes: &[FileOutcome], colour: bool) -> String {
                     problems.len()
                 );
             }
+            FileOutcome::Material { source, error, .. } => {
+                let _ = writeln!(out, "invalid  {}: certificates: {error}", source.path.display());
+            }
             FileOutcome::Unreadable { path, error } => {
                 let _ = writeln!(out, "unreadable  {}: {error}", path.display());
             }

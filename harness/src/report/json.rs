@@ -124,6 +124,16 @@ fn file(o: &FileOutcome) -> JsonFile<'_> {
                 })
                 .collect();
         }
+        FileOutcome::Material { source, error, .. } => {
+            f.path = source.path.display().to_string();
+            f.status = "invalid";
+            f.problems.push(JsonProblem {
+                code: "pem",
+                message: error,
+                help: None,
+                location: None,
+            });
+        }
         FileOutcome::Unreadable { path, error } => {
             f.path = path.display().to_string();
             f.status = "unreadable";

@@ -3,6 +3,7 @@
 
 pub mod human;
 pub mod json;
+pub mod table;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -29,7 +30,17 @@ pub enum FileOutcome {
         /// Every problem found.
         problems: Vec<Problem>,
     },
-    /// Not readable at all (or the harness failed on it).
+    /// Loaded, but its certificate material could not be made or loaded (a lab PEM file that
+    /// does not load, say).
+    Material {
+        /// The topology file.
+        source: Arc<Source>,
+        /// What went wrong, naming the file at fault.
+        error: String,
+        /// Whether the harness itself failed (exit 3) rather than the input (exit 2).
+        internal: bool,
+    },
+    /// Not readable at all.
     Unreadable {
         /// The path as given.
         path: PathBuf,

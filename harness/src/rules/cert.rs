@@ -15,6 +15,7 @@ use crate::pki::{Level, Params, resolve};
 use crate::tls::FailureClass;
 use crate::tls::verify::{self, Role};
 use crate::topology::Topology;
+use crate::topology::value::format_instant;
 
 pub(super) fn check(t: &Topology, cx: &CertContext<'_>, out: &mut Vec<Finding>) {
     let links = links(t);
@@ -153,7 +154,8 @@ fn validity(t: &Topology, links: &[Link], cx: &CertContext<'_>, out: &mut Vec<Fi
                 Severity::Error,
                 format!(
                     "certificate `{name}` expired at {}, before the clock {}",
-                    info.not_after, cx.clock
+                    format_instant(info.not_after),
+                    format_instant(cx.clock)
                 ),
             )
         } else if cx.clock < info.not_before {
@@ -161,15 +163,18 @@ fn validity(t: &Topology, links: &[Link], cx: &CertContext<'_>, out: &mut Vec<Fi
                 Severity::Error,
                 format!(
                     "certificate `{name}` is valid only from {}, after the clock {}",
-                    info.not_before, cx.clock
+                    format_instant(info.not_before),
+                    format_instant(cx.clock)
                 ),
             )
         } else if info.not_after - cx.clock < cx.horizon {
             (
                 Severity::Warning,
                 format!(
-                    "certificate `{name}` expires at {}, within {} of the clock {}",
-                    info.not_after, cx.horizon, cx.clock
+                    "certificate `{name}` expires at {}, within {} days of the clock {}",
+                    format_instant(info.not_after),
+                    cx.horizon.whole_days(),
+                    format_instant(cx.clock)
                 ),
             )
         } else {

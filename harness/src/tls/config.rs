@@ -36,6 +36,12 @@ pub enum TlsError {
         /// rustls' reason.
         source: rustls::Error,
     },
+    /// No level gives a listening port a certificate.
+    #[error("{endpoint} listens with TLS but has no certificate")]
+    NoCertificate {
+        /// Which endpoint.
+        endpoint: String,
+    },
     /// Mutual TLS is on but the server trusts no CA to verify clients with.
     #[error("{endpoint} has tls-mutual on but no trusted CA to verify clients")]
     MutualWithoutTrust {

@@ -8,6 +8,7 @@
 pub mod classify;
 pub mod config;
 pub mod memory;
+pub mod sides;
 pub mod time;
 pub mod verify;
 

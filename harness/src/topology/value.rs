@@ -50,6 +50,12 @@ pub fn format_duration(d: Duration) -> String {
     }
 }
 
+/// Formats an instant as RFC 3339 (`2026-06-01T08:00:00Z`).
+pub fn format_instant(t: time::OffsetDateTime) -> String {
+    use time::format_description::well_known::Rfc3339;
+    t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
