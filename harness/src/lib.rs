@@ -18,8 +18,13 @@
 
 pub mod cli;
 pub mod diag;
+pub mod net;
+pub mod node;
 pub mod pki;
 pub mod report;
 pub mod rules;
+pub mod sim;
 pub mod tls;
 pub mod topology;
+pub mod trace;
+pub mod wire;

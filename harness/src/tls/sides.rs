@@ -19,16 +19,23 @@ fn identity(params: &Params, m: &Material) -> Option<Identity> {
 /// # Errors
 /// [`TlsError::NoCertificate`] when no level gives the port a certificate.
 pub fn server_side(link: &Link, m: &Material) -> Result<ServerSide, TlsError> {
-    let endpoint = format!("{}/{}", link.to, link.port);
-    let identity = identity(&link.server, m).ok_or_else(|| TlsError::NoCertificate {
+    listener_side(format!("{}/{}", link.to, link.port), &link.server, m)
+}
+
+/// A listening port's side from its resolved parameters.
+///
+/// # Errors
+/// [`TlsError::NoCertificate`] when no level gives the port a certificate.
+pub fn listener_side(endpoint: String, params: &Params, m: &Material) -> Result<ServerSide, TlsError> {
+    let identity = identity(params, m).ok_or_else(|| TlsError::NoCertificate {
         endpoint: endpoint.clone(),
     })?;
     Ok(ServerSide {
         endpoint,
         identity,
-        trust: anchors(&link.server, m),
-        mutual: link.server.mutual(),
-        protocol: link.server.protocol(),
+        trust: anchors(params, m),
+        mutual: params.mutual(),
+        protocol: params.protocol(),
     })
 }
 

@@ -128,7 +128,7 @@ pub enum Redundancy {
 }
 
 /// A port's listening mode.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ListenMode {
     /// Plain TCP.

@@ -1,0 +1,44 @@
+//! The network seam: listen, connect, and virtual time. Node code is generic over [`Net`] and
+//! never names turmoil; `sim` implements it over turmoil's simulated TCP (a live implementation
+//! over tokio sockets slots in beside it).
+
+pub mod sim;
+
+use std::future::Future;
+use std::io;
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncWrite};
+
+/// A byte stream between two nodes.
+pub trait Stream: AsyncRead + AsyncWrite + Unpin + 'static {}
+impl<T: AsyncRead + AsyncWrite + Unpin + 'static> Stream for T {}
+
+/// A network as nodes see it from their host.
+pub trait Net: Clone + 'static {
+    /// A connected stream.
+    type Stream: Stream;
+    /// A listening socket.
+    type Listener: 'static;
+
+    /// Listens on `port` of this host.
+    fn bind(&self, port: u16) -> impl Future<Output = io::Result<Self::Listener>>;
+
+    /// Accepts the next connection, with the dialling host's name when known.
+    fn accept(
+        &self,
+        listener: &Self::Listener,
+    ) -> impl Future<Output = io::Result<(Self::Stream, Option<String>)>>;
+
+    /// Dials `host` (a host name) on `port`.
+    fn connect(&self, host: &str, port: u16) -> impl Future<Output = io::Result<Self::Stream>>;
+
+    /// Virtual time since the run started; the trace is stamped with it.
+    fn now(&self) -> Duration;
+
+    /// The same clock as a thread-safe function, for TLS time providers.
+    fn clock(&self) -> Clock;
+}
+
+/// A thread-safe reading of a network's virtual time.
+pub type Clock = std::sync::Arc<dyn Fn() -> Duration + Send + Sync>;

@@ -1,0 +1,161 @@
+//! A client application: for each of its connections, a session to the primary and one to the
+//! backup (reached on its port with the same ID), each redialled after the server's reconnect
+//! timeout when lost (by close or ADDP); requests from a deterministic traffic generator go to
+//! whichever instance says it is primary.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use super::session::Session;
+use super::transport::{self, Opening};
+use super::{Scope, World};
+use crate::net::Net;
+use crate::pki::endpoint::{Link, LinkKind};
+use crate::tls::FailureClass;
+use crate::trace::Kind;
+use crate::wire::{Message, Purpose, Role};
+
+/// Reconnect timeout when the server does not set one.
+const DEFAULT_RECONNECT: Duration = Duration::from_secs(10);
+/// How long a server has to answer hello.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// What a session tells the client's main loop.
+enum Note {
+    Up { target: String, role: Role, tx: mpsc::UnboundedSender<Message> },
+    Role { target: String, role: Role },
+    Ack { id: String, by: String },
+    Down { target: String },
+}
+
+/// Runs client application `name` until its task is aborted.
+pub async fn run<N: Net>(w: Rc<World<N>>, name: String, scope: Scope) {
+    let Some(app) = w.topology.app(&name) else { return };
+    w.emit(&name, Kind::Started { role: None });
+    let host = app.host.value.clone();
+    let (notes_tx, mut notes) = mpsc::unbounded_channel();
+    let mut order = Vec::new();
+    for link in w.links.iter().filter(|l| l.from == name && l.kind != LinkKind::HaLink) {
+        order.push(link.to.clone());
+        let forced = w
+            .topology
+            .connections
+            .iter()
+            .find(|c| c.span == link.span)
+            .and_then(|c| c.security.tls.as_ref().map(|t| t.value));
+        let addp = w
+            .topology
+            .connections
+            .iter()
+            .find(|c| c.span == link.span)
+            .and_then(|c| c.addp.as_ref()?.local.as_ref().map(|d| d.value));
+        scope.spawn(keep(Rc::clone(&w), name.clone(), host.clone(), link.id.clone(), forced, addp, notes_tx.clone()));
+    }
+    drive(w, name, order, &mut notes).await;
+}
+
+/// The main loop: traffic to the primary, acknowledgements into the trace.
+async fn drive<N: Net>(w: Rc<World<N>>, name: String, order: Vec<String>, notes: &mut mpsc::UnboundedReceiver<Note>) {
+    let mut rate = w.board.traffic.get(&name).map(|t| t.subscribe());
+    let mut sessions: BTreeMap<String, (Role, mpsc::UnboundedSender<Message>)> = BTreeMap::new();
+    let mut sent: u64 = 0;
+    let mut next_at = tokio::time::Instant::now();
+    loop {
+        let per_second = rate.as_ref().map_or(0.0, |r| *r.borrow());
+        let interval = (per_second > 0.0).then(|| Duration::from_secs_f64(1.0 / per_second));
+        let tick = async {
+            match interval {
+                Some(_) => tokio::time::sleep_until(next_at).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            biased;
+            note = notes.recv() => match note {
+                Some(Note::Up { target, role, tx }) => { sessions.insert(target, (role, tx)); }
+                Some(Note::Role { target, role }) => { if let Some(s) = sessions.get_mut(&target) { s.0 = role; } }
+                Some(Note::Ack { id, by }) => w.emit(&name, Kind::Acknowledged { id, by }),
+                Some(Note::Down { target }) => { sessions.remove(&target); }
+                None => return,
+            },
+            changed = async { match rate.as_mut() { Some(r) => r.changed().await, None => std::future::pending().await } } => {
+                if changed.is_err() { rate = None; }
+                next_at = tokio::time::Instant::now();
+            },
+            () = tick => {
+                next_at += interval.unwrap_or(Duration::from_secs(1));
+                let primary = order.iter().find_map(|t| sessions.get(t).filter(|s| s.0 == Role::Primary));
+                if let Some((_, tx)) = primary {
+                    sent += 1;
+                    let _ = tx.send(Message::Request { id: format!("{name}-{sent}") });
+                }
+            },
+        }
+    }
+}
+
+/// Keeps one session to one server instance alive, redialling after the reconnect timeout.
+async fn keep<N: Net>(w: Rc<World<N>>, me: String, host: String, link_id: String, forced: Option<bool>, addp: Option<Duration>, notes: mpsc::UnboundedSender<Note>) {
+    let Some(link) = w.links.iter().find(|l| l.id == link_id && l.from == me) else { return };
+    let wait = w.topology.app(&link.to).and_then(|a| a.reconnect_timeout.as_ref()).map_or(DEFAULT_RECONNECT, |r| r.value);
+    loop {
+        once(&w, &me, &host, link, forced, addp, &notes).await;
+        let _ = notes.send(Note::Down { target: link.to.clone() });
+        tokio::time::sleep(wait).await;
+    }
+}
+
+async fn once<N: Net>(w: &World<N>, me: &str, host: &str, link: &Link, forced: Option<bool>, addp: Option<Duration>, notes: &mpsc::UnboundedSender<Note>) {
+    let opening = Opening::for_port(link.mode, forced);
+    let Some((io, tls)) = transport::dial(w, me, host, link, opening).await else { return };
+    let mut session = Session::start(io);
+    session.send(Message::Hello { from: me.to_string(), purpose: Purpose::Client });
+    let role = match tokio::time::timeout(HELLO_TIMEOUT, session.rx.recv()).await {
+        Ok(Some(Ok(Message::RoleNotice { role }))) => role,
+        Ok(Some(Err(e))) if e.class != FailureClass::PeerClosed => {
+            w.emit(me, Kind::HandshakeFailed { peer: link.to.clone(), port: link.port.clone(), class: e.class, detail: e.detail });
+            return;
+        }
+        other => {
+            let reason = match other {
+                Err(_) => "no answer to hello".to_string(),
+                _ => "closed before hello".to_string(),
+            };
+            w.emit(me, Kind::ConnectFailed { to: link.to.clone(), port: link.port.clone(), reason });
+            return;
+        }
+    };
+    w.emit(me, Kind::Connected { peer: link.to.clone(), port: link.port.clone(), tls, purpose: Purpose::Client });
+    let _ = notes.send(Note::Up { target: link.to.clone(), role, tx: session.tx.clone() });
+    let mut quiet = false;
+    let reason = loop {
+        let next = match addp {
+            Some(t) => match tokio::time::timeout(t, session.rx.recv()).await {
+                Ok(m) => m,
+                Err(_) if !quiet => {
+                    quiet = true;
+                    session.send(Message::Ping);
+                    continue;
+                }
+                Err(_) => break "addp-timeout".to_string(),
+            },
+            None => session.rx.recv().await,
+        };
+        quiet = false;
+        match next {
+            Some(Ok(Message::RoleNotice { role })) => {
+                let _ = notes.send(Note::Role { target: link.to.clone(), role });
+            }
+            Some(Ok(Message::Ack { id })) => {
+                let _ = notes.send(Note::Ack { id, by: link.to.clone() });
+            }
+            Some(Ok(_)) => {}
+            Some(Err(e)) => break e.class.to_string(),
+            None => break "closed".to_string(),
+        }
+    };
+    w.emit(me, Kind::Disconnected { peer: link.to.clone(), port: link.port.clone(), reason });
+}

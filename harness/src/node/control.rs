@@ -1,0 +1,295 @@
+//! The Management Layer: a Local Control Agent on every host starts and watches the host's
+//! applications (it sees a process die at once) and reports to the Solution Control Server;
+//! the SCS watches every LCA through ADDP (the host's `addp-timeout`, 9 s by default), gives
+//! each instance its role, promotes the backup when the primary's process or host dies, and
+//! carries out manual switchovers. Windows with two primaries or none happen as in the real
+//! system (a partitioned primary keeps its role until it hears from the SCS again).
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+
+use super::session::Session;
+use super::{Run, SCS_PORT, Scope, World, client, server};
+use crate::net::Net;
+use crate::trace::Kind;
+use crate::wire::{Message, Purpose, Role};
+
+/// How often an LCA says it is alive.
+const HEARTBEAT: Duration = Duration::from_secs(1);
+
+/// Everything one host runs: its LCA (and so its applications), and the SCS if it lives here.
+pub async fn host<N: Net>(w: Rc<World<N>>, host_key: String, runs_scs: bool) {
+    if runs_scs {
+        tokio::task::spawn_local(scs(Rc::clone(&w)));
+    }
+    lca(w, host_key).await;
+}
+
+/// A state change an application supervisor reports to its LCA.
+struct State {
+    app: String,
+    running: bool,
+}
+
+async fn lca<N: Net>(w: Rc<World<N>>, host_key: String) {
+    let node = format!("lca@{host_key}");
+    let (state_tx, mut states) = mpsc::unbounded_channel::<State>();
+    let mut roles: BTreeMap<String, watch::Sender<Option<Role>>> = BTreeMap::new();
+    for app in w.topology.apps.iter().filter(|a| a.host.value == host_key) {
+        let (tx, rx) = watch::channel(None);
+        roles.insert(app.name.value.clone(), tx);
+        tokio::task::spawn_local(supervise(Rc::clone(&w), app.name.value.clone(), rx, state_tx.clone()));
+    }
+    let mut running: BTreeMap<String, bool> = BTreeMap::new();
+    loop {
+        let Ok(stream) = w.net.connect(&w.scs_host, SCS_PORT).await else {
+            // Keep the supervisors' news while the SCS is unreachable.
+            while let Ok(s) = states.try_recv() {
+                running.insert(s.app, s.running);
+            }
+            tokio::time::sleep(HEARTBEAT).await;
+            continue;
+        };
+        let mut session = Session::start(Box::new(stream));
+        session.send(Message::Hello { from: node.clone(), purpose: Purpose::Control });
+        for (app, up) in &running {
+            let role = roles.get(app).and_then(|r| *r.borrow());
+            session.send(Message::AppState { app: app.clone(), running: *up, role });
+        }
+        let mut beat = tokio::time::interval(HEARTBEAT);
+        loop {
+            tokio::select! {
+                biased;
+                s = states.recv() => {
+                    let Some(s) = s else { return };
+                    running.insert(s.app.clone(), s.running);
+                    if !s.running {
+                        if let Some(r) = roles.get(&s.app) { r.send_replace(None); }
+                    }
+                    session.send(Message::AppState { app: s.app, running: s.running, role: None });
+                }
+                m = session.rx.recv() => match m {
+                    Some(Ok(Message::SetRole { app, role })) => {
+                        if let Some(r) = roles.get(&app) { r.send_replace(Some(role)); }
+                    }
+                    Some(Ok(Message::StateQuery)) => {
+                        for (app, up) in &running {
+                            let role = roles.get(app).and_then(|r| *r.borrow());
+                            session.send(Message::AppState { app: app.clone(), running: *up, role });
+                        }
+                    }
+                    Some(Ok(_)) => {}
+                    _ => break,
+                },
+                _ = beat.tick() => session.send(Message::Ping),
+            }
+        }
+        tokio::time::sleep(HEARTBEAT).await;
+    }
+}
+
+/// Runs one application while the board says `Up`; a `Down` aborts it (a process crash).
+async fn supervise<N: Net>(w: Rc<World<N>>, app: String, role: watch::Receiver<Option<Role>>, states: mpsc::UnboundedSender<State>) {
+    let Some(mut run) = w.board.run.get(&app).map(watch::Sender::subscribe) else { return };
+    let is_server = w.topology.app(&app).is_some_and(crate::topology::App::is_server);
+    loop {
+        if *run.borrow_and_update() == Run::Down {
+            if run.changed().await.is_err() {
+                return;
+            }
+            continue;
+        }
+        let scope = Scope::default();
+        let task = if is_server {
+            tokio::task::spawn_local(server::run(Rc::clone(&w), app.clone(), role.clone(), scope.clone()))
+        } else {
+            tokio::task::spawn_local(client::run(Rc::clone(&w), app.clone(), scope.clone()))
+        };
+        let _ = states.send(State { app: app.clone(), running: true });
+        let abort = task.abort_handle();
+        tokio::select! {
+            biased;
+            _ = run.wait_for(|r| *r == Run::Down) => {
+                abort.abort();
+                scope.abort();
+                w.emit(&app, Kind::Stopped { reason: "process crashed".into() });
+            }
+            _ = task => scope.abort(),
+        }
+        let _ = states.send(State { app: app.clone(), running: false });
+    }
+}
+
+/// The SCS's view of one LCA connection.
+enum Report {
+    Hello { host: String, tx: mpsc::UnboundedSender<Message> },
+    Msg { host: String, msg: Message, tx: mpsc::UnboundedSender<Message> },
+}
+
+async fn scs<N: Net>(w: Rc<World<N>>) {
+    let Ok(listener) = w.net.bind(SCS_PORT).await else {
+        w.emit("scs", Kind::Stopped { reason: "cannot listen".into() });
+        return;
+    };
+    let (tx, mut reports) = mpsc::unbounded_channel();
+    tokio::task::spawn_local(scs_accept(Rc::clone(&w), listener, tx));
+    let mut c = Scs::new(Rc::clone(&w));
+    let mut switchovers = w.board.switchover.subscribe();
+    let mut check = tokio::time::interval(HEARTBEAT);
+    loop {
+        tokio::select! {
+            biased;
+            r = reports.recv() => match r {
+                Some(Report::Hello { host, tx }) => { c.lcas.insert(host.clone(), tx); c.seen.insert(host, w.net.now()); }
+                Some(Report::Msg { host, msg, tx }) => {
+                    if !c.lcas.contains_key(&host) {
+                        // A host the SCS had given up on speaks again: ask for its truth.
+                        let _ = tx.send(Message::StateQuery);
+                        c.lcas.insert(host.clone(), tx);
+                    }
+                    c.on_message(&host, msg);
+                }
+                None => return,
+            },
+            changed = switchovers.changed() => {
+                if changed.is_err() { continue; }
+                let ordered = switchovers.borrow_and_update().clone();
+                for app in ordered { c.manual(&app); }
+            },
+            _ = check.tick() => c.check_hosts(),
+        }
+    }
+}
+
+async fn scs_accept<N: Net>(w: Rc<World<N>>, listener: N::Listener, reports: mpsc::UnboundedSender<Report>) {
+    while let Ok((stream, _)) = w.net.accept(&listener).await {
+        let reports = reports.clone();
+        tokio::task::spawn_local(async move {
+            let mut session = Session::start(Box::new(stream));
+            let Some(Ok(Message::Hello { from, .. })) = session.rx.recv().await else { return };
+            let host = from.trim_start_matches("lca@").to_string();
+            let _ = reports.send(Report::Hello { host: host.clone(), tx: session.tx.clone() });
+            while let Some(Ok(msg)) = session.rx.recv().await {
+                let _ = reports.send(Report::Msg { host: host.clone(), msg, tx: session.tx.clone() });
+            }
+        });
+    }
+}
+
+/// The SCS's decisions.
+struct Scs<N: Net> {
+    w: Rc<World<N>>,
+    lcas: BTreeMap<String, mpsc::UnboundedSender<Message>>,
+    seen: BTreeMap<String, Duration>,
+    running: BTreeMap<String, bool>,
+    /// Per pair (named by its configured primary): the instance the SCS made primary.
+    primary: BTreeMap<String, String>,
+}
+
+impl<N: Net> Scs<N> {
+    fn new(w: Rc<World<N>>) -> Self {
+        Self { w, lcas: BTreeMap::new(), seen: BTreeMap::new(), running: BTreeMap::new(), primary: BTreeMap::new() }
+    }
+
+    fn set_role(&self, app: &str, role: Role) {
+        let Some(host) = self.w.topology.app(app).map(|a| a.host.value.clone()) else { return };
+        if let Some(tx) = self.lcas.get(&host) {
+            let _ = tx.send(Message::SetRole { app: app.to_string(), role });
+        }
+    }
+
+    /// (pair key, partner) of a paired application.
+    fn pair(&self, app: &str) -> Option<(String, String)> {
+        let p = self.w.topology.pair_of(app)?;
+        let partner = if p.primary.name.value == app { &p.backup.name.value } else { &p.primary.name.value };
+        Some((p.primary.name.value.clone(), partner.clone()))
+    }
+
+    fn on_message(&mut self, host: &str, msg: Message) {
+        self.seen.insert(host.to_string(), self.w.net.now());
+        let Message::AppState { app, running, role } = msg else { return };
+        self.running.insert(app.clone(), running);
+        let is_server = self.w.topology.app(&app).is_some_and(crate::topology::App::is_server);
+        if !is_server {
+            return;
+        }
+        let Some((key, partner)) = self.pair(&app) else {
+            if running {
+                self.set_role(&app, Role::Primary);
+            }
+            return;
+        };
+        if !running {
+            if self.primary.get(&key) == Some(&app) {
+                self.failover(&key, &partner, "the primary's process stopped");
+            }
+            return;
+        }
+        let current = self.primary.get(&key).cloned();
+        let partner_up = self.running.get(&partner).copied().unwrap_or(false);
+        let give = match current {
+            Some(p) if p == app => Role::Primary,
+            Some(_) if partner_up => Role::Backup,
+            // The recorded primary is down (or nothing is recorded): the configured primary leads.
+            _ if app == key || !partner_up => {
+                self.primary.insert(key.clone(), app.clone());
+                Role::Primary
+            }
+            _ => Role::Backup,
+        };
+        if role != Some(give) {
+            self.set_role(&app, give);
+        }
+    }
+
+    fn failover(&mut self, key: &str, to: &str, reason: &str) {
+        if !self.running.get(to).copied().unwrap_or(false) {
+            self.primary.remove(key);
+            return;
+        }
+        self.primary.insert(key.to_string(), to.to_string());
+        self.w.emit("scs", Kind::Switchover { promote: to.to_string(), reason: reason.to_string() });
+        self.set_role(to, Role::Primary);
+    }
+
+    fn manual(&mut self, app: &str) {
+        let Some((key, partner)) = self.pair(app) else { return };
+        if self.primary.get(&key).map(String::as_str) != Some(app) || !self.running.get(&partner).copied().unwrap_or(false) {
+            return;
+        }
+        self.set_role(app, Role::Backup);
+        self.primary.insert(key, partner.clone());
+        self.w.emit("scs", Kind::Switchover { promote: partner.clone(), reason: "manual switchover".into() });
+        self.set_role(&partner, Role::Primary);
+    }
+
+    /// ADDP towards every LCA: a host silent for its `addp-timeout` is lost.
+    fn check_hosts(&mut self) {
+        let now = self.w.net.now();
+        let lost: Vec<String> = self
+            .lcas
+            .keys()
+            .filter(|h| {
+                let limit = self.w.topology.host(h).map_or(Duration::from_secs(9), |x| x.addp_timeout.value);
+                self.seen.get(*h).is_some_and(|s| now.saturating_sub(*s) > limit)
+            })
+            .cloned()
+            .collect();
+        for host in lost {
+            self.lcas.remove(&host);
+            self.w.emit("scs", Kind::Fault { fault: "host-lost (ADDP)".into(), target: host.clone() });
+            let apps: Vec<String> = self.w.topology.apps.iter().filter(|a| a.host.value == host).map(|a| a.name.value.clone()).collect();
+            for app in apps {
+                self.running.insert(app.clone(), false);
+                if let Some((key, partner)) = self.pair(&app) {
+                    if self.primary.get(&key) == Some(&app) {
+                        self.failover(&key, &partner, "the primary's host stopped answering ADDP");
+                    }
+                }
+            }
+        }
+    }
+}

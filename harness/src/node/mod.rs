@@ -1,0 +1,148 @@
+//! The simulated applications: servers (roles, listeners, the HA link, replication), clients
+//! (sessions, reconnection, traffic) and the Management Layer (an LCA per host, the SCS).
+//!
+//! Nodes are generic over [`Net`]; they never name turmoil. Faults reach them only through
+//! the [`board`](Board) the driver writes (a process crash, a restart, traffic, a rotated
+//! certificate, a manual switchover), the way an operator or the OS would.
+
+pub mod client;
+pub mod control;
+pub mod server;
+pub mod session;
+pub mod transport;
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use time::OffsetDateTime;
+use tokio::sync::watch;
+
+use crate::net::Net;
+use crate::pki::Material;
+use crate::pki::endpoint::Link;
+use crate::tls::VirtualTime;
+use crate::topology::Topology;
+use crate::trace::{Kind, Recorder};
+
+/// The tasks of one application process: a crash aborts them all, as the OS would.
+#[derive(Clone, Default)]
+pub struct Scope(Rc<RefCell<Vec<tokio::task::AbortHandle>>>);
+
+impl Scope {
+    /// Spawns a task that belongs to this process.
+    pub fn spawn(&self, fut: impl std::future::Future<Output = ()> + 'static) {
+        let handle = tokio::task::spawn_local(fut);
+        let mut tasks = self.0.borrow_mut();
+        tasks.retain(|t| !t.is_finished());
+        tasks.push(handle.abort_handle());
+    }
+
+    /// Aborts every task of the process.
+    pub fn abort(&self) {
+        for t in self.0.borrow_mut().drain(..) {
+            t.abort();
+        }
+    }
+}
+
+/// The Solution Control Server's port on its host.
+pub const SCS_PORT: u16 = 4999;
+
+/// What the driver wants of an application process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Run {
+    /// Running (started, or restarted after a crash).
+    Up,
+    /// Crashed (the process is gone; the host lives).
+    Down,
+}
+
+/// The driver's side of the run: faults and operator actions, per application and host.
+pub struct Board {
+    /// Per application: should its process run.
+    pub run: BTreeMap<String, watch::Sender<Run>>,
+    /// Per client application: requests per second of its traffic generator.
+    pub traffic: BTreeMap<String, watch::Sender<f64>>,
+    /// Per host key: clock skew in seconds, read by that host's TLS time provider.
+    pub skew: BTreeMap<String, Arc<AtomicI64>>,
+    /// Manual switchovers ordered for the SCS (the primary application to switch away from).
+    pub switchover: watch::Sender<Vec<String>>,
+}
+
+impl Board {
+    /// A board with every application up, no traffic, no skew.
+    pub fn new(t: &Topology) -> Self {
+        Self {
+            run: t
+                .apps
+                .iter()
+                .map(|a| (a.name.value.clone(), watch::channel(Run::Up).0))
+                .collect(),
+            traffic: t
+                .apps
+                .iter()
+                .filter(|a| !a.is_server())
+                .map(|a| (a.name.value.clone(), watch::channel(0.0).0))
+                .collect(),
+            skew: t
+                .hosts
+                .iter()
+                .map(|h| (h.key.value.clone(), Arc::new(AtomicI64::new(0))))
+                .collect(),
+            switchover: watch::channel(Vec::new()).0,
+        }
+    }
+}
+
+/// Everything a node needs, shared by every node of one run (one thread: `Rc`).
+pub struct World<N: Net> {
+    /// The network seam.
+    pub net: N,
+    /// The topology.
+    pub topology: Rc<Topology>,
+    /// Key material; certificate rotation replaces entries.
+    pub material: Rc<RefCell<Material>>,
+    /// Every link of the topology, with resolved parameters.
+    pub links: Rc<Vec<Link>>,
+    /// Where events go.
+    pub trace: Recorder,
+    /// The scenario's wall clock at t = 0.
+    pub epoch: OffsetDateTime,
+    /// The driver's board.
+    pub board: Rc<Board>,
+    /// Where the SCS runs (host name to dial).
+    pub scs_host: String,
+}
+
+impl<N: Net> World<N> {
+    /// Records an event now.
+    pub fn emit(&self, node: &str, kind: Kind) {
+        self.trace.emit(self.net.now(), node, kind);
+    }
+
+    /// The TLS clock of a host: the scenario clock, plus virtual time, plus the host's skew.
+    pub fn time_of(&self, host_key: &str) -> VirtualTime {
+        let skew = self.board.skew.get(host_key).cloned().unwrap_or_default();
+        let clock = self.net.clock();
+        VirtualTime::following(self.epoch, move || {
+            let now = clock();
+            let s = skew.load(Ordering::Relaxed);
+            if s >= 0 {
+                now + Duration::from_secs(s.unsigned_abs())
+            } else {
+                now.saturating_sub(Duration::from_secs(s.unsigned_abs()))
+            }
+        })
+    }
+
+    /// The link with this kind from `from` to `to`.
+    pub fn link(&self, kind: crate::pki::endpoint::LinkKind, from: &str, to: &str) -> Option<&Link> {
+        self.links
+            .iter()
+            .find(|l| l.kind == kind && l.from == from && l.to == to)
+    }
+}

@@ -1,0 +1,314 @@
+//! A server application instance: a listener per port honouring its mode, the role the SCS
+//! gives it, the HA link (the backup-role instance dials the primary-role instance's HA-sync
+//! port, else `default`), full synchronisation then streaming, and client events acknowledged
+//! after the backup has them (hot standby) or at once (warm standby).
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+
+use super::session::Session;
+use super::transport::{self, Opening};
+use super::{Scope, World};
+use crate::net::Net;
+use crate::pki::endpoint::{LinkKind, ha_port};
+use crate::topology::{App, AppType, ListenMode, Redundancy};
+use crate::trace::Kind;
+use crate::wire::{Message, Purpose, Role};
+
+/// How long the backup waits between attempts to reach the primary.
+const HA_RETRY: Duration = Duration::from_secs(1);
+/// How long a peer has to say hello.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(3);
+
+type Tx = mpsc::UnboundedSender<Message>;
+
+/// One running server instance.
+struct Server<N: Net> {
+    w: Rc<World<N>>,
+    name: String,
+    host: String,
+    partner: Option<String>,
+    hot: bool,
+    role: watch::Receiver<Option<Role>>,
+    store: RefCell<BTreeSet<String>>,
+    clients: RefCell<Vec<Tx>>,
+    backup: RefCell<Option<Tx>>,
+    pending: RefCell<BTreeMap<String, Tx>>,
+    ha_addp: Option<Duration>,
+    scope: Scope,
+}
+
+/// Runs application `name` until its task is aborted (a crash) or its configuration is refused.
+pub async fn run<N: Net>(w: Rc<World<N>>, name: String, role: watch::Receiver<Option<Role>>, scope: Scope) {
+    let Some(app) = w.topology.app(&name) else { return };
+    if refuse(&w, app) {
+        return;
+    }
+    let pair = w.topology.pair_of(&name);
+    let s = Rc::new(Server {
+        partner: pair.map(|p| if p.primary.name.value == name { p.backup.name.value.clone() } else { p.primary.name.value.clone() }),
+        hot: pair.is_some_and(|p| p.redundancy() == Redundancy::HotStandby),
+        host: app.host.value.clone(),
+        ha_addp: pair.and_then(|p| addp_of(p.primary)),
+        w: Rc::clone(&w),
+        name: name.clone(),
+        role,
+        store: RefCell::default(),
+        clients: RefCell::default(),
+        backup: RefCell::default(),
+        pending: RefCell::default(),
+        scope,
+    });
+    w.emit(&name, Kind::Started { role: None });
+    w.emit(&name, Kind::StoreCleared);
+    for port in &app.ports {
+        match w.net.bind(port.number.value).await {
+            Ok(listener) => {
+                w.emit(&name, Kind::Listening { port: port.id.value.clone(), number: port.number.value, mode: port.mode.value });
+                s.scope.spawn(accept_loop(Rc::clone(&s), port.id.value.clone(), listener));
+            }
+            Err(e) => w.emit(&name, Kind::Stopped { reason: format!("cannot listen on port {}: {e}", port.id.value) }),
+        }
+    }
+    roles(s).await;
+}
+
+/// The node refuses a port-level certificate on an HA-sync port (HA-SYNC-PORT-CERT).
+fn refuse<N: Net>(w: &World<N>, app: &App) -> bool {
+    let object = format!("app:{}", app.name.value);
+    let refused = crate::rules::check(&w.topology)
+        .into_iter()
+        .find(|f| f.rule == "HA-SYNC-PORT-CERT" && f.objects.contains(&object));
+    if let Some(f) = refused {
+        w.emit(&app.name.value, Kind::ConfigRejected { rule: f.rule.to_string(), detail: f.message });
+        w.emit(&app.name.value, Kind::Stopped { reason: "configuration rejected".into() });
+        return true;
+    }
+    false
+}
+
+/// ADDP on the HA link: `[backup-sync] protocol = addp`, `addp-timeout` seconds.
+fn addp_of(primary: &App) -> Option<Duration> {
+    let on = primary.option("backup-sync", "protocol").is_some_and(|p| p.value.eq_ignore_ascii_case("addp"));
+    let secs: u64 = primary.option("backup-sync", "addp-timeout")?.value.trim().parse().ok()?;
+    (on && secs > 0).then(|| Duration::from_secs(secs))
+}
+
+/// Follows the role the SCS gives: notices to clients, and the HA link while backup.
+async fn roles<N: Net>(s: Rc<Server<N>>) {
+    let mut rx = s.role.clone();
+    let mut current: Option<Role> = None;
+    let mut dialer: Option<Scope> = None;
+    loop {
+        let next = *rx.borrow_and_update();
+        if next != current {
+            if let Some(to) = next {
+                s.w.emit(&s.name, Kind::RoleChanged { from: current, to });
+            }
+            current = next;
+            if let Some(d) = dialer.take() {
+                d.abort();
+            }
+            if let Some(role) = next {
+                s.clients.borrow_mut().retain(|c| c.send(Message::RoleNotice { role }).is_ok());
+            }
+            if next == Some(Role::Backup) && s.partner.is_some() {
+                let d = Scope::default();
+                d.spawn(ha_dial(Rc::clone(&s)));
+                dialer = Some(d);
+            }
+        }
+        if rx.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn accept_loop<N: Net>(s: Rc<Server<N>>, port: String, listener: N::Listener) {
+    loop {
+        match s.w.net.accept(&listener).await {
+            Ok((stream, peer_host)) => {
+                let peer = peer_host.unwrap_or_else(|| "unknown".into());
+                s.scope.spawn(inbound(Rc::clone(&s), port.clone(), stream, peer));
+            }
+            Err(_) => tokio::time::sleep(HA_RETRY).await,
+        }
+    }
+}
+
+fn role_now<N: Net>(s: &Server<N>) -> Option<Role> {
+    *s.role.borrow()
+}
+
+async fn inbound<N: Net>(s: Rc<Server<N>>, port_id: String, stream: N::Stream, peer_host: String) {
+    let Some(app) = s.w.topology.app(&s.name) else { return };
+    let Some(port) = app.port(&port_id) else { return };
+    let Some(acc) = transport::accept(&s.w, app, port, &s.host, stream, &peer_host).await else { return };
+    let tls = acc.tls;
+    let mut session = Session::start(acc.io);
+    let hello = match acc.first {
+        Some(m) => Some(m),
+        None => match tokio::time::timeout(HELLO_TIMEOUT, session.rx.recv()).await {
+            Ok(Some(Ok(m))) => Some(m),
+            _ => None,
+        },
+    };
+    let Some(Message::Hello { from, purpose }) = hello else { return };
+    if !tls {
+        s.w.emit(&s.name, Kind::PlainSession { peer: from.clone(), port: port_id.clone(), mode: port.mode.value });
+    }
+    let role = role_now(&s).unwrap_or(Role::Backup);
+    session.send(Message::RoleNotice { role });
+    match purpose {
+        Purpose::Client if role == Role::Backup && !s.hot => {}
+        Purpose::Client => client_session(s, session, from, port_id, tls).await,
+        Purpose::HaLink if role == Role::Primary => ha_session(s, session, from, port_id, tls).await,
+        Purpose::HaLink | Purpose::Control => {}
+    }
+}
+
+async fn client_session<N: Net>(s: Rc<Server<N>>, mut session: Session, from: String, port: String, tls: bool) {
+    s.w.emit(&s.name, Kind::Connected { peer: from.clone(), port: port.clone(), tls, purpose: Purpose::Client });
+    s.clients.borrow_mut().push(session.tx.clone());
+    let reason = loop {
+        match session.rx.recv().await {
+            Some(Ok(Message::Request { id })) => match role_now(&s) {
+                Some(Role::Primary) => accept_event(&s, id, session.tx.clone()),
+                _ => session.send(Message::RoleNotice { role: Role::Backup }),
+            },
+            Some(Ok(Message::Ping)) => session.send(Message::Pong),
+            Some(Ok(_)) => {}
+            Some(Err(e)) => break e.class.to_string(),
+            None => break "closed".to_string(),
+        }
+    };
+    s.w.emit(&s.name, Kind::Disconnected { peer: from, port, reason });
+}
+
+/// The primary takes a client event: stored, replicated, acknowledged.
+fn accept_event<N: Net>(s: &Server<N>, id: String, client: Tx) {
+    if !s.store.borrow_mut().insert(id.clone()) {
+        let _ = client.send(Message::Ack { id });
+        return;
+    }
+    s.w.emit(&s.name, Kind::Accepted { id: id.clone() });
+    s.w.emit(&s.name, Kind::Stored { ids: vec![id.clone()] });
+    let backup = s.backup.borrow().clone();
+    match backup {
+        Some(b) if b.send(Message::Replicate { id: id.clone() }).is_ok() && s.hot => {
+            s.pending.borrow_mut().insert(id, client);
+        }
+        _ => {
+            let _ = client.send(Message::Ack { id });
+        }
+    }
+}
+
+/// The primary's end of the HA link.
+async fn ha_session<N: Net>(s: Rc<Server<N>>, mut session: Session, from: String, port: String, tls: bool) {
+    s.w.emit(&s.name, Kind::Connected { peer: from.clone(), port: port.clone(), tls, purpose: Purpose::HaLink });
+    let reason = loop {
+        match session.rx.recv().await {
+            Some(Ok(Message::BackupReady)) => {
+                let ids: Vec<String> = s.store.borrow().iter().cloned().collect();
+                session.send(Message::FullSync { ids });
+                session.send(Message::SyncDone);
+                *s.backup.borrow_mut() = Some(session.tx.clone());
+                s.w.emit(&s.name, Kind::HaSynced { primary: s.name.clone(), backup: from.clone(), port: port.clone(), tls });
+            }
+            Some(Ok(Message::Replicated { id })) => {
+                if let Some(client) = s.pending.borrow_mut().remove(&id) {
+                    let _ = client.send(Message::Ack { id });
+                }
+            }
+            Some(Ok(Message::Ping)) => session.send(Message::Pong),
+            Some(Ok(_)) => {}
+            Some(Err(e)) => break e.class.to_string(),
+            None => break "closed".to_string(),
+        }
+    };
+    s.backup.borrow_mut().take();
+    // The backup is gone: events waiting for it are held by the primary alone now.
+    let waiting = std::mem::take(&mut *s.pending.borrow_mut());
+    for (id, client) in waiting {
+        let _ = client.send(Message::Ack { id });
+    }
+    s.w.emit(&s.name, Kind::Disconnected { peer: from, port, reason });
+}
+
+/// How the backup-role instance opens the HA link to `port`.
+fn ha_opening(dialer: &App, mode: ListenMode, ha_sync: bool) -> Opening {
+    // Configuration Server's own protocol starts plain on `default` and upgrades there.
+    if dialer.kind.value == AppType::ConfigServer && !ha_sync {
+        return if mode == ListenMode::Upgrade { Opening::StartTls } else { Opening::Plain };
+    }
+    Opening::for_port(mode, None)
+}
+
+/// The backup-role instance keeps dialling the primary-role instance while it is backup.
+async fn ha_dial<N: Net>(s: Rc<Server<N>>) {
+    let Some(partner) = s.partner.clone() else { return };
+    loop {
+        ha_attempt(&s, &partner).await;
+        tokio::time::sleep(HA_RETRY).await;
+    }
+}
+
+async fn ha_attempt<N: Net>(s: &Rc<Server<N>>, partner: &str) {
+    let w = &s.w;
+    let (Some(me), Some(target)) = (w.topology.app(&s.name), w.topology.app(partner)) else { return };
+    let Some(port) = ha_port(target) else { return };
+    let Some(link) = w.link(LinkKind::HaLink, &s.name, partner) else { return };
+    let opening = ha_opening(me, port.mode.value, port.ha_sync.value);
+    let Some((io, tls)) = transport::dial(w, &s.name, &s.host, link, opening).await else { return };
+    let mut session = Session::start(io);
+    session.send(Message::Hello { from: s.name.clone(), purpose: Purpose::HaLink });
+    match tokio::time::timeout(HELLO_TIMEOUT, session.rx.recv()).await {
+        Ok(Some(Ok(Message::RoleNotice { role: Role::Primary }))) => {}
+        Ok(Some(Err(e))) if e.class != crate::tls::FailureClass::PeerClosed => {
+            w.emit(&s.name, Kind::HandshakeFailed { peer: partner.to_string(), port: port.id.value.clone(), class: e.class, detail: e.detail });
+            return;
+        }
+        _ => return,
+    }
+    w.emit(&s.name, Kind::Connected { peer: partner.to_string(), port: port.id.value.clone(), tls, purpose: Purpose::HaLink });
+    session.send(Message::BackupReady);
+    let mut quiet = 0;
+    let reason = loop {
+        let next = match s.ha_addp {
+            Some(t) => match tokio::time::timeout(t, session.rx.recv()).await {
+                Ok(m) => m,
+                Err(_) if quiet == 0 => {
+                    quiet = 1;
+                    session.send(Message::Ping);
+                    continue;
+                }
+                Err(_) => break "addp-timeout".to_string(),
+            },
+            None => session.rx.recv().await,
+        };
+        quiet = 0;
+        match next {
+            Some(Ok(Message::FullSync { ids })) => {
+                *s.store.borrow_mut() = ids.iter().cloned().collect();
+                w.emit(&s.name, Kind::StoreCleared);
+                w.emit(&s.name, Kind::Stored { ids });
+            }
+            Some(Ok(Message::SyncDone)) => w.emit(&s.name, Kind::HaSynced { primary: partner.to_string(), backup: s.name.clone(), port: port.id.value.clone(), tls }),
+            Some(Ok(Message::Replicate { id })) => {
+                s.store.borrow_mut().insert(id.clone());
+                w.emit(&s.name, Kind::Stored { ids: vec![id.clone()] });
+                session.send(Message::Replicated { id });
+            }
+            Some(Ok(Message::RoleNotice { role: Role::Backup })) => break "peer is backup".to_string(),
+            Some(Ok(_)) => {}
+            Some(Err(e)) => break e.class.to_string(),
+            None => break "closed".to_string(),
+        }
+    };
+    w.emit(&s.name, Kind::Disconnected { peer: partner.to_string(), port: port.id.value.clone(), reason });
+}

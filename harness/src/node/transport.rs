@@ -1,0 +1,206 @@
+//! Opening sessions as the listening mode and the dialler's protocol dictate: plain, TLS at
+//! once (`secured`), or plain then start-TLS on the same socket (`upgrade`), with real rustls
+//! handshakes judged at the host's virtual time, and every failure classified into the trace.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::pki_types::ServerName;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+use tokio_rustls::{TlsAcceptor, TlsConnector};
+
+use super::World;
+use crate::net::{Net, Stream};
+use crate::pki::endpoint::Link;
+use crate::pki::resolve;
+use crate::tls::{self, FailureClass};
+use crate::topology::{App, ListenMode, Port};
+use crate::trace::Kind;
+use crate::wire::{self, Message};
+
+/// A plain or TLS byte stream.
+pub type Io = Box<dyn Stream>;
+
+/// How long a dial may take before it counts as a timeout.
+pub const DIAL_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// How the dialler opens a session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Opening {
+    /// Plain bytes.
+    Plain,
+    /// A TLS ClientHello first.
+    Tls,
+    /// Plain, then start-TLS on the same socket (Configuration Server protocol).
+    StartTls,
+}
+
+impl Opening {
+    /// How a client opens towards a port of this mode: it follows the port, unless its
+    /// connection forces `tls=1`/`tls=0` (a misconfiguration the rules flag, simulated as is).
+    pub fn for_port(mode: ListenMode, forced: Option<bool>) -> Self {
+        match (forced, mode) {
+            (Some(true), _) => Opening::Tls,
+            (Some(false), _) => Opening::Plain,
+            (None, ListenMode::Unsecured) => Opening::Plain,
+            (None, ListenMode::Secured) => Opening::Tls,
+            (None, ListenMode::Upgrade) => Opening::StartTls,
+        }
+    }
+}
+
+/// What a successful TLS handshake agreed.
+fn handshake_event(peer: &str, port: &str, conn: &rustls::CommonState) -> Kind {
+    let peer_subject = conn
+        .peer_certificates()
+        .and_then(|c| c.first())
+        .and_then(|der| crate::pki::inspect::CertInfo::from_der(der).ok())
+        .map(|info| info.subject);
+    Kind::HandshakeOk {
+        peer: peer.to_string(),
+        port: port.to_string(),
+        version: tls::memory::version_name(conn.protocol_version()).to_string(),
+        cipher: conn
+            .negotiated_cipher_suite()
+            .map(|cs| format!("{:?}", cs.suite()))
+            .unwrap_or_default(),
+        peer_subject,
+    }
+}
+
+/// Dials `link` as application `me` (on host `my_host`, a host key).
+///
+/// Returns the stream, positioned after any start-TLS exchange and handshake, or `None`
+/// when the dial failed (the failure is in the trace).
+pub async fn dial<N: Net>(w: &World<N>, me: &str, my_host: &str, link: &Link, opening: Opening) -> Option<(Io, bool)> {
+    let tls = opening != Opening::Plain;
+    w.emit(me, Kind::ConnectAttempt { to: link.to.clone(), port: link.port.clone(), tls });
+    let number = w.topology.app(&link.to).and_then(|a| a.port(&link.port)).map_or(0, |p| p.number.value);
+    let fail = |reason: String| {
+        w.emit(me, Kind::ConnectFailed { to: link.to.clone(), port: link.port.clone(), reason });
+        None
+    };
+    let stream = match tokio::time::timeout(DIAL_TIMEOUT, w.net.connect(&link.dial_host, number)).await {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => return fail(format!("{}: {e}", tls::classify(&e))),
+        Err(_) => return fail("timeout".to_string()),
+    };
+    let mut io: Io = Box::new(stream);
+    if opening == Opening::StartTls {
+        let upgraded = async {
+            wire::write(&mut io, &Message::StartTls).await.ok()?;
+            matches!(wire::read(&mut io).await, Ok(Message::StartTlsOk)).then_some(())
+        };
+        if tokio::time::timeout(DIAL_TIMEOUT, upgraded).await.ok().flatten().is_none() {
+            return fail("start-tls refused".to_string());
+        }
+    }
+    if opening == Opening::Plain {
+        return Some((io, false));
+    }
+    let material = w.material.borrow();
+    let side = tls::sides::client_side(link, &material);
+    let config = match tls::client_config(&side, w.time_of(my_host).provider()) {
+        Ok(c) => c,
+        Err(e) => return fail(format!("tls configuration: {e}")),
+    };
+    drop(material);
+    let name = match ServerName::try_from(tls::sides::server_name(link)) {
+        Ok(n) => n,
+        Err(e) => return fail(format!("bad server name: {e}")),
+    };
+    match tokio::time::timeout(DIAL_TIMEOUT, TlsConnector::from(config).connect(name, io)).await {
+        Ok(Ok(s)) => {
+            w.emit(me, handshake_event(&link.to, &link.port, s.get_ref().1));
+            Some((Box::new(s), true))
+        }
+        Ok(Err(e)) => {
+            let class = tls::classify(&e);
+            w.emit(me, Kind::HandshakeFailed { peer: link.to.clone(), port: link.port.clone(), class, detail: e.to_string() });
+            None
+        }
+        Err(_) => {
+            w.emit(me, Kind::HandshakeFailed { peer: link.to.clone(), port: link.port.clone(), class: FailureClass::Timeout, detail: "handshake timed out".into() });
+            None
+        }
+    }
+}
+
+/// Reads the first frame of a plain session, recognising a TLS ClientHello instead.
+async fn first_frame<S: AsyncRead + Unpin>(io: &mut S) -> Result<Message, Result<(), String>> {
+    let mut head = [0u8; 4];
+    io.read_exact(&mut head).await.map_err(|e| Err(e.to_string()))?;
+    if wire::looks_like_tls(&head) {
+        return Err(Ok(()));
+    }
+    let len = u32::from_be_bytes(head) as usize;
+    if len > wire::MAX_FRAME {
+        return Err(Err(format!("oversized frame of {len} bytes")));
+    }
+    let mut body = vec![0u8; len];
+    io.read_exact(&mut body).await.map_err(|e| Err(e.to_string()))?;
+    wire::decode(&body).map_err(|e| Err(e.to_string()))
+}
+
+/// An accepted session: the stream, whether it runs under TLS, and a first message already read
+/// from a plain session (`Hello`), if any.
+pub struct Accepted {
+    /// The stream.
+    pub io: Io,
+    /// Under TLS.
+    pub tls: bool,
+    /// A message read while deciding the mode.
+    pub first: Option<Message>,
+}
+
+/// Accepts a session on `port` of `app` (on host `host_key`), per the port's listening mode.
+/// `peer_host` names the dialling host in the trace. `None` when the session failed (traced).
+pub async fn accept<N: Net>(w: &World<N>, app: &App, port: &Port, host_key: &str, stream: N::Stream, peer_host: &str) -> Option<Accepted> {
+    let me = app.name.value.as_str();
+    let port_id = port.id.value.as_str();
+    let failed = |class: FailureClass, detail: String| {
+        w.emit(me, Kind::HandshakeFailed { peer: peer_host.to_string(), port: port_id.to_string(), class, detail });
+        None
+    };
+    let mut io: Io = Box::new(stream);
+    match port.mode.value {
+        ListenMode::Unsecured => Some(Accepted { io, tls: false, first: None }),
+        ListenMode::Upgrade => match tokio::time::timeout(DIAL_TIMEOUT, first_frame(&mut io)).await {
+            Ok(Ok(Message::StartTls)) => {
+                wire::write(&mut io, &Message::StartTlsOk).await.ok()?;
+                tls_accept(w, app, port, host_key, io, peer_host).await
+            }
+            Ok(Ok(first)) => Some(Accepted { io, tls: false, first: Some(first) }),
+            Ok(Err(Ok(()))) => failed(FailureClass::TlsOnUpgradePort, "a TLS ClientHello arrived on an upgrade port".into()),
+            Ok(Err(Err(detail))) => failed(FailureClass::PeerClosed, detail),
+            Err(_) => failed(FailureClass::Timeout, "no first message".into()),
+        },
+        ListenMode::Secured => tls_accept(w, app, port, host_key, io, peer_host).await,
+    }
+}
+
+async fn tls_accept<N: Net, S: AsyncRead + AsyncWrite + Unpin + 'static>(w: &World<N>, app: &App, port: &Port, host_key: &str, io: S, peer_host: &str) -> Option<Accepted> {
+    let me = app.name.value.as_str();
+    let failed = |class: FailureClass, detail: String| {
+        w.emit(me, Kind::HandshakeFailed { peer: peer_host.to_string(), port: port.id.value.clone(), class, detail });
+        None
+    };
+    let params = resolve::server_port(&w.topology, app, port);
+    let material = w.material.borrow();
+    let side = tls::sides::listener_side(format!("{me}/{}", port.id.value), &params, &material);
+    let config = side.and_then(|s| tls::server_config(&s, w.time_of(host_key).provider()));
+    drop(material);
+    let config: Arc<rustls::ServerConfig> = match config {
+        Ok(c) => c,
+        Err(e) => return failed(FailureClass::Other, format!("tls configuration: {e}")),
+    };
+    match tokio::time::timeout(DIAL_TIMEOUT, TlsAcceptor::from(config).accept(io)).await {
+        Ok(Ok(s)) => {
+            let peer = s.get_ref().1.peer_certificates().map_or_else(|| peer_host.to_string(), |_| peer_host.to_string());
+            w.emit(me, handshake_event(&peer, &port.id.value, s.get_ref().1));
+            Some(Accepted { io: Box::new(s), tls: true, first: None })
+        }
+        Ok(Err(e)) => failed(tls::classify(&e), e.to_string()),
+        Err(_) => failed(FailureClass::Timeout, "handshake timed out".into()),
+    }
+}

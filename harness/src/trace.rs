@@ -1,0 +1,250 @@
+//! The trace: typed events stamped with virtual time. Nodes append; checks and reports read.
+//! It is the only thing checkers look at, and it serialises as JSON lines.
+//!
+//! Nothing random or wall-clock reaches an event: the same scenario, seed and version give the
+//! same trace (TLS record bytes never appear in it).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::tls::FailureClass;
+use crate::topology::ListenMode;
+use crate::wire::Role;
+
+/// One thing that happened.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// Virtual milliseconds since the simulation started.
+    pub at_ms: u64,
+    /// Who saw it: an application, `lca@HOST`, `scs`, or `sim` for injected faults.
+    pub node: String,
+    /// What happened.
+    #[serde(flatten)]
+    pub kind: Kind,
+}
+
+/// The kinds of events.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum Kind {
+    /// An application process started.
+    Started {
+        /// The role it starts in (servers) or none (clients).
+        role: Option<Role>,
+    },
+    /// An application process stopped.
+    Stopped {
+        /// Why.
+        reason: String,
+    },
+    /// A server's role changed (or was first given: `from` is empty).
+    RoleChanged {
+        /// Previous role.
+        from: Option<Role>,
+        /// New role.
+        to: Role,
+    },
+    /// A port is listening.
+    Listening {
+        /// Port ID.
+        port: String,
+        /// Port number.
+        number: u16,
+        /// Listening mode.
+        mode: ListenMode,
+    },
+    /// A dial is attempted.
+    ConnectAttempt {
+        /// Target application.
+        to: String,
+        /// Port ID.
+        port: String,
+        /// Whether TLS will be used.
+        tls: bool,
+    },
+    /// A dial failed before any TLS (refused, unreachable, timed out).
+    ConnectFailed {
+        /// Target application.
+        to: String,
+        /// Port ID.
+        port: String,
+        /// Why.
+        reason: String,
+    },
+    /// A TLS handshake completed.
+    HandshakeOk {
+        /// The other application.
+        peer: String,
+        /// Port ID.
+        port: String,
+        /// `1.2` or `1.3`.
+        version: String,
+        /// Cipher suite.
+        cipher: String,
+        /// Subject of the peer's certificate, if it sent one.
+        peer_subject: Option<String>,
+    },
+    /// A TLS handshake (or the plain/TLS agreement around it) failed.
+    HandshakeFailed {
+        /// The other application (or its address when unknown).
+        peer: String,
+        /// Port ID.
+        port: String,
+        /// Classification.
+        class: FailureClass,
+        /// The underlying error, in words.
+        detail: String,
+    },
+    /// A session is established (after the handshake, if any, and registration).
+    Connected {
+        /// The other application.
+        peer: String,
+        /// Port ID.
+        port: String,
+        /// Whether it runs under TLS.
+        tls: bool,
+        /// Why it exists.
+        purpose: crate::wire::Purpose,
+    },
+    /// A session ended.
+    Disconnected {
+        /// The other application.
+        peer: String,
+        /// Port ID.
+        port: String,
+        /// Why.
+        reason: String,
+    },
+    /// Plain-protocol bytes were received on a session (the invariant "no plaintext byte on a
+    /// secured port" reads this).
+    PlainSession {
+        /// The other application.
+        peer: String,
+        /// Port ID.
+        port: String,
+        /// Listening mode of the port.
+        mode: ListenMode,
+    },
+    /// The HA link is synchronised (full sync done).
+    HaSynced {
+        /// The primary.
+        primary: String,
+        /// The backup.
+        backup: String,
+        /// Port ID of the link.
+        port: String,
+        /// Whether the link runs under TLS.
+        tls: bool,
+    },
+    /// The primary accepted a client event.
+    Accepted {
+        /// Event ID.
+        id: String,
+    },
+    /// An instance stored events (accepted, replicated, or by full sync).
+    Stored {
+        /// Event IDs.
+        ids: Vec<String>,
+    },
+    /// An instance lost its memory (a restart).
+    StoreCleared,
+    /// A client got an acknowledgement.
+    Acknowledged {
+        /// Event ID.
+        id: String,
+        /// The server that acknowledged.
+        by: String,
+    },
+    /// A fault or step took effect.
+    Fault {
+        /// What (`crash`, `power-off`, `partition`, …).
+        fault: String,
+        /// On what.
+        target: String,
+    },
+    /// A node refused its configuration.
+    ConfigRejected {
+        /// The rule that refuses it.
+        rule: String,
+        /// In words.
+        detail: String,
+    },
+    /// The SCS decided a switchover.
+    Switchover {
+        /// New primary.
+        promote: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Where nodes append events; cheap to clone (one simulation, one thread).
+#[derive(Clone, Default)]
+pub struct Recorder {
+    events: Rc<RefCell<Vec<Event>>>,
+}
+
+impl Recorder {
+    /// Appends an event stamped `at`.
+    pub fn emit(&self, at: Duration, node: &str, kind: Kind) {
+        let at_ms = u64::try_from(at.as_millis()).unwrap_or(u64::MAX);
+        tracing::debug!(target: "hapair::trace", at_ms, node, ?kind);
+        self.events.borrow_mut().push(Event {
+            at_ms,
+            node: node.to_string(),
+            kind,
+        });
+    }
+
+    /// Everything recorded so far.
+    pub fn events(&self) -> Vec<Event> {
+        self.events.borrow().clone()
+    }
+}
+
+/// A finished trace.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Trace {
+    /// Events in the order they happened.
+    pub events: Vec<Event>,
+}
+
+impl Trace {
+    /// JSON lines, one event a line.
+    pub fn to_jsonl(&self) -> String {
+        let mut out = String::new();
+        for e in &self.events {
+            out.push_str(&serde_json::to_string(e).unwrap_or_default());
+            out.push('\n');
+        }
+        out
+    }
+
+    /// Reads JSON lines back.
+    ///
+    /// # Errors
+    /// The first line that is not an event, with its 1-based number.
+    pub fn from_jsonl(text: &str) -> Result<Self, (usize, serde_json::Error)> {
+        let events = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(i, l)| serde_json::from_str(l).map_err(|e| (i + 1, e)))
+            .collect::<Result<_, _>>()?;
+        Ok(Self { events })
+    }
+
+    /// A stable digest of the trace, for determinism checks.
+    pub fn digest(&self) -> String {
+        let d = ring::digest::digest(&ring::digest::SHA256, self.to_jsonl().as_bytes());
+        d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Events of one node.
+    pub fn of<'a>(&'a self, node: &'a str) -> impl Iterator<Item = &'a Event> {
+        self.events.iter().filter(move |e| e.node == node)
+    }
+}

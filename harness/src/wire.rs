@@ -1,0 +1,245 @@
+//! The simulated servers' framed protocol: a 4-byte big-endian length, then a JSON message,
+//! at most [`MAX_FRAME`] bytes. A malformed or oversized frame is a [`WireError`] that closes
+//! that connection with a recorded reason; it never panics a node.
+//!
+//! The messages stand for what Genesys servers exchange (registration, HA synchronisation,
+//! replicated events and acknowledgements, ADDP keep-alive, role notices) and, on upgrade
+//! ports, an explicit start-TLS exchange of hapair's own (the real switch is undocumented).
+
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+/// Largest frame accepted, length prefix excluded.
+pub const MAX_FRAME: usize = 64 * 1024;
+
+/// The role a server instance plays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// Serves clients and leads replication.
+    Primary,
+    /// Follows the primary.
+    Backup,
+}
+
+/// Why a connection is opened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Purpose {
+    /// A client session.
+    Client,
+    /// The backup-role instance's HA link to the primary-role instance.
+    HaLink,
+    /// A Local Control Agent reporting to the Solution Control Server.
+    Control,
+}
+
+/// Every message of the protocol.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "m", rename_all = "kebab-case")]
+pub enum Message {
+    /// First message on every connection: who dials, and why.
+    Hello {
+        /// Application (or `lca@HOST`) that dials.
+        from: String,
+        /// Why.
+        purpose: Purpose,
+    },
+    /// Upgrade ports: the client asks to switch this socket to TLS.
+    StartTls,
+    /// Upgrade ports: the server agrees; TLS starts with the next byte.
+    StartTlsOk,
+    /// A server tells a peer its current role.
+    RoleNotice {
+        /// The role.
+        role: Role,
+    },
+    /// A client request that becomes an event.
+    Request {
+        /// Client-unique event ID.
+        id: String,
+    },
+    /// The primary acknowledges an event to the client.
+    Ack {
+        /// The event ID.
+        id: String,
+    },
+    /// Hot standby: the backup is ready for full synchronisation.
+    BackupReady,
+    /// Full synchronisation: every event the primary holds.
+    FullSync {
+        /// Event IDs.
+        ids: Vec<String>,
+    },
+    /// Full synchronisation done; streaming follows.
+    SyncDone,
+    /// One event replicated to the backup.
+    Replicate {
+        /// The event ID.
+        id: String,
+    },
+    /// The backup stored a replicated event.
+    Replicated {
+        /// The event ID.
+        id: String,
+    },
+    /// ADDP keep-alive request.
+    Ping,
+    /// ADDP keep-alive reply.
+    Pong,
+    /// LCA → SCS: an application's state on this host.
+    AppState {
+        /// Application.
+        app: String,
+        /// Running or not.
+        running: bool,
+        /// Its role, when running.
+        role: Option<Role>,
+    },
+    /// SCS → LCA: report every application's state again (the SCS had lost this host).
+    StateQuery,
+    /// SCS → LCA: give an application this role.
+    SetRole {
+        /// Application.
+        app: String,
+        /// Role.
+        role: Role,
+    },
+}
+
+/// Why a frame could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum WireError {
+    /// The peer closed (or reset) the connection, or the transport failed.
+    #[error("connection closed: {0}")]
+    Closed(#[from] std::io::Error),
+    /// The length prefix exceeds [`MAX_FRAME`].
+    #[error("frame of {0} bytes exceeds the {MAX_FRAME}-byte limit")]
+    Oversized(usize),
+    /// The payload is not a message.
+    #[error("malformed frame: {0}")]
+    Malformed(String),
+}
+
+/// Encodes one frame.
+pub fn encode(m: &Message) -> Vec<u8> {
+    // Serialising these plain enums to JSON cannot fail; an empty payload would be refused
+    // by the peer as malformed rather than panic anything.
+    let body = serde_json::to_vec(m).unwrap_or_default();
+    let mut out = Vec::with_capacity(body.len() + 4);
+    out.extend_from_slice(&u32::try_from(body.len()).unwrap_or(u32::MAX).to_be_bytes());
+    out.extend_from_slice(&body);
+    out
+}
+
+/// Decodes a frame's payload.
+///
+/// # Errors
+/// [`WireError::Malformed`] when it is not a message.
+pub fn decode(payload: &[u8]) -> Result<Message, WireError> {
+    serde_json::from_slice(payload).map_err(|e| WireError::Malformed(e.to_string()))
+}
+
+/// Whether the first bytes of a connection are a TLS handshake record (a ClientHello), which
+/// a plain-protocol reader must not mistake for a length prefix.
+pub fn looks_like_tls(first: &[u8]) -> bool {
+    first.len() >= 3 && first[0] == 0x16 && first[1] == 0x03 && first[2] <= 0x04
+}
+
+/// Writes one frame.
+///
+/// # Errors
+/// The transport's error.
+pub async fn write<W: AsyncWrite + Unpin + ?Sized>(w: &mut W, m: &Message) -> std::io::Result<()> {
+    w.write_all(&encode(m)).await?;
+    w.flush().await
+}
+
+/// Reads one frame.
+///
+/// # Errors
+/// [`WireError`]: closed, oversized or malformed.
+pub async fn read<R: AsyncRead + Unpin + ?Sized>(r: &mut R) -> Result<Message, WireError> {
+    let mut len = [0u8; 4];
+    r.read_exact(&mut len).await?;
+    let len = u32::from_be_bytes(len) as usize;
+    if len > MAX_FRAME {
+        return Err(WireError::Oversized(len));
+    }
+    let mut body = vec![0u8; len];
+    r.read_exact(&mut body).await?;
+    decode(&body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn sample() -> Vec<Message> {
+        vec![
+            Message::Hello { from: "desk".into(), purpose: Purpose::Client },
+            Message::StartTls,
+            Message::RoleNotice { role: Role::Backup },
+            Message::Request { id: "desk-1".into() },
+            Message::FullSync { ids: vec!["a".into(), "b".into()] },
+            Message::AppState { app: "ts".into(), running: true, role: Some(Role::Primary) },
+            Message::Ping,
+        ]
+    }
+
+    #[tokio::test]
+    async fn frames_round_trip_through_a_stream() {
+        let mut buf = Vec::new();
+        for m in sample() {
+            write(&mut buf, &m).await.expect("write to a Vec");
+        }
+        let mut rd = &buf[..];
+        for m in sample() {
+            assert_eq!(read(&mut rd).await.expect("a frame"), m);
+        }
+        assert!(matches!(read(&mut rd).await, Err(WireError::Closed(_))));
+    }
+
+    #[tokio::test]
+    async fn oversized_and_malformed_frames_are_errors() {
+        let mut big = (MAX_FRAME as u32 + 1).to_be_bytes().to_vec();
+        big.extend_from_slice(b"{}");
+        assert!(matches!(read(&mut &big[..]).await, Err(WireError::Oversized(_))));
+        let mut bad = 3u32.to_be_bytes().to_vec();
+        bad.extend_from_slice(b"{x}");
+        assert!(matches!(read(&mut &bad[..]).await, Err(WireError::Malformed(_))));
+        // A ClientHello read as a length is oversized, and recognisable before that.
+        let hello = [0x16, 0x03, 0x01, 0x02, 0x00];
+        assert!(looks_like_tls(&hello));
+        assert!(matches!(read(&mut &hello[..]).await, Err(WireError::Oversized(_))));
+    }
+
+    #[tokio::test]
+    async fn scripted_peer_sees_the_exact_bytes() {
+        // tokio-test's scripted I/O: the node writes exactly one frame and reads the reply.
+        let reply = encode(&Message::Pong);
+        let mut io = tokio_test::io::Builder::new()
+            .write(&encode(&Message::Ping))
+            .read(&reply[..4])
+            .read(&reply[4..])
+            .build();
+        write(&mut io, &Message::Ping).await.expect("scripted write");
+        assert_eq!(read(&mut io).await.expect("scripted read"), Message::Pong);
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+            let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+            let _ = rt.block_on(read(&mut &bytes[..]));
+        }
+
+        #[test]
+        fn requests_round_trip(id in "[a-z0-9-]{0,40}") {
+            let m = Message::Request { id };
+            let frame = encode(&m);
+            prop_assert_eq!(decode(&frame[4..]).expect("decodes"), m);
+        }
+    }
+}
