@@ -196,8 +196,18 @@ fn no_colour_off_a_terminal() {
 
 #[test]
 fn certs_show_tells_each_endpoint_its_parameters_and_their_levels() {
-    let file = repo("scenarios/topologies/tserver-pair.toml").display().to_string();
-    let o = hapair(&["certs", "show", "--format", "json", "--clock", "2026-06-01T08:00:00Z", &file]);
+    let file = repo("scenarios/topologies/tserver-pair.toml")
+        .display()
+        .to_string();
+    let o = hapair(&[
+        "certs",
+        "show",
+        "--format",
+        "json",
+        "--clock",
+        "2026-06-01T08:00:00Z",
+        &file,
+    ]);
     assert_eq!(code(&o), 0);
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
     assert_eq!(doc["schema"], "hapair.tls-table/1");
@@ -206,15 +216,27 @@ fn certs_show_tells_each_endpoint_its_parameters_and_their_levels() {
     let ids: Vec<&str> = links.iter().filter_map(|l| l["id"].as_str()).collect();
     assert_eq!(
         ids,
-        ["desk->ts_primary/secure", "desk->ts_backup/secure", "ts_backup->ts_primary/ha", "ts_primary->ts_backup/ha"]
+        [
+            "desk->ts_primary/secure",
+            "desk->ts_backup/secure",
+            "ts_backup->ts_primary/ha",
+            "ts_primary->ts_backup/ha"
+        ]
     );
     let desk = &links[1];
     assert_eq!(desk["kind"], "follows-to-backup");
     assert_eq!(desk["checked_name"], "ts-b.lab.example");
-    assert_eq!(desk["client"]["tls_target_name_check"]["level"], "connection");
+    assert_eq!(
+        desk["client"]["tls_target_name_check"]["level"],
+        "connection"
+    );
     assert_eq!(desk["server"]["certificate"]["value"], "ts-b");
     assert_eq!(desk["server"]["certificate"]["level"], "application");
-    assert!(doc["certificates"]["ts-b"]["sans"].as_array().is_some_and(|s| s[0] == "ts-b.lab.example"));
+    assert!(
+        doc["certificates"]["ts-b"]["sans"]
+            .as_array()
+            .is_some_and(|s| s[0] == "ts-b.lab.example")
+    );
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(!text.contains("PRIVATE KEY"), "key material in the table");
 }
@@ -241,8 +263,11 @@ fn certs_show_marks_the_copy_from_the_primary() {
 #[test]
 fn a_lab_pem_file_that_does_not_load_is_bad_input_naming_the_file() {
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("lab.pem"), "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n")
-        .expect("written");
+    std::fs::write(
+        dir.path().join("lab.pem"),
+        "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n",
+    )
+    .expect("written");
     let text = PAIR.replace("HOST_Q", "b").replace(
         "backup = \"q\"",
         "backup = \"q\"\nsecurity = { certificate = \"lab.pem\", certificate-key = \"lab.key\" }",

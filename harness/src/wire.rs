@@ -178,12 +178,23 @@ mod tests {
 
     fn sample() -> Vec<Message> {
         vec![
-            Message::Hello { from: "desk".into(), purpose: Purpose::Client },
+            Message::Hello {
+                from: "desk".into(),
+                purpose: Purpose::Client,
+            },
             Message::StartTls,
             Message::RoleNotice { role: Role::Backup },
-            Message::Request { id: "desk-1".into() },
-            Message::FullSync { ids: vec!["a".into(), "b".into()] },
-            Message::AppState { app: "ts".into(), running: true, role: Some(Role::Primary) },
+            Message::Request {
+                id: "desk-1".into(),
+            },
+            Message::FullSync {
+                ids: vec!["a".into(), "b".into()],
+            },
+            Message::AppState {
+                app: "ts".into(),
+                running: true,
+                role: Some(Role::Primary),
+            },
             Message::Ping,
         ]
     }
@@ -205,14 +216,23 @@ mod tests {
     async fn oversized_and_malformed_frames_are_errors() {
         let mut big = (MAX_FRAME as u32 + 1).to_be_bytes().to_vec();
         big.extend_from_slice(b"{}");
-        assert!(matches!(read(&mut &big[..]).await, Err(WireError::Oversized(_))));
+        assert!(matches!(
+            read(&mut &big[..]).await,
+            Err(WireError::Oversized(_))
+        ));
         let mut bad = 3u32.to_be_bytes().to_vec();
         bad.extend_from_slice(b"{x}");
-        assert!(matches!(read(&mut &bad[..]).await, Err(WireError::Malformed(_))));
+        assert!(matches!(
+            read(&mut &bad[..]).await,
+            Err(WireError::Malformed(_))
+        ));
         // A ClientHello read as a length is oversized, and recognisable before that.
         let hello = [0x16, 0x03, 0x01, 0x02, 0x00];
         assert!(looks_like_tls(&hello));
-        assert!(matches!(read(&mut &hello[..]).await, Err(WireError::Oversized(_))));
+        assert!(matches!(
+            read(&mut &hello[..]).await,
+            Err(WireError::Oversized(_))
+        ));
     }
 
     #[tokio::test]
@@ -224,7 +244,9 @@ mod tests {
             .read(&reply[..4])
             .read(&reply[4..])
             .build();
-        write(&mut io, &Message::Ping).await.expect("scripted write");
+        write(&mut io, &Message::Ping)
+            .await
+            .expect("scripted write");
         assert_eq!(read(&mut io).await.expect("scripted read"), Message::Pong);
     }
 

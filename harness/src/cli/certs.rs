@@ -141,7 +141,9 @@ fn show(path: &Path, format: Format, clock: Option<OffsetDateTime>) -> Outcome {
         Ok(t) => t,
         Err(outcome) => return outcome,
     };
-    let clock = clock.or(topology.pki.clock).unwrap_or_else(OffsetDateTime::now_utc);
+    let clock = clock
+        .or(topology.pki.clock)
+        .unwrap_or_else(OffsetDateTime::now_utc);
     let material = match crate::pki::paths::for_topology(&topology, clock) {
         Ok(m) => m,
         Err(e) => return fail(&e),

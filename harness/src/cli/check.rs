@@ -25,7 +25,10 @@ pub(super) fn run(
     if !text.ends_with('\n') {
         println!();
     }
-    if outcomes.iter().any(|o| matches!(o, FileOutcome::Material { internal: true, .. })) {
+    if outcomes
+        .iter()
+        .any(|o| matches!(o, FileOutcome::Material { internal: true, .. }))
+    {
         Outcome::Internal
     } else if outcomes.iter().any(FileOutcome::is_bad_input) {
         Outcome::BadInput
@@ -42,7 +45,9 @@ pub(super) fn run(
 fn judge(path: &std::path::Path, clock: Option<OffsetDateTime>) -> FileOutcome {
     match topology::load(path) {
         Ok(t) => {
-            let clock = clock.or(t.pki.clock).unwrap_or_else(OffsetDateTime::now_utc);
+            let clock = clock
+                .or(t.pki.clock)
+                .unwrap_or_else(OffsetDateTime::now_utc);
             match rules::judge(&t, clock) {
                 Ok(findings) => FileOutcome::Checked {
                     findings,

@@ -25,20 +25,38 @@ const HELLO_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// What a session tells the client's main loop.
 enum Note {
-    Up { target: String, role: Role, tx: mpsc::UnboundedSender<Message> },
-    Role { target: String, role: Role },
-    Ack { id: String, by: String },
-    Down { target: String },
+    Up {
+        target: String,
+        role: Role,
+        tx: mpsc::UnboundedSender<Message>,
+    },
+    Role {
+        target: String,
+        role: Role,
+    },
+    Ack {
+        id: String,
+        by: String,
+    },
+    Down {
+        target: String,
+    },
 }
 
 /// Runs client application `name` until its task is aborted.
 pub async fn run<N: Net>(w: Rc<World<N>>, name: String, scope: Scope) {
-    let Some(app) = w.topology.app(&name) else { return };
+    let Some(app) = w.topology.app(&name) else {
+        return;
+    };
     w.emit(&name, Kind::Started { role: None });
     let host = app.host.value.clone();
     let (notes_tx, mut notes) = mpsc::unbounded_channel();
     let mut order = Vec::new();
-    for link in w.links.iter().filter(|l| l.from == name && l.kind != LinkKind::HaLink) {
+    for link in w
+        .links
+        .iter()
+        .filter(|l| l.from == name && l.kind != LinkKind::HaLink)
+    {
         order.push(link.to.clone());
         let forced = w
             .topology
@@ -52,13 +70,26 @@ pub async fn run<N: Net>(w: Rc<World<N>>, name: String, scope: Scope) {
             .iter()
             .find(|c| c.span == link.span)
             .and_then(|c| c.addp.as_ref()?.local.as_ref().map(|d| d.value));
-        scope.spawn(keep(Rc::clone(&w), name.clone(), host.clone(), link.id.clone(), forced, addp, notes_tx.clone()));
+        scope.spawn(keep(
+            Rc::clone(&w),
+            name.clone(),
+            host.clone(),
+            link.id.clone(),
+            forced,
+            addp,
+            notes_tx.clone(),
+        ));
     }
     drive(w, name, order, &mut notes).await;
 }
 
 /// The main loop: traffic to the primary, acknowledgements into the trace.
-async fn drive<N: Net>(w: Rc<World<N>>, name: String, order: Vec<String>, notes: &mut mpsc::UnboundedReceiver<Note>) {
+async fn drive<N: Net>(
+    w: Rc<World<N>>,
+    name: String,
+    order: Vec<String>,
+    notes: &mut mpsc::UnboundedReceiver<Note>,
+) {
     let mut rate = w.board.traffic.get(&name).map(|t| t.subscribe());
     let mut sessions: BTreeMap<String, (Role, mpsc::UnboundedSender<Message>)> = BTreeMap::new();
     let mut sent: u64 = 0;
@@ -98,25 +129,62 @@ async fn drive<N: Net>(w: Rc<World<N>>, name: String, order: Vec<String>, notes:
 }
 
 /// Keeps one session to one server instance alive, redialling after the reconnect timeout.
-async fn keep<N: Net>(w: Rc<World<N>>, me: String, host: String, link_id: String, forced: Option<bool>, addp: Option<Duration>, notes: mpsc::UnboundedSender<Note>) {
-    let Some(link) = w.links.iter().find(|l| l.id == link_id && l.from == me) else { return };
-    let wait = w.topology.app(&link.to).and_then(|a| a.reconnect_timeout.as_ref()).map_or(DEFAULT_RECONNECT, |r| r.value);
+async fn keep<N: Net>(
+    w: Rc<World<N>>,
+    me: String,
+    host: String,
+    link_id: String,
+    forced: Option<bool>,
+    addp: Option<Duration>,
+    notes: mpsc::UnboundedSender<Note>,
+) {
+    let Some(link) = w.links.iter().find(|l| l.id == link_id && l.from == me) else {
+        return;
+    };
+    let wait = w
+        .topology
+        .app(&link.to)
+        .and_then(|a| a.reconnect_timeout.as_ref())
+        .map_or(DEFAULT_RECONNECT, |r| r.value);
     loop {
         once(&w, &me, &host, link, forced, addp, &notes).await;
-        let _ = notes.send(Note::Down { target: link.to.clone() });
+        let _ = notes.send(Note::Down {
+            target: link.to.clone(),
+        });
         tokio::time::sleep(wait).await;
     }
 }
 
-async fn once<N: Net>(w: &World<N>, me: &str, host: &str, link: &Link, forced: Option<bool>, addp: Option<Duration>, notes: &mpsc::UnboundedSender<Note>) {
+async fn once<N: Net>(
+    w: &World<N>,
+    me: &str,
+    host: &str,
+    link: &Link,
+    forced: Option<bool>,
+    addp: Option<Duration>,
+    notes: &mpsc::UnboundedSender<Note>,
+) {
     let opening = Opening::for_port(link.mode, forced);
-    let Some((io, tls)) = transport::dial(w, me, host, link, opening).await else { return };
+    let Some((io, tls)) = transport::dial(w, me, host, link, opening).await else {
+        return;
+    };
     let mut session = Session::start(io);
-    session.send(Message::Hello { from: me.to_string(), purpose: Purpose::Client });
+    session.send(Message::Hello {
+        from: me.to_string(),
+        purpose: Purpose::Client,
+    });
     let role = match tokio::time::timeout(HELLO_TIMEOUT, session.rx.recv()).await {
         Ok(Some(Ok(Message::RoleNotice { role }))) => role,
         Ok(Some(Err(e))) if e.class != FailureClass::PeerClosed => {
-            w.emit(me, Kind::HandshakeFailed { peer: link.to.clone(), port: link.port.clone(), class: e.class, detail: e.detail });
+            w.emit(
+                me,
+                Kind::HandshakeFailed {
+                    peer: link.to.clone(),
+                    port: link.port.clone(),
+                    class: e.class,
+                    detail: e.detail,
+                },
+            );
             return;
         }
         other => {
@@ -124,12 +192,31 @@ async fn once<N: Net>(w: &World<N>, me: &str, host: &str, link: &Link, forced: O
                 Err(_) => "no answer to hello".to_string(),
                 _ => "closed before hello".to_string(),
             };
-            w.emit(me, Kind::ConnectFailed { to: link.to.clone(), port: link.port.clone(), reason });
+            w.emit(
+                me,
+                Kind::ConnectFailed {
+                    to: link.to.clone(),
+                    port: link.port.clone(),
+                    reason,
+                },
+            );
             return;
         }
     };
-    w.emit(me, Kind::Connected { peer: link.to.clone(), port: link.port.clone(), tls, purpose: Purpose::Client });
-    let _ = notes.send(Note::Up { target: link.to.clone(), role, tx: session.tx.clone() });
+    w.emit(
+        me,
+        Kind::Connected {
+            peer: link.to.clone(),
+            port: link.port.clone(),
+            tls,
+            purpose: Purpose::Client,
+        },
+    );
+    let _ = notes.send(Note::Up {
+        target: link.to.clone(),
+        role,
+        tx: session.tx.clone(),
+    });
     let mut quiet = false;
     let reason = loop {
         let next = match addp {
@@ -147,15 +234,28 @@ async fn once<N: Net>(w: &World<N>, me: &str, host: &str, link: &Link, forced: O
         quiet = false;
         match next {
             Some(Ok(Message::RoleNotice { role })) => {
-                let _ = notes.send(Note::Role { target: link.to.clone(), role });
+                let _ = notes.send(Note::Role {
+                    target: link.to.clone(),
+                    role,
+                });
             }
             Some(Ok(Message::Ack { id })) => {
-                let _ = notes.send(Note::Ack { id, by: link.to.clone() });
+                let _ = notes.send(Note::Ack {
+                    id,
+                    by: link.to.clone(),
+                });
             }
             Some(Ok(_)) => {}
             Some(Err(e)) => break e.class.to_string(),
             None => break "closed".to_string(),
         }
     };
-    w.emit(me, Kind::Disconnected { peer: link.to.clone(), port: link.port.clone(), reason });
+    w.emit(
+        me,
+        Kind::Disconnected {
+            peer: link.to.clone(),
+            port: link.port.clone(),
+            reason,
+        },
+    );
 }

@@ -41,7 +41,12 @@ async fn lca<N: Net>(w: Rc<World<N>>, host_key: String) {
     for app in w.topology.apps.iter().filter(|a| a.host.value == host_key) {
         let (tx, rx) = watch::channel(None);
         roles.insert(app.name.value.clone(), tx);
-        tokio::task::spawn_local(supervise(Rc::clone(&w), app.name.value.clone(), rx, state_tx.clone()));
+        tokio::task::spawn_local(supervise(
+            Rc::clone(&w),
+            app.name.value.clone(),
+            rx,
+            state_tx.clone(),
+        ));
     }
     let mut running: BTreeMap<String, bool> = BTreeMap::new();
     loop {
@@ -54,10 +59,17 @@ async fn lca<N: Net>(w: Rc<World<N>>, host_key: String) {
             continue;
         };
         let mut session = Session::start(Box::new(stream));
-        session.send(Message::Hello { from: node.clone(), purpose: Purpose::Control });
+        session.send(Message::Hello {
+            from: node.clone(),
+            purpose: Purpose::Control,
+        });
         for (app, up) in &running {
             let role = roles.get(app).and_then(|r| *r.borrow());
-            session.send(Message::AppState { app: app.clone(), running: *up, role });
+            session.send(Message::AppState {
+                app: app.clone(),
+                running: *up,
+                role,
+            });
         }
         let mut beat = tokio::time::interval(HEARTBEAT);
         loop {
@@ -92,9 +104,19 @@ async fn lca<N: Net>(w: Rc<World<N>>, host_key: String) {
 }
 
 /// Runs one application while the board says `Up`; a `Down` aborts it (a process crash).
-async fn supervise<N: Net>(w: Rc<World<N>>, app: String, role: watch::Receiver<Option<Role>>, states: mpsc::UnboundedSender<State>) {
-    let Some(mut run) = w.board.run.get(&app).map(watch::Sender::subscribe) else { return };
-    let is_server = w.topology.app(&app).is_some_and(crate::topology::App::is_server);
+async fn supervise<N: Net>(
+    w: Rc<World<N>>,
+    app: String,
+    role: watch::Receiver<Option<Role>>,
+    states: mpsc::UnboundedSender<State>,
+) {
+    let Some(mut run) = w.board.run.get(&app).map(watch::Sender::subscribe) else {
+        return;
+    };
+    let is_server = w
+        .topology
+        .app(&app)
+        .is_some_and(crate::topology::App::is_server);
     loop {
         if *run.borrow_and_update() == Run::Down {
             if run.changed().await.is_err() {
@@ -104,11 +126,19 @@ async fn supervise<N: Net>(w: Rc<World<N>>, app: String, role: watch::Receiver<O
         }
         let scope = Scope::default();
         let task = if is_server {
-            tokio::task::spawn_local(server::run(Rc::clone(&w), app.clone(), role.clone(), scope.clone()))
+            tokio::task::spawn_local(server::run(
+                Rc::clone(&w),
+                app.clone(),
+                role.clone(),
+                scope.clone(),
+            ))
         } else {
             tokio::task::spawn_local(client::run(Rc::clone(&w), app.clone(), scope.clone()))
         };
-        let _ = states.send(State { app: app.clone(), running: true });
+        let _ = states.send(State {
+            app: app.clone(),
+            running: true,
+        });
         let abort = task.abort_handle();
         tokio::select! {
             biased;
@@ -119,19 +149,34 @@ async fn supervise<N: Net>(w: Rc<World<N>>, app: String, role: watch::Receiver<O
             }
             _ = task => scope.abort(),
         }
-        let _ = states.send(State { app: app.clone(), running: false });
+        let _ = states.send(State {
+            app: app.clone(),
+            running: false,
+        });
     }
 }
 
 /// The SCS's view of one LCA connection.
 enum Report {
-    Hello { host: String, tx: mpsc::UnboundedSender<Message> },
-    Msg { host: String, msg: Message, tx: mpsc::UnboundedSender<Message> },
+    Hello {
+        host: String,
+        tx: mpsc::UnboundedSender<Message>,
+    },
+    Msg {
+        host: String,
+        msg: Message,
+        tx: mpsc::UnboundedSender<Message>,
+    },
 }
 
 async fn scs<N: Net>(w: Rc<World<N>>) {
     let Ok(listener) = w.net.bind(SCS_PORT).await else {
-        w.emit("scs", Kind::Stopped { reason: "cannot listen".into() });
+        w.emit(
+            "scs",
+            Kind::Stopped {
+                reason: "cannot listen".into(),
+            },
+        );
         return;
     };
     let (tx, mut reports) = mpsc::unbounded_channel();
@@ -164,16 +209,29 @@ async fn scs<N: Net>(w: Rc<World<N>>) {
     }
 }
 
-async fn scs_accept<N: Net>(w: Rc<World<N>>, listener: N::Listener, reports: mpsc::UnboundedSender<Report>) {
+async fn scs_accept<N: Net>(
+    w: Rc<World<N>>,
+    listener: N::Listener,
+    reports: mpsc::UnboundedSender<Report>,
+) {
     while let Ok((stream, _)) = w.net.accept(&listener).await {
         let reports = reports.clone();
         tokio::task::spawn_local(async move {
             let mut session = Session::start(Box::new(stream));
-            let Some(Ok(Message::Hello { from, .. })) = session.rx.recv().await else { return };
+            let Some(Ok(Message::Hello { from, .. })) = session.rx.recv().await else {
+                return;
+            };
             let host = from.trim_start_matches("lca@").to_string();
-            let _ = reports.send(Report::Hello { host: host.clone(), tx: session.tx.clone() });
+            let _ = reports.send(Report::Hello {
+                host: host.clone(),
+                tx: session.tx.clone(),
+            });
             while let Some(Ok(msg)) = session.rx.recv().await {
-                let _ = reports.send(Report::Msg { host: host.clone(), msg, tx: session.tx.clone() });
+                let _ = reports.send(Report::Msg {
+                    host: host.clone(),
+                    msg,
+                    tx: session.tx.clone(),
+                });
             }
         });
     }
@@ -191,28 +249,49 @@ struct Scs<N: Net> {
 
 impl<N: Net> Scs<N> {
     fn new(w: Rc<World<N>>) -> Self {
-        Self { w, lcas: BTreeMap::new(), seen: BTreeMap::new(), running: BTreeMap::new(), primary: BTreeMap::new() }
+        Self {
+            w,
+            lcas: BTreeMap::new(),
+            seen: BTreeMap::new(),
+            running: BTreeMap::new(),
+            primary: BTreeMap::new(),
+        }
     }
 
     fn set_role(&self, app: &str, role: Role) {
-        let Some(host) = self.w.topology.app(app).map(|a| a.host.value.clone()) else { return };
+        let Some(host) = self.w.topology.app(app).map(|a| a.host.value.clone()) else {
+            return;
+        };
         if let Some(tx) = self.lcas.get(&host) {
-            let _ = tx.send(Message::SetRole { app: app.to_string(), role });
+            let _ = tx.send(Message::SetRole {
+                app: app.to_string(),
+                role,
+            });
         }
     }
 
     /// (pair key, partner) of a paired application.
     fn pair(&self, app: &str) -> Option<(String, String)> {
         let p = self.w.topology.pair_of(app)?;
-        let partner = if p.primary.name.value == app { &p.backup.name.value } else { &p.primary.name.value };
+        let partner = if p.primary.name.value == app {
+            &p.backup.name.value
+        } else {
+            &p.primary.name.value
+        };
         Some((p.primary.name.value.clone(), partner.clone()))
     }
 
     fn on_message(&mut self, host: &str, msg: Message) {
         self.seen.insert(host.to_string(), self.w.net.now());
-        let Message::AppState { app, running, role } = msg else { return };
+        let Message::AppState { app, running, role } = msg else {
+            return;
+        };
         self.running.insert(app.clone(), running);
-        let is_server = self.w.topology.app(&app).is_some_and(crate::topology::App::is_server);
+        let is_server = self
+            .w
+            .topology
+            .app(&app)
+            .is_some_and(crate::topology::App::is_server);
         if !is_server {
             return;
         }
@@ -251,18 +330,34 @@ impl<N: Net> Scs<N> {
             return;
         }
         self.primary.insert(key.to_string(), to.to_string());
-        self.w.emit("scs", Kind::Switchover { promote: to.to_string(), reason: reason.to_string() });
+        self.w.emit(
+            "scs",
+            Kind::Switchover {
+                promote: to.to_string(),
+                reason: reason.to_string(),
+            },
+        );
         self.set_role(to, Role::Primary);
     }
 
     fn manual(&mut self, app: &str) {
-        let Some((key, partner)) = self.pair(app) else { return };
-        if self.primary.get(&key).map(String::as_str) != Some(app) || !self.running.get(&partner).copied().unwrap_or(false) {
+        let Some((key, partner)) = self.pair(app) else {
+            return;
+        };
+        if self.primary.get(&key).map(String::as_str) != Some(app)
+            || !self.running.get(&partner).copied().unwrap_or(false)
+        {
             return;
         }
         self.set_role(app, Role::Backup);
         self.primary.insert(key, partner.clone());
-        self.w.emit("scs", Kind::Switchover { promote: partner.clone(), reason: "manual switchover".into() });
+        self.w.emit(
+            "scs",
+            Kind::Switchover {
+                promote: partner.clone(),
+                reason: "manual switchover".into(),
+            },
+        );
         self.set_role(&partner, Role::Primary);
     }
 
@@ -273,15 +368,34 @@ impl<N: Net> Scs<N> {
             .lcas
             .keys()
             .filter(|h| {
-                let limit = self.w.topology.host(h).map_or(Duration::from_secs(9), |x| x.addp_timeout.value);
-                self.seen.get(*h).is_some_and(|s| now.saturating_sub(*s) > limit)
+                let limit = self
+                    .w
+                    .topology
+                    .host(h)
+                    .map_or(Duration::from_secs(9), |x| x.addp_timeout.value);
+                self.seen
+                    .get(*h)
+                    .is_some_and(|s| now.saturating_sub(*s) > limit)
             })
             .cloned()
             .collect();
         for host in lost {
             self.lcas.remove(&host);
-            self.w.emit("scs", Kind::Fault { fault: "host-lost (ADDP)".into(), target: host.clone() });
-            let apps: Vec<String> = self.w.topology.apps.iter().filter(|a| a.host.value == host).map(|a| a.name.value.clone()).collect();
+            self.w.emit(
+                "scs",
+                Kind::Fault {
+                    fault: "host-lost (ADDP)".into(),
+                    target: host.clone(),
+                },
+            );
+            let apps: Vec<String> = self
+                .w
+                .topology
+                .apps
+                .iter()
+                .filter(|a| a.host.value == host)
+                .map(|a| a.name.value.clone())
+                .collect();
             for app in apps {
                 self.running.insert(app.clone(), false);
                 if let Some((key, partner)) = self.pair(&app) {

@@ -140,7 +140,12 @@ impl<N: Net> World<N> {
     }
 
     /// The link with this kind from `from` to `to`.
-    pub fn link(&self, kind: crate::pki::endpoint::LinkKind, from: &str, to: &str) -> Option<&Link> {
+    pub fn link(
+        &self,
+        kind: crate::pki::endpoint::LinkKind,
+        from: &str,
+        to: &str,
+    ) -> Option<&Link> {
         self.links
             .iter()
             .find(|l| l.kind == kind && l.from == from && l.to == to)

@@ -43,14 +43,27 @@ struct Server<N: Net> {
 }
 
 /// Runs application `name` until its task is aborted (a crash) or its configuration is refused.
-pub async fn run<N: Net>(w: Rc<World<N>>, name: String, role: watch::Receiver<Option<Role>>, scope: Scope) {
-    let Some(app) = w.topology.app(&name) else { return };
+pub async fn run<N: Net>(
+    w: Rc<World<N>>,
+    name: String,
+    role: watch::Receiver<Option<Role>>,
+    scope: Scope,
+) {
+    let Some(app) = w.topology.app(&name) else {
+        return;
+    };
     if refuse(&w, app) {
         return;
     }
     let pair = w.topology.pair_of(&name);
     let s = Rc::new(Server {
-        partner: pair.map(|p| if p.primary.name.value == name { p.backup.name.value.clone() } else { p.primary.name.value.clone() }),
+        partner: pair.map(|p| {
+            if p.primary.name.value == name {
+                p.backup.name.value.clone()
+            } else {
+                p.primary.name.value.clone()
+            }
+        }),
         hot: pair.is_some_and(|p| p.redundancy() == Redundancy::HotStandby),
         host: app.host.value.clone(),
         ha_addp: pair.and_then(|p| addp_of(p.primary)),
@@ -68,10 +81,23 @@ pub async fn run<N: Net>(w: Rc<World<N>>, name: String, role: watch::Receiver<Op
     for port in &app.ports {
         match w.net.bind(port.number.value).await {
             Ok(listener) => {
-                w.emit(&name, Kind::Listening { port: port.id.value.clone(), number: port.number.value, mode: port.mode.value });
-                s.scope.spawn(accept_loop(Rc::clone(&s), port.id.value.clone(), listener));
+                w.emit(
+                    &name,
+                    Kind::Listening {
+                        port: port.id.value.clone(),
+                        number: port.number.value,
+                        mode: port.mode.value,
+                    },
+                );
+                s.scope
+                    .spawn(accept_loop(Rc::clone(&s), port.id.value.clone(), listener));
             }
-            Err(e) => w.emit(&name, Kind::Stopped { reason: format!("cannot listen on port {}: {e}", port.id.value) }),
+            Err(e) => w.emit(
+                &name,
+                Kind::Stopped {
+                    reason: format!("cannot listen on port {}: {e}", port.id.value),
+                },
+            ),
         }
     }
     roles(s).await;
@@ -84,8 +110,19 @@ fn refuse<N: Net>(w: &World<N>, app: &App) -> bool {
         .into_iter()
         .find(|f| f.rule == "HA-SYNC-PORT-CERT" && f.objects.contains(&object));
     if let Some(f) = refused {
-        w.emit(&app.name.value, Kind::ConfigRejected { rule: f.rule.to_string(), detail: f.message });
-        w.emit(&app.name.value, Kind::Stopped { reason: "configuration rejected".into() });
+        w.emit(
+            &app.name.value,
+            Kind::ConfigRejected {
+                rule: f.rule.to_string(),
+                detail: f.message,
+            },
+        );
+        w.emit(
+            &app.name.value,
+            Kind::Stopped {
+                reason: "configuration rejected".into(),
+            },
+        );
         return true;
     }
     false
@@ -93,8 +130,15 @@ fn refuse<N: Net>(w: &World<N>, app: &App) -> bool {
 
 /// ADDP on the HA link: `[backup-sync] protocol = addp`, `addp-timeout` seconds.
 fn addp_of(primary: &App) -> Option<Duration> {
-    let on = primary.option("backup-sync", "protocol").is_some_and(|p| p.value.eq_ignore_ascii_case("addp"));
-    let secs: u64 = primary.option("backup-sync", "addp-timeout")?.value.trim().parse().ok()?;
+    let on = primary
+        .option("backup-sync", "protocol")
+        .is_some_and(|p| p.value.eq_ignore_ascii_case("addp"));
+    let secs: u64 = primary
+        .option("backup-sync", "addp-timeout")?
+        .value
+        .trim()
+        .parse()
+        .ok()?;
     (on && secs > 0).then(|| Duration::from_secs(secs))
 }
 
@@ -114,7 +158,9 @@ async fn roles<N: Net>(s: Rc<Server<N>>) {
                 d.abort();
             }
             if let Some(role) = next {
-                s.clients.borrow_mut().retain(|c| c.send(Message::RoleNotice { role }).is_ok());
+                s.clients
+                    .borrow_mut()
+                    .retain(|c| c.send(Message::RoleNotice { role }).is_ok());
             }
             if next == Some(Role::Backup) && s.partner.is_some() {
                 let d = Scope::default();
@@ -133,7 +179,8 @@ async fn accept_loop<N: Net>(s: Rc<Server<N>>, port: String, listener: N::Listen
         match s.w.net.accept(&listener).await {
             Ok((stream, peer_host)) => {
                 let peer = peer_host.unwrap_or_else(|| "unknown".into());
-                s.scope.spawn(inbound(Rc::clone(&s), port.clone(), stream, peer));
+                s.scope
+                    .spawn(inbound(Rc::clone(&s), port.clone(), stream, peer));
             }
             Err(_) => tokio::time::sleep(HA_RETRY).await,
         }
@@ -145,9 +192,15 @@ fn role_now<N: Net>(s: &Server<N>) -> Option<Role> {
 }
 
 async fn inbound<N: Net>(s: Rc<Server<N>>, port_id: String, stream: N::Stream, peer_host: String) {
-    let Some(app) = s.w.topology.app(&s.name) else { return };
-    let Some(port) = app.port(&port_id) else { return };
-    let Some(acc) = transport::accept(&s.w, app, port, &s.host, stream, &peer_host).await else { return };
+    let Some(app) = s.w.topology.app(&s.name) else {
+        return;
+    };
+    let Some(port) = app.port(&port_id) else {
+        return;
+    };
+    let Some(acc) = transport::accept(&s.w, app, port, &s.host, stream, &peer_host).await else {
+        return;
+    };
     let tls = acc.tls;
     let mut session = Session::start(acc.io);
     let hello = match acc.first {
@@ -157,22 +210,47 @@ async fn inbound<N: Net>(s: Rc<Server<N>>, port_id: String, stream: N::Stream, p
             _ => None,
         },
     };
-    let Some(Message::Hello { from, purpose }) = hello else { return };
+    let Some(Message::Hello { from, purpose }) = hello else {
+        return;
+    };
     if !tls {
-        s.w.emit(&s.name, Kind::PlainSession { peer: from.clone(), port: port_id.clone(), mode: port.mode.value });
+        s.w.emit(
+            &s.name,
+            Kind::PlainSession {
+                peer: from.clone(),
+                port: port_id.clone(),
+                mode: port.mode.value,
+            },
+        );
     }
     let role = role_now(&s).unwrap_or(Role::Backup);
     session.send(Message::RoleNotice { role });
     match purpose {
         Purpose::Client if role == Role::Backup && !s.hot => {}
         Purpose::Client => client_session(s, session, from, port_id, tls).await,
-        Purpose::HaLink if role == Role::Primary => ha_session(s, session, from, port_id, tls).await,
+        Purpose::HaLink if role == Role::Primary => {
+            ha_session(s, session, from, port_id, tls).await
+        }
         Purpose::HaLink | Purpose::Control => {}
     }
 }
 
-async fn client_session<N: Net>(s: Rc<Server<N>>, mut session: Session, from: String, port: String, tls: bool) {
-    s.w.emit(&s.name, Kind::Connected { peer: from.clone(), port: port.clone(), tls, purpose: Purpose::Client });
+async fn client_session<N: Net>(
+    s: Rc<Server<N>>,
+    mut session: Session,
+    from: String,
+    port: String,
+    tls: bool,
+) {
+    s.w.emit(
+        &s.name,
+        Kind::Connected {
+            peer: from.clone(),
+            port: port.clone(),
+            tls,
+            purpose: Purpose::Client,
+        },
+    );
     s.clients.borrow_mut().push(session.tx.clone());
     let reason = loop {
         match session.rx.recv().await {
@@ -186,7 +264,14 @@ async fn client_session<N: Net>(s: Rc<Server<N>>, mut session: Session, from: St
             None => break "closed".to_string(),
         }
     };
-    s.w.emit(&s.name, Kind::Disconnected { peer: from, port, reason });
+    s.w.emit(
+        &s.name,
+        Kind::Disconnected {
+            peer: from,
+            port,
+            reason,
+        },
+    );
 }
 
 /// The primary takes a client event: stored, replicated, acknowledged.
@@ -196,7 +281,12 @@ fn accept_event<N: Net>(s: &Server<N>, id: String, client: Tx) {
         return;
     }
     s.w.emit(&s.name, Kind::Accepted { id: id.clone() });
-    s.w.emit(&s.name, Kind::Stored { ids: vec![id.clone()] });
+    s.w.emit(
+        &s.name,
+        Kind::Stored {
+            ids: vec![id.clone()],
+        },
+    );
     let backup = s.backup.borrow().clone();
     match backup {
         Some(b) if b.send(Message::Replicate { id: id.clone() }).is_ok() && s.hot => {
@@ -209,8 +299,22 @@ fn accept_event<N: Net>(s: &Server<N>, id: String, client: Tx) {
 }
 
 /// The primary's end of the HA link.
-async fn ha_session<N: Net>(s: Rc<Server<N>>, mut session: Session, from: String, port: String, tls: bool) {
-    s.w.emit(&s.name, Kind::Connected { peer: from.clone(), port: port.clone(), tls, purpose: Purpose::HaLink });
+async fn ha_session<N: Net>(
+    s: Rc<Server<N>>,
+    mut session: Session,
+    from: String,
+    port: String,
+    tls: bool,
+) {
+    s.w.emit(
+        &s.name,
+        Kind::Connected {
+            peer: from.clone(),
+            port: port.clone(),
+            tls,
+            purpose: Purpose::HaLink,
+        },
+    );
     let reason = loop {
         match session.rx.recv().await {
             Some(Ok(Message::BackupReady)) => {
@@ -218,7 +322,15 @@ async fn ha_session<N: Net>(s: Rc<Server<N>>, mut session: Session, from: String
                 session.send(Message::FullSync { ids });
                 session.send(Message::SyncDone);
                 *s.backup.borrow_mut() = Some(session.tx.clone());
-                s.w.emit(&s.name, Kind::HaSynced { primary: s.name.clone(), backup: from.clone(), port: port.clone(), tls });
+                s.w.emit(
+                    &s.name,
+                    Kind::HaSynced {
+                        primary: s.name.clone(),
+                        backup: from.clone(),
+                        port: port.clone(),
+                        tls,
+                    },
+                );
             }
             Some(Ok(Message::Replicated { id })) => {
                 if let Some(client) = s.pending.borrow_mut().remove(&id) {
@@ -237,21 +349,34 @@ async fn ha_session<N: Net>(s: Rc<Server<N>>, mut session: Session, from: String
     for (id, client) in waiting {
         let _ = client.send(Message::Ack { id });
     }
-    s.w.emit(&s.name, Kind::Disconnected { peer: from, port, reason });
+    s.w.emit(
+        &s.name,
+        Kind::Disconnected {
+            peer: from,
+            port,
+            reason,
+        },
+    );
 }
 
 /// How the backup-role instance opens the HA link to `port`.
 fn ha_opening(dialer: &App, mode: ListenMode, ha_sync: bool) -> Opening {
     // Configuration Server's own protocol starts plain on `default` and upgrades there.
     if dialer.kind.value == AppType::ConfigServer && !ha_sync {
-        return if mode == ListenMode::Upgrade { Opening::StartTls } else { Opening::Plain };
+        return if mode == ListenMode::Upgrade {
+            Opening::StartTls
+        } else {
+            Opening::Plain
+        };
     }
     Opening::for_port(mode, None)
 }
 
 /// The backup-role instance keeps dialling the primary-role instance while it is backup.
 async fn ha_dial<N: Net>(s: Rc<Server<N>>) {
-    let Some(partner) = s.partner.clone() else { return };
+    let Some(partner) = s.partner.clone() else {
+        return;
+    };
     loop {
         ha_attempt(&s, &partner).await;
         tokio::time::sleep(HA_RETRY).await;
@@ -260,22 +385,49 @@ async fn ha_dial<N: Net>(s: Rc<Server<N>>) {
 
 async fn ha_attempt<N: Net>(s: &Rc<Server<N>>, partner: &str) {
     let w = &s.w;
-    let (Some(me), Some(target)) = (w.topology.app(&s.name), w.topology.app(partner)) else { return };
+    let (Some(me), Some(target)) = (w.topology.app(&s.name), w.topology.app(partner)) else {
+        return;
+    };
     let Some(port) = ha_port(target) else { return };
-    let Some(link) = w.link(LinkKind::HaLink, &s.name, partner) else { return };
+    let Some(link) = w.link(LinkKind::HaLink, &s.name, partner) else {
+        return;
+    };
     let opening = ha_opening(me, port.mode.value, port.ha_sync.value);
-    let Some((io, tls)) = transport::dial(w, &s.name, &s.host, link, opening).await else { return };
+    let Some((io, tls)) = transport::dial(w, &s.name, &s.host, link, opening).await else {
+        return;
+    };
     let mut session = Session::start(io);
-    session.send(Message::Hello { from: s.name.clone(), purpose: Purpose::HaLink });
+    session.send(Message::Hello {
+        from: s.name.clone(),
+        purpose: Purpose::HaLink,
+    });
     match tokio::time::timeout(HELLO_TIMEOUT, session.rx.recv()).await {
-        Ok(Some(Ok(Message::RoleNotice { role: Role::Primary }))) => {}
+        Ok(Some(Ok(Message::RoleNotice {
+            role: Role::Primary,
+        }))) => {}
         Ok(Some(Err(e))) if e.class != crate::tls::FailureClass::PeerClosed => {
-            w.emit(&s.name, Kind::HandshakeFailed { peer: partner.to_string(), port: port.id.value.clone(), class: e.class, detail: e.detail });
+            w.emit(
+                &s.name,
+                Kind::HandshakeFailed {
+                    peer: partner.to_string(),
+                    port: port.id.value.clone(),
+                    class: e.class,
+                    detail: e.detail,
+                },
+            );
             return;
         }
         _ => return,
     }
-    w.emit(&s.name, Kind::Connected { peer: partner.to_string(), port: port.id.value.clone(), tls, purpose: Purpose::HaLink });
+    w.emit(
+        &s.name,
+        Kind::Connected {
+            peer: partner.to_string(),
+            port: port.id.value.clone(),
+            tls,
+            purpose: Purpose::HaLink,
+        },
+    );
     session.send(Message::BackupReady);
     let mut quiet = 0;
     let reason = loop {
@@ -298,17 +450,39 @@ async fn ha_attempt<N: Net>(s: &Rc<Server<N>>, partner: &str) {
                 w.emit(&s.name, Kind::StoreCleared);
                 w.emit(&s.name, Kind::Stored { ids });
             }
-            Some(Ok(Message::SyncDone)) => w.emit(&s.name, Kind::HaSynced { primary: partner.to_string(), backup: s.name.clone(), port: port.id.value.clone(), tls }),
+            Some(Ok(Message::SyncDone)) => w.emit(
+                &s.name,
+                Kind::HaSynced {
+                    primary: partner.to_string(),
+                    backup: s.name.clone(),
+                    port: port.id.value.clone(),
+                    tls,
+                },
+            ),
             Some(Ok(Message::Replicate { id })) => {
                 s.store.borrow_mut().insert(id.clone());
-                w.emit(&s.name, Kind::Stored { ids: vec![id.clone()] });
+                w.emit(
+                    &s.name,
+                    Kind::Stored {
+                        ids: vec![id.clone()],
+                    },
+                );
                 session.send(Message::Replicated { id });
             }
-            Some(Ok(Message::RoleNotice { role: Role::Backup })) => break "peer is backup".to_string(),
+            Some(Ok(Message::RoleNotice { role: Role::Backup })) => {
+                break "peer is backup".to_string();
+            }
             Some(Ok(_)) => {}
             Some(Err(e)) => break e.class.to_string(),
             None => break "closed".to_string(),
         }
     };
-    w.emit(&s.name, Kind::Disconnected { peer: partner.to_string(), port: port.id.value.clone(), reason });
+    w.emit(
+        &s.name,
+        Kind::Disconnected {
+            peer: partner.to_string(),
+            port: port.id.value.clone(),
+            reason,
+        },
+    );
 }

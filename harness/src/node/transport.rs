@@ -72,39 +72,73 @@ fn handshake_event(peer: &str, port: &str, conn: &rustls::CommonState) -> Kind {
 ///
 /// Returns the stream, positioned after any start-TLS exchange and handshake, or `None`
 /// when the dial failed (the failure is in the trace).
-pub async fn dial<N: Net>(w: &World<N>, me: &str, my_host: &str, link: &Link, opening: Opening) -> Option<(Io, bool)> {
+pub async fn dial<N: Net>(
+    w: &World<N>,
+    me: &str,
+    my_host: &str,
+    link: &Link,
+    opening: Opening,
+) -> Option<(Io, bool)> {
     let tls = opening != Opening::Plain;
-    w.emit(me, Kind::ConnectAttempt { to: link.to.clone(), port: link.port.clone(), tls });
-    let number = w.topology.app(&link.to).and_then(|a| a.port(&link.port)).map_or(0, |p| p.number.value);
+    w.emit(
+        me,
+        Kind::ConnectAttempt {
+            to: link.to.clone(),
+            port: link.port.clone(),
+            tls,
+        },
+    );
+    let number = w
+        .topology
+        .app(&link.to)
+        .and_then(|a| a.port(&link.port))
+        .map_or(0, |p| p.number.value);
     let fail = |reason: String| {
-        w.emit(me, Kind::ConnectFailed { to: link.to.clone(), port: link.port.clone(), reason });
+        w.emit(
+            me,
+            Kind::ConnectFailed {
+                to: link.to.clone(),
+                port: link.port.clone(),
+                reason,
+            },
+        );
         None
     };
-    let stream = match tokio::time::timeout(DIAL_TIMEOUT, w.net.connect(&link.dial_host, number)).await {
-        Ok(Ok(s)) => s,
-        Ok(Err(e)) => return fail(format!("{}: {e}", tls::classify(&e))),
-        Err(_) => return fail("timeout".to_string()),
-    };
+    let stream =
+        match tokio::time::timeout(DIAL_TIMEOUT, w.net.connect(&link.dial_host, number)).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => return fail(format!("{}: {e}", tls::classify(&e))),
+            Err(_) => return fail("timeout".to_string()),
+        };
     let mut io: Io = Box::new(stream);
     if opening == Opening::StartTls {
         let upgraded = async {
             wire::write(&mut io, &Message::StartTls).await.ok()?;
             matches!(wire::read(&mut io).await, Ok(Message::StartTlsOk)).then_some(())
         };
-        if tokio::time::timeout(DIAL_TIMEOUT, upgraded).await.ok().flatten().is_none() {
+        if tokio::time::timeout(DIAL_TIMEOUT, upgraded)
+            .await
+            .ok()
+            .flatten()
+            .is_none()
+        {
             return fail("start-tls refused".to_string());
         }
     }
     if opening == Opening::Plain {
         return Some((io, false));
     }
-    let material = w.material.borrow();
-    let side = tls::sides::client_side(link, &material);
-    let config = match tls::client_config(&side, w.time_of(my_host).provider()) {
+    let config = {
+        let material = w.material.borrow();
+        tls::client_config(
+            &tls::sides::client_side(link, &material),
+            w.time_of(my_host).provider(),
+        )
+    };
+    let config = match config {
         Ok(c) => c,
         Err(e) => return fail(format!("tls configuration: {e}")),
     };
-    drop(material);
     let name = match ServerName::try_from(tls::sides::server_name(link)) {
         Ok(n) => n,
         Err(e) => return fail(format!("bad server name: {e}")),
@@ -116,11 +150,27 @@ pub async fn dial<N: Net>(w: &World<N>, me: &str, my_host: &str, link: &Link, op
         }
         Ok(Err(e)) => {
             let class = tls::classify(&e);
-            w.emit(me, Kind::HandshakeFailed { peer: link.to.clone(), port: link.port.clone(), class, detail: e.to_string() });
+            w.emit(
+                me,
+                Kind::HandshakeFailed {
+                    peer: link.to.clone(),
+                    port: link.port.clone(),
+                    class,
+                    detail: e.to_string(),
+                },
+            );
             None
         }
         Err(_) => {
-            w.emit(me, Kind::HandshakeFailed { peer: link.to.clone(), port: link.port.clone(), class: FailureClass::Timeout, detail: "handshake timed out".into() });
+            w.emit(
+                me,
+                Kind::HandshakeFailed {
+                    peer: link.to.clone(),
+                    port: link.port.clone(),
+                    class: FailureClass::Timeout,
+                    detail: "handshake timed out".into(),
+                },
+            );
             None
         }
     }
@@ -129,7 +179,9 @@ pub async fn dial<N: Net>(w: &World<N>, me: &str, my_host: &str, link: &Link, op
 /// Reads the first frame of a plain session, recognising a TLS ClientHello instead.
 async fn first_frame<S: AsyncRead + Unpin>(io: &mut S) -> Result<Message, Result<(), String>> {
     let mut head = [0u8; 4];
-    io.read_exact(&mut head).await.map_err(|e| Err(e.to_string()))?;
+    io.read_exact(&mut head)
+        .await
+        .map_err(|e| Err(e.to_string()))?;
     if wire::looks_like_tls(&head) {
         return Err(Ok(()));
     }
@@ -138,7 +190,9 @@ async fn first_frame<S: AsyncRead + Unpin>(io: &mut S) -> Result<Message, Result
         return Err(Err(format!("oversized frame of {len} bytes")));
     }
     let mut body = vec![0u8; len];
-    io.read_exact(&mut body).await.map_err(|e| Err(e.to_string()))?;
+    io.read_exact(&mut body)
+        .await
+        .map_err(|e| Err(e.to_string()))?;
     wire::decode(&body).map_err(|e| Err(e.to_string()))
 }
 
@@ -155,23 +209,50 @@ pub struct Accepted {
 
 /// Accepts a session on `port` of `app` (on host `host_key`), per the port's listening mode.
 /// `peer_host` names the dialling host in the trace. `None` when the session failed (traced).
-pub async fn accept<N: Net>(w: &World<N>, app: &App, port: &Port, host_key: &str, stream: N::Stream, peer_host: &str) -> Option<Accepted> {
+pub async fn accept<N: Net>(
+    w: &World<N>,
+    app: &App,
+    port: &Port,
+    host_key: &str,
+    stream: N::Stream,
+    peer_host: &str,
+) -> Option<Accepted> {
     let me = app.name.value.as_str();
     let port_id = port.id.value.as_str();
     let failed = |class: FailureClass, detail: String| {
-        w.emit(me, Kind::HandshakeFailed { peer: peer_host.to_string(), port: port_id.to_string(), class, detail });
+        w.emit(
+            me,
+            Kind::HandshakeFailed {
+                peer: peer_host.to_string(),
+                port: port_id.to_string(),
+                class,
+                detail,
+            },
+        );
         None
     };
     let mut io: Io = Box::new(stream);
     match port.mode.value {
-        ListenMode::Unsecured => Some(Accepted { io, tls: false, first: None }),
-        ListenMode::Upgrade => match tokio::time::timeout(DIAL_TIMEOUT, first_frame(&mut io)).await {
+        ListenMode::Unsecured => Some(Accepted {
+            io,
+            tls: false,
+            first: None,
+        }),
+        ListenMode::Upgrade => match tokio::time::timeout(DIAL_TIMEOUT, first_frame(&mut io)).await
+        {
             Ok(Ok(Message::StartTls)) => {
                 wire::write(&mut io, &Message::StartTlsOk).await.ok()?;
                 tls_accept(w, app, port, host_key, io, peer_host).await
             }
-            Ok(Ok(first)) => Some(Accepted { io, tls: false, first: Some(first) }),
-            Ok(Err(Ok(()))) => failed(FailureClass::TlsOnUpgradePort, "a TLS ClientHello arrived on an upgrade port".into()),
+            Ok(Ok(first)) => Some(Accepted {
+                io,
+                tls: false,
+                first: Some(first),
+            }),
+            Ok(Err(Ok(()))) => failed(
+                FailureClass::TlsOnUpgradePort,
+                "a TLS ClientHello arrived on an upgrade port".into(),
+            ),
             Ok(Err(Err(detail))) => failed(FailureClass::PeerClosed, detail),
             Err(_) => failed(FailureClass::Timeout, "no first message".into()),
         },
@@ -179,26 +260,50 @@ pub async fn accept<N: Net>(w: &World<N>, app: &App, port: &Port, host_key: &str
     }
 }
 
-async fn tls_accept<N: Net, S: AsyncRead + AsyncWrite + Unpin + 'static>(w: &World<N>, app: &App, port: &Port, host_key: &str, io: S, peer_host: &str) -> Option<Accepted> {
+async fn tls_accept<N: Net, S: AsyncRead + AsyncWrite + Unpin + 'static>(
+    w: &World<N>,
+    app: &App,
+    port: &Port,
+    host_key: &str,
+    io: S,
+    peer_host: &str,
+) -> Option<Accepted> {
     let me = app.name.value.as_str();
     let failed = |class: FailureClass, detail: String| {
-        w.emit(me, Kind::HandshakeFailed { peer: peer_host.to_string(), port: port.id.value.clone(), class, detail });
+        w.emit(
+            me,
+            Kind::HandshakeFailed {
+                peer: peer_host.to_string(),
+                port: port.id.value.clone(),
+                class,
+                detail,
+            },
+        );
         None
     };
     let params = resolve::server_port(&w.topology, app, port);
-    let material = w.material.borrow();
-    let side = tls::sides::listener_side(format!("{me}/{}", port.id.value), &params, &material);
-    let config = side.and_then(|s| tls::server_config(&s, w.time_of(host_key).provider()));
-    drop(material);
+    let config = {
+        let material = w.material.borrow();
+        let side = tls::sides::listener_side(format!("{me}/{}", port.id.value), &params, &material);
+        side.and_then(|s| tls::server_config(&s, w.time_of(host_key).provider()))
+    };
     let config: Arc<rustls::ServerConfig> = match config {
         Ok(c) => c,
         Err(e) => return failed(FailureClass::Other, format!("tls configuration: {e}")),
     };
     match tokio::time::timeout(DIAL_TIMEOUT, TlsAcceptor::from(config).accept(io)).await {
         Ok(Ok(s)) => {
-            let peer = s.get_ref().1.peer_certificates().map_or_else(|| peer_host.to_string(), |_| peer_host.to_string());
+            let peer = s
+                .get_ref()
+                .1
+                .peer_certificates()
+                .map_or_else(|| peer_host.to_string(), |_| peer_host.to_string());
             w.emit(me, handshake_event(&peer, &port.id.value, s.get_ref().1));
-            Some(Accepted { io: Box::new(s), tls: true, first: None })
+            Some(Accepted {
+                io: Box::new(s),
+                tls: true,
+                first: None,
+            })
         }
         Ok(Err(e)) => failed(tls::classify(&e), e.to_string()),
         Err(_) => failed(FailureClass::Timeout, "handshake timed out".into()),

@@ -138,8 +138,8 @@ pub fn resolve(layers: &[Layer<'_>], mode: Resolution) -> Params {
     }
 }
 
-/// The security the backup's application object carries through the automatic copy of the
-/// primary's connection-level certificate, when the user has not set one of its own.
+/// The certificate the backup's application object carries through the automatic copy of
+/// the primary's connection-level certificate, when the user has not set one of its own.
 pub fn copied_to_backup(t: &Topology, backup: &App) -> Option<Security> {
     if backup.security.certificate.is_some() {
         return None;
@@ -158,29 +158,49 @@ pub fn copied_to_backup(t: &Topology, backup: &App) -> Option<Security> {
     })
 }
 
-/// The layers of an application acting as itself (its identity as a client or in the HA link):
-/// application, the copy from the primary if any, host.
-pub fn app_layers<'a>(
-    t: &'a Topology,
-    app: &'a App,
-    copied: Option<&'a Security>,
-) -> Vec<Layer<'a>> {
-    let mut layers = vec![(Level::Application, &app.security)];
-    if let Some(c) = copied {
-        layers.push((Level::CopiedFromPrimary, c));
+/// The application object as Configuration Server holds it: its own parameters, plus the
+/// copied certificate (which lands *on* the object, so it belongs to the application level in
+/// either resolution mode), and the span that marks what was copied.
+fn application_level(t: &Topology, app: &App) -> (Security, Option<Span>) {
+    let mut s = app.security.clone();
+    let Some(copy) = copied_to_backup(t, app) else {
+        return (s, None);
+    };
+    let mark = copy.certificate.as_ref().map(|c| c.span);
+    s.certificate = copy.certificate;
+    if s.certificate_key.is_none() {
+        s.certificate_key = copy.certificate_key;
     }
+    s.span = s.span.or(copy.span);
+    (s, mark)
+}
+
+/// Resolves over `specific` layers, then the application level and the host, and marks what
+/// came from the copy.
+fn resolve_app(t: &Topology, app: &App, specific: Vec<Layer<'_>>) -> Params {
+    let (own, mark) = application_level(t, app);
+    let mut layers = specific;
+    layers.push((Level::Application, &own));
     if let Some(h) = t.host_of(app) {
         layers.push((Level::Host, &h.security));
     }
-    layers
+    let mut p = resolve(&layers, t.resolution);
+    if let Some(mark) = mark {
+        for r in [&mut p.certificate, &mut p.certificate_key]
+            .into_iter()
+            .flatten()
+        {
+            if r.level == Level::Application && r.span == mark {
+                r.level = Level::CopiedFromPrimary;
+            }
+        }
+    }
+    p
 }
 
 /// Parameters in force on a server's listening port.
 pub fn server_port(t: &Topology, app: &App, port: &Port) -> Params {
-    let copied = copied_to_backup(t, app);
-    let mut layers = vec![(Level::Port, &port.security)];
-    layers.extend(app_layers(t, app, copied.as_ref()));
-    resolve(&layers, t.resolution)
+    resolve_app(t, app, vec![(Level::Port, &port.security)])
 }
 
 /// Parameters in force on a client's connection.
@@ -188,17 +208,13 @@ pub fn client_connection(t: &Topology, conn: &Connection) -> Params {
     let Some(app) = t.app(&conn.from.value) else {
         return resolve(&[(Level::Connection, &conn.security)], t.resolution);
     };
-    let copied = copied_to_backup(t, app);
-    let mut layers = vec![(Level::Connection, &conn.security)];
-    layers.extend(app_layers(t, app, copied.as_ref()));
-    resolve(&layers, t.resolution)
+    resolve_app(t, app, vec![(Level::Connection, &conn.security)])
 }
 
 /// Parameters an application uses as itself: when its backup instance dials the primary over
 /// the HA link, and as the client certificate it presents.
 pub fn app_identity(t: &Topology, app: &App) -> Params {
-    let copied = copied_to_backup(t, app);
-    resolve(&app_layers(t, app, copied.as_ref()), t.resolution)
+    resolve_app(t, app, Vec::new())
 }
 
 #[cfg(test)]

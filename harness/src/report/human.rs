@@ -145,7 +145,11 @@ pub fn check(outcomes: &[FileOutcome], colour: bool) -> String {
                 );
             }
             FileOutcome::Material { source, error, .. } => {
-                let _ = writeln!(out, "invalid  {}: certificates: {error}", source.path.display());
+                let _ = writeln!(
+                    out,
+                    "invalid  {}: certificates: {error}",
+                    source.path.display()
+                );
             }
             FileOutcome::Unreadable { path, error } => {
                 let _ = writeln!(out, "unreadable  {}: {error}", path.display());

@@ -37,7 +37,12 @@ pub struct Table<'a> {
 fn one<T>(out: &mut String, name: &str, r: &Option<Resolved<T>>, show: impl Fn(&T) -> String) {
     match r {
         Some(r) => {
-            let _ = writeln!(out, "      {name:<22} {:<28} {}", show(&r.value), r.level.as_str());
+            let _ = writeln!(
+                out,
+                "      {name:<22} {:<28} {}",
+                show(&r.value),
+                r.level.as_str()
+            );
         }
         None if matches!(name, "certificate" | "certificate-key" | "trusted-ca") => {
             let _ = writeln!(out, "      {name:<22} -");
@@ -50,7 +55,9 @@ fn params(out: &mut String, p: &Params) {
     one(out, "certificate", &p.certificate, String::clone);
     let key = match (&p.certificate_key, &p.certificate) {
         (Some(_), _) => None,
-        (None, Some(c)) if !crate::topology::is_path(&c.value) => Some("(generated with the certificate)"),
+        (None, Some(c)) if !crate::topology::is_path(&c.value) => {
+            Some("(generated with the certificate)")
+        }
         _ => None,
     };
     match key {
@@ -60,11 +67,21 @@ fn params(out: &mut String, p: &Params) {
         None => one(out, "certificate-key", &p.certificate_key, String::clone),
     }
     one(out, "trusted-ca", &p.trusted_ca, String::clone);
-    one(out, "tls-mutual", &p.tls_mutual, |b| if *b { "1" } else { "0" }.to_string());
-    one(out, "tls-target-name-check", &p.tls_target_name_check, |c| format!("{c:?}").to_lowercase());
+    one(out, "tls-mutual", &p.tls_mutual, |b| {
+        if *b { "1" } else { "0" }.to_string()
+    });
+    one(
+        out,
+        "tls-target-name-check",
+        &p.tls_target_name_check,
+        |c| format!("{c:?}").to_lowercase(),
+    );
     one(out, "tls-target-name", &p.tls_target_name, String::clone);
     one(out, "sec-protocol", &p.sec_protocol, |s| {
-        serde_json::to_value(s).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+        serde_json::to_value(s)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
     });
     one(out, "cipher-list", &p.cipher_list, String::clone);
     one(out, "tls-crl", &p.tls_crl, String::clone);
@@ -77,7 +94,10 @@ pub fn human(t: &Table<'_>) -> String {
         out,
         "{}: resolution {}, validity shown at {}\n",
         t.topology,
-        serde_json::to_value(t.resolution).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
+        serde_json::to_value(t.resolution)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default(),
         t.clock
     );
     let _ = writeln!(out, "Listening ports");
@@ -96,8 +116,15 @@ pub fn human(t: &Table<'_>) -> String {
             LinkKind::HaLink => "HA link",
         };
         let tls = if l.tls { "TLS" } else { "plain text" };
-        let check = l.checked_name.as_ref().map_or_else(String::new, |n| format!(", checks the name {n}"));
-        let _ = writeln!(out, "  {} ({kind}, {tls}, dials {}{check})", l.id, l.dial_host);
+        let check = l
+            .checked_name
+            .as_ref()
+            .map_or_else(String::new, |n| format!(", checks the name {n}"));
+        let _ = writeln!(
+            out,
+            "  {} ({kind}, {tls}, dials {}{check})",
+            l.id, l.dial_host
+        );
         if l.tls {
             let _ = writeln!(out, "    client side:");
             params(&mut out, &l.client);

@@ -132,7 +132,13 @@ fn certificates_in_use(t: &Topology, links: &[Link]) -> Vec<(String, Span)> {
         .into_iter()
         .filter(|l| l.mode.is_tls())
         .map(|l| l.params)
-        .chain(links.iter().filter(|l| l.tls).map(|l| l.client.clone()));
+        // A client certificate matters only where a server asks for it (mutual TLS).
+        .chain(
+            links
+                .iter()
+                .filter(|l| l.tls && l.server.mutual())
+                .map(|l| l.client.clone()),
+        );
     for p in params {
         if let Some(c) = p.certificate {
             if seen.insert(c.value.clone()) {
@@ -143,17 +149,59 @@ fn certificates_in_use(t: &Topology, links: &[Link]) -> Vec<(String, Span)> {
     out
 }
 
+/// Every certificate whose validity a handshake judges: the leaves in use, and the CAs above
+/// them (intermediates and the anchoring root), as `(name, is CA, span)`.
+fn judged_certificates(
+    t: &Topology,
+    links: &[Link],
+    cx: &CertContext<'_>,
+) -> Vec<(String, bool, Span)> {
+    let mut out = Vec::new();
+    for (name, assigned) in certificates_in_use(t, links) {
+        let mut cas = Vec::new();
+        if let Some(m) = cx.material.certs.get(&name) {
+            let issuer = t.pki.cert(&name).and_then(|c| c.issuer.clone());
+            let mut next = issuer.filter(|_| m.anchor.is_some());
+            while let Some(ca) = next {
+                if cas.contains(&ca) {
+                    break;
+                }
+                next = t.pki.ca(&ca).and_then(|c| c.issuer.clone());
+                cas.push(ca);
+            }
+        }
+        out.push((name, false, assigned));
+        for ca in cas {
+            if !out.iter().any(|(n, is_ca, _)| *is_ca && *n == ca) {
+                let span = t.pki.ca(&ca).map_or(assigned, |c| c.span);
+                out.push((ca, true, span));
+            }
+        }
+    }
+    out
+}
+
 /// TLS-CERT-VALIDITY
 fn validity(t: &Topology, links: &[Link], cx: &CertContext<'_>, out: &mut Vec<Finding>) {
-    for (name, assigned) in certificates_in_use(t, links) {
-        let Some(info) = cx.pki.certs.get(&name) else {
+    for (name, is_ca, assigned) in judged_certificates(t, links, cx) {
+        let info = if is_ca {
+            cx.pki.cas.get(&name)
+        } else {
+            cx.pki.certs.get(&name)
+        };
+        let Some(info) = info else {
             continue;
+        };
+        let what = if is_ca {
+            "CA certificate"
+        } else {
+            "certificate"
         };
         let (severity, message) = if cx.clock > info.not_after {
             (
                 Severity::Error,
                 format!(
-                    "certificate `{name}` expired at {}, before the clock {}",
+                    "{what} `{name}` expired at {}, before the clock {}",
                     format_instant(info.not_after),
                     format_instant(cx.clock)
                 ),
@@ -162,7 +210,7 @@ fn validity(t: &Topology, links: &[Link], cx: &CertContext<'_>, out: &mut Vec<Fi
             (
                 Severity::Error,
                 format!(
-                    "certificate `{name}` is valid only from {}, after the clock {}",
+                    "{what} `{name}` is valid only from {}, after the clock {}",
                     format_instant(info.not_before),
                     format_instant(cx.clock)
                 ),
@@ -171,7 +219,7 @@ fn validity(t: &Topology, links: &[Link], cx: &CertContext<'_>, out: &mut Vec<Fi
             (
                 Severity::Warning,
                 format!(
-                    "certificate `{name}` expires at {}, within {} days of the clock {}",
+                    "{what} `{name}` expires at {}, within {} days of the clock {}",
                     format_instant(info.not_after),
                     cx.horizon.whole_days(),
                     format_instant(cx.clock)
@@ -181,9 +229,17 @@ fn validity(t: &Topology, links: &[Link], cx: &CertContext<'_>, out: &mut Vec<Fi
             continue;
         };
         out.push(
-            Finding::new("TLS-CERT-VALIDITY", cert_span(t, &name, assigned), message)
-                .object(format!("cert:{name}"))
-                .severity(severity),
+            Finding::new(
+                "TLS-CERT-VALIDITY",
+                if is_ca {
+                    assigned
+                } else {
+                    cert_span(t, &name, assigned)
+                },
+                message,
+            )
+            .object(format!("{}:{name}", if is_ca { "ca" } else { "cert" }))
+            .severity(severity),
         );
     }
 }
@@ -230,8 +286,23 @@ fn chain_trust(links: &[Link], cx: &CertContext<'_>, out: &mut Vec<Finding>) {
                 )
                 .object(format!("cert:{}", cert.value))
                 .object(app_obj(who))
-                .object(app_obj(peer)),
+                .object(app_obj(peer))
+                .fix(chain_fix(class, role)),
             );
+        }
+    }
+}
+
+fn chain_fix(class: FailureClass, role: Role) -> &'static str {
+    match (class, role) {
+        (FailureClass::WrongKeyUsage, Role::Server) => {
+            "issue the certificate with the serverAuth extended key usage"
+        }
+        (FailureClass::WrongKeyUsage, Role::Client) => {
+            "issue the certificate with the clientAuth extended key usage (it is presented under mutual TLS)"
+        }
+        _ => {
+            "issue the certificate from the CA the peer trusts, send its full chain (send-chain = true), and give the peer that root as trusted-ca"
         }
     }
 }

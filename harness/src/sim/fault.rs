@@ -80,12 +80,20 @@ fn host_name(w: &World<SimNet>, at: Duration, key: &str) -> Result<String, SimEr
     w.topology
         .host(key)
         .map(|h| h.name.value.clone())
-        .ok_or_else(|| SimError::Step { at, what: format!("no host `{key}`") })
+        .ok_or_else(|| SimError::Step {
+            at,
+            what: format!("no host `{key}`"),
+        })
 }
 
 fn every_host(w: &World<SimNet>) -> Vec<String> {
-    let mut all: Vec<String> = w.topology.hosts.iter().map(|h| h.name.value.clone()).collect();
-    if !all.iter().any(|h| *h == w.scs_host) {
+    let mut all: Vec<String> = w
+        .topology
+        .hosts
+        .iter()
+        .map(|h| h.name.value.clone())
+        .collect();
+    if !all.contains(&w.scs_host) {
         all.push(MANAGEMENT_HOST.to_string());
     }
     all
@@ -95,19 +103,31 @@ fn every_host(w: &World<SimNet>) -> Vec<String> {
 ///
 /// # Errors
 /// [`SimError::Step`] when it names something that does not exist.
-pub(super) fn apply(sim: &mut Sim<'_>, w: &World<SimNet>, step: &Step, partitioned: &mut Vec<String>) -> Result<(), SimError> {
+pub(super) fn apply(
+    sim: &mut Sim<'_>,
+    w: &World<SimNet>,
+    step: &Step,
+    partitioned: &mut Vec<String>,
+) -> Result<(), SimError> {
     let at = step.at;
     let app_exists = |name: &str| {
         if w.topology.app(name).is_some() {
             Ok(())
         } else {
-            Err(SimError::Step { at, what: format!("no application `{name}`") })
+            Err(SimError::Step {
+                at,
+                what: format!("no application `{name}`"),
+            })
         }
     };
     let target = match &step.action {
         Action::Crash(app) | Action::Restart(app) => {
             app_exists(app)?;
-            let run = if matches!(step.action, Action::Crash(_)) { Run::Down } else { Run::Up };
+            let run = if matches!(step.action, Action::Crash(_)) {
+                Run::Down
+            } else {
+                Run::Up
+            };
             if let Some(tx) = w.board.run.get(app) {
                 tx.send_replace(run);
             }
@@ -131,7 +151,10 @@ pub(super) fn apply(sim: &mut Sim<'_>, w: &World<SimNet>, step: &Step, partition
             sim.bounce(name.as_str());
             key.clone()
         }
-        Action::Partition(a, b) | Action::Heal(a, b) | Action::Hold(a, b) | Action::Release(a, b) => {
+        Action::Partition(a, b)
+        | Action::Heal(a, b)
+        | Action::Hold(a, b)
+        | Action::Release(a, b) => {
             let (x, y) = (host_name(w, at, a)?, host_name(w, at, b)?);
             match step.action {
                 Action::Partition(..) => sim.partition(x.as_str(), y.as_str()),
@@ -161,9 +184,15 @@ pub(super) fn apply(sim: &mut Sim<'_>, w: &World<SimNet>, step: &Step, partition
         Action::Rotate(cert, leaf) => {
             let mut m = w.material.borrow_mut();
             if !m.certs.contains_key(cert) {
-                return Err(SimError::Step { at, what: format!("no certificate `{cert}`") });
+                return Err(SimError::Step {
+                    at,
+                    what: format!("no certificate `{cert}`"),
+                });
             }
-            let mut leaf = LeafMaterial { name: cert.clone(), ..clone_leaf(leaf) };
+            let mut leaf = LeafMaterial {
+                name: cert.clone(),
+                ..clone_leaf(leaf)
+            };
             leaf.name = cert.clone();
             m.certs.insert(cert.clone(), leaf);
             cert.clone()
@@ -174,12 +203,22 @@ pub(super) fn apply(sim: &mut Sim<'_>, w: &World<SimNet>, step: &Step, partition
             app.clone()
         }
         Action::Traffic(client, rate) => {
-            let tx = w.board.traffic.get(client).ok_or_else(|| SimError::Step { at, what: format!("no client `{client}`") })?;
+            let tx = w.board.traffic.get(client).ok_or_else(|| SimError::Step {
+                at,
+                what: format!("no client `{client}`"),
+            })?;
             tx.send_replace(*rate);
             client.clone()
         }
     };
-    w.trace.emit(sim.elapsed(), "sim", Kind::Fault { fault: step.action.name().to_string(), target });
+    w.trace.emit(
+        sim.elapsed(),
+        "sim",
+        Kind::Fault {
+            fault: step.action.name().to_string(),
+            target,
+        },
+    );
     Ok(())
 }
 

@@ -45,7 +45,13 @@ pub struct Plan {
 
 impl Plan {
     /// A plan with the defaults: 1 ms tick, 1–5 ms latency, no steps.
-    pub fn new(topology: Rc<Topology>, material: Material, clock: OffsetDateTime, seed: u64, duration: Duration) -> Self {
+    pub fn new(
+        topology: Rc<Topology>,
+        material: Material,
+        clock: OffsetDateTime,
+        seed: u64,
+        duration: Duration,
+    ) -> Self {
         Self {
             topology,
             material,
@@ -84,10 +90,13 @@ pub fn run(plan: Plan) -> Result<Trace, SimError> {
     let scs_app = t.apps.iter().find(|a| a.kind.value == AppType::Scs);
     let scs_host_key = scs_app.map(|a| a.host.value.clone());
     let scs_host = match &scs_host_key {
-        Some(k) => t.host(k).map_or_else(|| MANAGEMENT_HOST.to_string(), |h| h.name.value.clone()),
+        Some(k) => t
+            .host(k)
+            .map_or_else(|| MANAGEMENT_HOST.to_string(), |h| h.name.value.clone()),
         None => MANAGEMENT_HOST.to_string(),
     };
-    let epoch = SystemTime::UNIX_EPOCH + Duration::from_secs(u64::try_from(plan.clock.unix_timestamp()).unwrap_or(0));
+    let epoch = SystemTime::UNIX_EPOCH
+        + Duration::from_secs(u64::try_from(plan.clock.unix_timestamp()).unwrap_or(0));
     let mut sim = turmoil::Builder::new()
         .simulation_duration(plan.duration + Duration::from_secs(3600))
         .tick_duration(plan.tick)
@@ -141,5 +150,7 @@ pub fn run(plan: Plan) -> Result<Trace, SimError> {
         }
         sim.step().map_err(|e| SimError::Turmoil(e.to_string()))?;
     }
-    Ok(Trace { events: trace.events() })
+    Ok(Trace {
+        events: trace.events(),
+    })
 }

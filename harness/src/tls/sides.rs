@@ -26,7 +26,11 @@ pub fn server_side(link: &Link, m: &Material) -> Result<ServerSide, TlsError> {
 ///
 /// # Errors
 /// [`TlsError::NoCertificate`] when no level gives the port a certificate.
-pub fn listener_side(endpoint: String, params: &Params, m: &Material) -> Result<ServerSide, TlsError> {
+pub fn listener_side(
+    endpoint: String,
+    params: &Params,
+    m: &Material,
+) -> Result<ServerSide, TlsError> {
     let identity = identity(params, m).ok_or_else(|| TlsError::NoCertificate {
         endpoint: endpoint.clone(),
     })?;
@@ -53,5 +57,7 @@ pub fn client_side(link: &Link, m: &Material) -> ClientSide {
 
 /// The name the client dials and checks: `tls-target-name` when set, else the host name.
 pub fn server_name(link: &Link) -> String {
-    link.checked_name.clone().unwrap_or_else(|| link.dial_host.clone())
+    link.checked_name
+        .clone()
+        .unwrap_or_else(|| link.dial_host.clone())
 }

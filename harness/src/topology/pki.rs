@@ -271,7 +271,10 @@ fn decode_cert(r: &mut Reader, name: Sp<String>, t: &Table<'_>, dir: &std::path:
     let hosts = r.strings(t, "hosts");
     let pem = pem_files(r, t, dir);
     let issuer = r.string(t, "issuer");
-    if issuer.is_none() && pem.is_none() && profile != Some(Profile::SelfSigned) {
+    if issuer.is_none()
+        && pem.is_none()
+        && !matches!(profile, Some(Profile::SelfSigned | Profile::OtherCa))
+    {
         r.push(
             Problem::new("missing-key", name.span, format!("{what} has no `issuer`"))
                 .help("name a CA from [pki.ca], or set profile = \"self-signed\""),

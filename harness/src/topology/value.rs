@@ -81,8 +81,16 @@ mod tests {
 
     #[test]
     fn bad_durations_say_why() {
-        assert!(parse_duration("10 parsecs").expect_err("bad unit").contains("unit"));
-        assert!(parse_duration("s").expect_err("no number").contains("not a duration"));
+        assert!(
+            parse_duration("10 parsecs")
+                .expect_err("bad unit")
+                .contains("unit")
+        );
+        assert!(
+            parse_duration("s")
+                .expect_err("no number")
+                .contains("not a duration")
+        );
         assert!(parse_duration("1e999").is_err());
     }
 
