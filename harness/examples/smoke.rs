@@ -1,28 +1,43 @@
-//! Smoke run: the reference T-Server pair, crash and restart of the primary.
+//! Smoke run: the reference T-Server pair under one fault, its trace printed (Stored, Accepted
+//! and Acknowledged events left out). `cargo run --example smoke -- [crash|power-off] [seed]`.
 use std::rc::Rc;
 use std::time::Duration;
 
 use hapair::sim::{Action, Plan, Step};
+use hapair::trace::Kind;
 
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let fault = args.get(1).map_or("crash", String::as_str);
+    let seed = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1);
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../scenarios/topologies/tserver-pair.toml");
     let t = hapair::topology::load(&path).expect("loads");
     let clock = time::macros::datetime!(2026-06-01 08:00 UTC);
     let m = hapair::pki::paths::for_topology(&t, clock).expect("pki");
-    let mut plan = Plan::new(Rc::new(t), m, clock, 1, Duration::from_secs(80));
+    let mut plan = Plan::new(Rc::new(t), m, clock, seed, Duration::from_secs(60));
+    let (down, up) = match fault {
+        "power-off" => (
+            Action::PowerOff("ts-a".into()),
+            Action::PowerOn("ts-a".into()),
+        ),
+        _ => (
+            Action::Crash("ts_primary".into()),
+            Action::Restart("ts_primary".into()),
+        ),
+    };
     plan.steps = vec![
         Step {
             at: Duration::ZERO,
             action: Action::Traffic("desk".into(), 20.0),
         },
         Step {
-            at: Duration::from_secs(30),
-            action: Action::Crash("ts_primary".into()),
+            at: Duration::from_secs(10),
+            action: down,
         },
         Step {
-            at: Duration::from_secs(60),
-            action: Action::Restart("ts_primary".into()),
+            at: Duration::from_secs(35),
+            action: up,
         },
     ];
     let start = std::time::Instant::now();
@@ -31,9 +46,7 @@ fn main() {
     for e in &trace.events {
         if !matches!(
             e.kind,
-            hapair::trace::Kind::Stored { .. }
-                | hapair::trace::Kind::Accepted { .. }
-                | hapair::trace::Kind::Acknowledged { .. }
+            Kind::Stored { .. } | Kind::Accepted { .. } | Kind::Acknowledged { .. }
         ) {
             println!(
                 "{:>7} {:<14} {}",
@@ -46,7 +59,7 @@ fn main() {
     let acks = trace
         .events
         .iter()
-        .filter(|e| matches!(e.kind, hapair::trace::Kind::Acknowledged { .. }))
+        .filter(|e| matches!(e.kind, Kind::Acknowledged { .. }))
         .count();
     println!(
         "events {} acks {acks} wall {wall:?} digest {}",

@@ -16,6 +16,7 @@
 //! - [`report`]: renderers of outcomes (human, JSON); no checking logic.
 //! - [`cli`]: the clap front end; `main.rs` only parses, runs and maps to an exit code.
 
+pub mod check;
 pub mod cli;
 pub mod diag;
 pub mod net;

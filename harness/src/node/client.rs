@@ -106,8 +106,14 @@ async fn drive<N: Net>(
         tokio::select! {
             biased;
             note = notes.recv() => match note {
-                Some(Note::Up { target, role, tx }) => { sessions.insert(target, (role, tx)); }
-                Some(Note::Role { target, role }) => { if let Some(s) = sessions.get_mut(&target) { s.0 = role; } }
+                Some(Note::Up { target, role, tx }) => {
+                    newest_primary(&mut sessions, &target, role);
+                    sessions.insert(target, (role, tx));
+                }
+                Some(Note::Role { target, role }) => {
+                    newest_primary(&mut sessions, &target, role);
+                    if let Some(s) = sessions.get_mut(&target) { s.0 = role; }
+                }
                 Some(Note::Ack { id, by }) => w.emit(&name, Kind::Acknowledged { id, by }),
                 Some(Note::Down { target }) => { sessions.remove(&target); }
                 None => return,
@@ -124,6 +130,22 @@ async fn drive<N: Net>(
                     let _ = tx.send(Message::Request { id: format!("{name}-{sent}") });
                 }
             },
+        }
+    }
+}
+
+/// The instance that announced itself primary last is the primary: a silent former primary
+/// (powered off, partitioned) keeps its session until ADDP ends it, and must not get requests.
+fn newest_primary(
+    sessions: &mut BTreeMap<String, (Role, mpsc::UnboundedSender<Message>)>,
+    target: &str,
+    role: Role,
+) {
+    if role == Role::Primary {
+        for (t, s) in sessions.iter_mut() {
+            if t != target {
+                s.0 = Role::Backup;
+            }
         }
     }
 }

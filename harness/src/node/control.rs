@@ -140,19 +140,29 @@ async fn supervise<N: Net>(
             running: true,
         });
         let abort = task.abort_handle();
-        tokio::select! {
+        let crashed = tokio::select! {
             biased;
-            _ = run.wait_for(|r| *r == Run::Down) => {
-                abort.abort();
-                scope.abort();
-                w.emit(&app, Kind::Stopped { reason: "process crashed".into() });
-            }
-            _ = task => scope.abort(),
-        }
+            _ = run.wait_for(|r| *r == Run::Down) => true,
+            _ = task => false,
+        };
+        scope.abort();
         let _ = states.send(State {
             app: app.clone(),
             running: false,
         });
+        if crashed {
+            abort.abort();
+            w.emit(
+                &app,
+                Kind::Stopped {
+                    reason: "process crashed".into(),
+                },
+            );
+        } else if run.wait_for(|r| *r == Run::Down).await.is_err() {
+            // The process ended by itself (a refused configuration): it stays down until the
+            // operator restarts it.
+            return;
+        }
     }
 }
 
@@ -312,8 +322,9 @@ impl<N: Net> Scs<N> {
         let give = match current {
             Some(p) if p == app => Role::Primary,
             Some(_) if partner_up => Role::Backup,
-            // The recorded primary is down (or nothing is recorded): the configured primary leads.
-            _ if app == key || !partner_up => {
+            // The recorded primary is down (or nothing is recorded): the configured primary
+            // leads, or the configured backup when the configured primary is to be down: a configured backup waits for the configured primary otherwise.
+            _ if app == key || self.running.get(&partner) == Some(&false) => {
                 self.primary.insert(key.clone(), app.clone());
                 Role::Primary
             }

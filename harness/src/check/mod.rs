@@ -1,0 +1,9 @@
+//! Checks over a trace: the questions expectations and invariants ask (what role did an
+//! application have, which acknowledged events did the pair lose, when were there two
+//! primaries). Checkers only read the trace; they never change anything.
+
+pub mod loss;
+pub mod roles;
+
+pub use loss::lost_acknowledged;
+pub use roles::{Timeline, primaries_windows};
