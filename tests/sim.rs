@@ -46,7 +46,7 @@ fn run(text: &str, seed: u64, duration: u64, steps: Vec<(u64, Action)>) -> (Topo
     (t, hapair::sim::run(plan).expect("the simulation runs"))
 }
 
-fn find<'a>(trace: &'a Trace, after_ms: u64, f: impl Fn(&Event) -> bool) -> Option<&'a Event> {
+fn find(trace: &Trace, after_ms: u64, f: impl Fn(&Event) -> bool) -> Option<&Event> {
     trace.events.iter().find(|e| e.at_ms >= after_ms && f(e))
 }
 
@@ -361,4 +361,241 @@ fn same_seed_same_trace_over_200_seeds() {
         digests.len() > 1,
         "the seed changes nothing: latency draws should differ"
     );
+}
+
+#[test]
+fn a_partition_from_the_scs_leaves_two_primaries_until_it_heals() {
+    let mgmt = "scs";
+    let text = format!(
+        "{}\n[host.{mgmt}]\nname = \"scs.lab.example\"\n\n[app.scs]\ntype = \"scs\"\nhost = \"{mgmt}\"\n",
+        reference("tserver-pair.toml")
+    );
+    for seed in SEEDS {
+        let (_, trace) = run(
+            &text,
+            seed,
+            45,
+            vec![
+                (0, Action::Traffic("desk".into(), 10.0)),
+                (5, Action::Partition("ts-a".into(), mgmt.into())),
+                (30, Action::Heal("ts-a".into(), mgmt.into())),
+            ],
+        );
+        let windows = primaries_windows(&trace, "ts_primary", "ts_backup");
+        assert_eq!(windows.len(), 1, "seed {seed}: {windows:?}");
+        let (start, end) = windows[0];
+        // The SCS gives up on ts-a after its ADDP timeout and promotes the backup, while the
+        // partitioned primary keeps serving; the heal lets the SCS demote it.
+        assert!(
+            (14_000..16_500).contains(&start),
+            "seed {seed}: window opens at {start}"
+        );
+        assert!(
+            (30_000..33_000).contains(&end),
+            "seed {seed}: window closes at {end}"
+        );
+        assert_eq!(
+            Timeline::of(&trace).at("ts_primary", 44_000),
+            Some(Role::Backup),
+            "seed {seed}"
+        );
+    }
+}
+
+#[test]
+fn clock_skew_makes_a_host_judge_certificates_expired() {
+    for seed in SEEDS {
+        let (_, trace) = run(
+            &reference("tserver-pair.toml"),
+            seed,
+            40,
+            vec![
+                (5, Action::Skew("desk-1".into(), 400 * 86_400)),
+                (10, Action::Crash("ts_primary".into())),
+                (20, Action::Restart("ts_primary".into())),
+            ],
+        );
+        // The desktop redials the restarted primary with its clock 400 days ahead.
+        let failed = find(&trace, 20_000, |e| {
+            e.node == "desk"
+                && matches!(&e.kind, Kind::HandshakeFailed { peer, .. } if peer == "ts_primary")
+        })
+        .expect("refused");
+        assert!(
+            matches!(
+                &failed.kind,
+                Kind::HandshakeFailed {
+                    class: FailureClass::Expired,
+                    ..
+                }
+            ),
+            "seed {seed}: {failed:?}"
+        );
+        // The servers' own clocks are right: their HA link is fine.
+        assert!(
+            find(&trace, 20_000, |e| e.node == "ts_primary"
+                && matches!(e.kind, Kind::HaSynced { tls: true, .. }))
+            .is_some()
+        );
+    }
+}
+
+#[test]
+fn rotating_to_a_certificate_of_an_unknown_ca_breaks_new_handshakes_only() {
+    let text = reference("tserver-pair.toml");
+    let mut spec = parse(&text).pki;
+    let ts_b = spec
+        .certs
+        .iter_mut()
+        .find(|c| c.name == "ts-b")
+        .expect("ts-b");
+    ts_b.profile = Some(hapair::topology::pki::Profile::OtherCa);
+    let rotated = hapair::pki::generate(&spec, CLOCK)
+        .expect("material")
+        .certs
+        .remove("ts-b")
+        .expect("ts-b");
+    for seed in SEEDS {
+        let rotated = Box::new(hapair::pki::LeafMaterial {
+            key: rotated.key.clone(),
+            ..clone(&rotated)
+        });
+        let (_, trace) = run(
+            &text,
+            seed,
+            40,
+            vec![
+                (5, Action::Rotate("ts-b".into(), rotated)),
+                (10, Action::Crash("ts_primary".into())),
+                (20, Action::Restart("ts_primary".into())),
+            ],
+        );
+        // Sessions made before the rotation live on: the desktop's session to the backup.
+        assert!(
+            find(&trace, 10_000, |e| e.node == "desk"
+                && matches!(&e.kind, Kind::Disconnected { peer, .. } if peer == "ts_backup"))
+            .is_none(),
+            "seed {seed}"
+        );
+        let failed = find(&trace, 20_000, |e| {
+            e.node == "ts_primary"
+                && matches!(&e.kind, Kind::HandshakeFailed { peer, .. } if peer == "ts_backup")
+        })
+        .expect("refused");
+        assert!(
+            matches!(
+                &failed.kind,
+                Kind::HandshakeFailed {
+                    class: FailureClass::UnknownCa,
+                    ..
+                }
+            ),
+            "seed {seed}: {failed:?}"
+        );
+    }
+}
+
+fn clone(l: &hapair::pki::LeafMaterial) -> hapair::pki::LeafMaterial {
+    hapair::pki::LeafMaterial {
+        name: l.name.clone(),
+        cert: l.cert.clone(),
+        cert_pem: l.cert_pem.clone(),
+        key: l.key.clone(),
+        chain: l.chain.clone(),
+        full_chain: l.full_chain.clone(),
+        anchor: l.anchor.clone(),
+    }
+}
+
+#[test]
+fn warm_standby_may_lose_unreplicated_events_and_the_trace_shows_which() {
+    let warm = reference("tserver-pair.toml").replace(
+        "redundancy = \"hot-standby\"",
+        "redundancy = \"warm-standby\"",
+    );
+    let hot = reference("tserver-pair.toml");
+    // A slow link between the servers: replication lags 400 ms behind the acknowledgements.
+    let steps = || {
+        vec![
+            (0, Action::Traffic("desk".into(), 50.0)),
+            (
+                1,
+                Action::Latency("ts-a".into(), "ts-b".into(), Duration::from_millis(400)),
+            ),
+            (10, Action::Crash("ts_primary".into())),
+        ]
+    };
+    for seed in SEEDS {
+        let (t, trace) = run(&warm, seed, 15, steps());
+        let lost = lost_acknowledged(&t, &trace)
+            .remove("ts_primary")
+            .unwrap_or_default();
+        assert!(
+            !lost.is_empty(),
+            "seed {seed}: warm standby lost nothing despite the lag"
+        );
+        for id in &lost {
+            let acked = find(&trace, 0, |e| matches!(&e.kind, Kind::Acknowledged { id: i, by } if i == id && by == "ts_primary")).expect("acknowledged");
+            assert!(
+                (9_000..10_001).contains(&acked.at_ms),
+                "seed {seed}: lost {id} was acknowledged at {}",
+                acked.at_ms
+            );
+        }
+        let (t, trace) = run(&hot, seed, 15, steps());
+        assert_eq!(
+            lost_acknowledged(&t, &trace).remove("ts_primary"),
+            Some(vec![]),
+            "seed {seed}: hot standby lost events"
+        );
+    }
+}
+
+#[test]
+fn held_messages_are_delivered_on_release_and_lossy_links_still_fail_over() {
+    for seed in SEEDS {
+        let (t, trace) = run(
+            &reference("tserver-pair.toml"),
+            seed,
+            30,
+            vec![
+                (0, Action::Traffic("desk".into(), 10.0)),
+                (5, Action::Hold("desk-1".into(), "ts-a".into())),
+                (7, Action::Release("desk-1".into(), "ts-a".into())),
+                (12, Action::Crash("ts_primary".into())),
+            ],
+        );
+        // Held, not dropped: every request sent during the hold is acknowledged after it.
+        let during: Vec<_> = trace
+            .events
+            .iter()
+            .filter(|e| {
+                (5_000..7_000).contains(&e.at_ms)
+                    && matches!(&e.kind, Kind::Acknowledged { by, .. } if by == "ts_primary")
+            })
+            .collect();
+        assert!(
+            during.is_empty(),
+            "seed {seed}: acknowledgements crossed a held link"
+        );
+        assert!(
+            find(&trace, 7_000, |e| e.at_ms < 7_200
+                && matches!(&e.kind, Kind::Acknowledged { by, .. } if by == "ts_primary"))
+            .is_some(),
+            "seed {seed}"
+        );
+        assert_eq!(
+            lost_acknowledged(&t, &trace).remove("ts_primary"),
+            Some(vec![]),
+            "seed {seed}"
+        );
+        assert!(
+            find(
+                &trace,
+                12_000,
+                |e| matches!(&e.kind, Kind::Switchover { promote, .. } if promote == "ts_backup")
+            )
+            .is_some()
+        );
+    }
 }

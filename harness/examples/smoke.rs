@@ -12,7 +12,13 @@ fn main() {
     let seed = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1);
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../scenarios/topologies/tserver-pair.toml");
-    let t = hapair::topology::load(&path).expect("loads");
+    let mut text = std::fs::read_to_string(&path).expect("reads");
+    if fault == "partition" {
+        text.push_str(
+            "\n[host.scs]\nname = \"scs.lab.example\"\n[app.scs]\ntype = \"scs\"\nhost = \"scs\"\n",
+        );
+    }
+    let t = hapair::topology::parse(hapair::diag::Source::new(path.clone(), text)).expect("loads");
     let clock = time::macros::datetime!(2026-06-01 08:00 UTC);
     let m = hapair::pki::paths::for_topology(&t, clock).expect("pki");
     let mut plan = Plan::new(Rc::new(t), m, clock, seed, Duration::from_secs(60));
@@ -20,6 +26,10 @@ fn main() {
         "power-off" => (
             Action::PowerOff("ts-a".into()),
             Action::PowerOn("ts-a".into()),
+        ),
+        "partition" => (
+            Action::Partition("ts-a".into(), "scs".into()),
+            Action::Heal("ts-a".into(), "scs".into()),
         ),
         _ => (
             Action::Crash("ts_primary".into()),

@@ -72,6 +72,13 @@ async fn lca<N: Net>(w: Rc<World<N>>, host_key: String) {
             });
         }
         let mut beat = tokio::time::interval(HEARTBEAT);
+        // A stalled connection (a partition, then a heal) never closes by itself: without
+        // replies for the host's ADDP timeout, the LCA dials the SCS afresh.
+        let addp = w
+            .topology
+            .host(&host_key)
+            .map_or(Duration::from_secs(9), |h| h.addp_timeout.value);
+        let mut heard = w.net.now();
         loop {
             tokio::select! {
                 biased;
@@ -93,10 +100,15 @@ async fn lca<N: Net>(w: Rc<World<N>>, host_key: String) {
                             session.send(Message::AppState { app: app.clone(), running: *up, role });
                         }
                     }
-                    Some(Ok(_)) => {}
+                    Some(Ok(_)) => heard = w.net.now(),
                     _ => break,
                 },
-                _ = beat.tick() => session.send(Message::Ping),
+                _ = beat.tick() => {
+                    if w.net.now().saturating_sub(heard) > addp {
+                        break;
+                    }
+                    session.send(Message::Ping);
+                }
             }
         }
         tokio::time::sleep(HEARTBEAT).await;
@@ -237,6 +249,10 @@ async fn scs_accept<N: Net>(
                 tx: session.tx.clone(),
             });
             while let Some(Ok(msg)) = session.rx.recv().await {
+                // ADDP runs both ways: the LCA learns from the replies that the SCS hears it.
+                if msg == Message::Ping {
+                    session.send(Message::Pong);
+                }
                 let _ = reports.send(Report::Msg {
                     host: host.clone(),
                     msg,
