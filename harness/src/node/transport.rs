@@ -309,3 +309,40 @@ async fn tls_accept<N: Net, S: AsyncRead + AsyncWrite + Unpin + 'static>(
         Err(_) => failed(FailureClass::Timeout, "handshake timed out".into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_upgrade_port_reads_start_tls_and_recognises_a_client_hello() {
+        let frame = wire::encode(&Message::StartTls);
+        let mut io = tokio_test::io::Builder::new().read(&frame[..2]).read(&frame[2..]).build();
+        assert_eq!(first_frame(&mut io).await, Ok(Message::StartTls));
+
+        // The first bytes of a TLS 1.2/1.3 ClientHello record.
+        let mut io = tokio_test::io::Builder::new().read(&[0x16, 0x03, 0x01, 0x01]).build();
+        assert_eq!(first_frame(&mut io).await, Err(Ok(())));
+
+        let mut io = tokio_test::io::Builder::new().read(&u32::MAX.to_be_bytes()).build();
+        assert!(matches!(first_frame(&mut io).await, Err(Err(e)) if e.contains("oversized")));
+
+        let mut io = tokio_test::io::Builder::new().read(&[0, 0]).build();
+        assert!(matches!(first_frame(&mut io).await, Err(Err(_))), "a close mid-prefix");
+    }
+
+    #[test]
+    fn clients_follow_the_port_unless_their_connection_forces_tls() {
+        use ListenMode::{Secured, Unsecured, Upgrade};
+        let table = [
+            (Unsecured, None, Opening::Plain),
+            (Secured, None, Opening::Tls),
+            (Upgrade, None, Opening::StartTls),
+            (Upgrade, Some(true), Opening::Tls),
+            (Secured, Some(false), Opening::Plain),
+        ];
+        for (mode, forced, want) in table {
+            assert_eq!(Opening::for_port(mode, forced), want, "{mode:?} {forced:?}");
+        }
+    }
+}
