@@ -24,6 +24,7 @@ pub mod node;
 pub mod pki;
 pub mod report;
 pub mod rules;
+pub mod scenario;
 pub mod sim;
 pub mod tls;
 pub mod topology;

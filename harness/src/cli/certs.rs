@@ -144,16 +144,31 @@ fn show(path: &Path, format: Format, clock: Option<OffsetDateTime>) -> Outcome {
     let clock = clock
         .or(topology.pki.clock)
         .unwrap_or_else(OffsetDateTime::now_utc);
-    let material = match crate::pki::paths::for_topology(&topology, clock) {
-        Ok(m) => m,
-        Err(e) => return fail(&e),
-    };
-    let inspected = match crate::pki::inspect::inspect(&material) {
-        Ok(i) => i,
-        Err(e) => return fail(&e),
-    };
-    let listeners = crate::pki::endpoint::listeners(&topology);
-    let links = crate::pki::endpoint::links(&topology);
+    match render_table(&topology, clock, format) {
+        Ok(text) => {
+            print!("{text}");
+            Outcome::Held
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+/// The effective TLS table as JSON (for `run --out`); an error object when the material
+/// cannot be made.
+pub(super) fn table_json(topology: &Topology, clock: OffsetDateTime) -> String {
+    render_table(topology, clock, Format::Json)
+        .unwrap_or_else(|e| format!("{{\"error\": {:?}}}\n", e.to_string()))
+}
+
+fn render_table(
+    topology: &Topology,
+    clock: OffsetDateTime,
+    format: Format,
+) -> Result<String, crate::pki::PkiError> {
+    let material = crate::pki::paths::for_topology(topology, clock)?;
+    let inspected = crate::pki::inspect::inspect(&material)?;
+    let listeners = crate::pki::endpoint::listeners(topology);
+    let links = crate::pki::endpoint::links(topology);
     let in_use = listeners
         .iter()
         .map(|l| &l.params)
@@ -171,9 +186,8 @@ fn show(path: &Path, format: Format, clock: Option<OffsetDateTime>) -> Outcome {
         links: &links,
         certificates: in_use,
     };
-    match format {
-        Format::Human => print!("{}", report::table::human(&table)),
-        Format::Json => println!("{}", report::json::to_string(&table)),
-    }
-    Outcome::Held
+    Ok(match format {
+        Format::Human => report::table::human(&table),
+        Format::Json => format!("{}\n", report::json::to_string(&table)),
+    })
 }

@@ -4,6 +4,7 @@
 mod certs;
 mod check;
 mod rules;
+mod run;
 
 use std::path::PathBuf;
 
@@ -93,6 +94,30 @@ pub enum Command {
         /// Rule ID, e.g. HA-SYNC-PORT-CERT.
         id: String,
     },
+    /// Run scenario files (default: the suite in scenarios/) in the simulator.
+    Run {
+        /// Scenario files or folders (folders: every .toml outside `topologies/`).
+        #[arg(default_value = "scenarios")]
+        paths: Vec<PathBuf>,
+        /// Run every scenario with this seed instead of its own.
+        #[arg(long, conflicts_with = "seeds")]
+        seed: Option<u64>,
+        /// Run every scenario with N seeds: its own and the N-1 after it.
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        seeds: u64,
+        /// Only scenarios whose path contains this text.
+        #[arg(long)]
+        filter: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = run::RunFormat::Human)]
+        format: run::RunFormat,
+        /// Write per-scenario trace.jsonl, report.json, tls-table.json and a junit.xml here.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Scenario files run at once (default: the number of cores).
+        #[arg(long, short = 'j')]
+        jobs: Option<usize>,
+    },
     /// The topology's certificates.
     Certs {
         /// What to do with them.
@@ -113,6 +138,24 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Rules { format } => rules::list(format),
         Command::Explain { id } => rules::explain(&id),
         Command::Certs { command } => certs::run(command),
+        Command::Run {
+            paths,
+            seed,
+            seeds,
+            filter,
+            format,
+            out,
+            jobs,
+        } => run::execute(&run::Options {
+            paths,
+            seed,
+            seeds,
+            filter,
+            format,
+            out,
+            jobs: jobs
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from)),
+        }),
     }
 }
 

@@ -317,18 +317,28 @@ mod tests {
     #[tokio::test]
     async fn an_upgrade_port_reads_start_tls_and_recognises_a_client_hello() {
         let frame = wire::encode(&Message::StartTls);
-        let mut io = tokio_test::io::Builder::new().read(&frame[..2]).read(&frame[2..]).build();
+        let mut io = tokio_test::io::Builder::new()
+            .read(&frame[..2])
+            .read(&frame[2..])
+            .build();
         assert_eq!(first_frame(&mut io).await, Ok(Message::StartTls));
 
         // The first bytes of a TLS 1.2/1.3 ClientHello record.
-        let mut io = tokio_test::io::Builder::new().read(&[0x16, 0x03, 0x01, 0x01]).build();
+        let mut io = tokio_test::io::Builder::new()
+            .read(&[0x16, 0x03, 0x01, 0x01])
+            .build();
         assert_eq!(first_frame(&mut io).await, Err(Ok(())));
 
-        let mut io = tokio_test::io::Builder::new().read(&u32::MAX.to_be_bytes()).build();
+        let mut io = tokio_test::io::Builder::new()
+            .read(&u32::MAX.to_be_bytes())
+            .build();
         assert!(matches!(first_frame(&mut io).await, Err(Err(e)) if e.contains("oversized")));
 
         let mut io = tokio_test::io::Builder::new().read(&[0, 0]).build();
-        assert!(matches!(first_frame(&mut io).await, Err(Err(_))), "a close mid-prefix");
+        assert!(
+            matches!(first_frame(&mut io).await, Err(Err(_))),
+            "a close mid-prefix"
+        );
     }
 
     #[test]

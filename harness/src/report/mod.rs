@@ -3,6 +3,7 @@
 
 pub mod human;
 pub mod json;
+pub mod run;
 pub mod table;
 
 use std::path::PathBuf;

@@ -76,6 +76,17 @@ pub fn parse(source: Arc<Source>) -> Result<Topology, Invalid> {
     }
 }
 
+/// Decodes a topology written as a table of another file (a scenario's inline `[topology]`),
+/// reporting into `r` with spans of that file.
+pub(crate) fn from_table(r: &mut Reader, doc: &Table<'_>, source: &Arc<Source>) -> Topology {
+    let before = r.problems.len();
+    let topology = decode_document(r, doc, source);
+    if r.problems.len() == before {
+        super::refs::check(r, &topology, &declared_names(doc));
+    }
+    topology
+}
+
 const TOP_KEYS: [&str; 8] = [
     "name",
     "resolution",

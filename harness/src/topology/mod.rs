@@ -4,9 +4,9 @@
 //! The model is a faithful, located copy of the file: it resolves names to make sure they
 //! exist but judges nothing (that is `rules`) and resolves no precedence (that is `pki`).
 
-mod load;
+pub(crate) mod load;
 pub mod pki;
-mod reader;
+pub(crate) mod reader;
 pub(crate) mod refs;
 mod security;
 pub mod value;

@@ -169,7 +169,7 @@ pub struct CertSpec {
 const DAY: i64 = 86_400;
 
 /// Decodes `[pki]`. `dir` resolves relative PEM paths.
-pub(super) fn decode(r: &mut Reader, pki: &Table<'_>, dir: &std::path::Path) -> PkiSpec {
+pub(crate) fn decode(r: &mut Reader, pki: &Table<'_>, dir: &std::path::Path) -> PkiSpec {
     r.keys(pki, &["clock", "ca", "cert"], "[pki]");
     let mut spec = PkiSpec {
         clock: pki.get("clock").and_then(|v| instant(r, v, "clock")),

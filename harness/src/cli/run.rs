@@ -1,0 +1,254 @@
+//! `hapair run [PATH...]`: load scenario files (default `scenarios/`), run each under its
+//! seeds on `--jobs` threads, report, and write per-scenario artefacts under `--out`.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::{Outcome, colour};
+use crate::report::run::{self, FileResult};
+use crate::scenario::{self, LoadError};
+
+/// Output formats of `hapair run`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum RunFormat {
+    /// A line per scenario, detail on failure.
+    Human,
+    /// Versioned JSON (`hapair.run/1`).
+    Json,
+    /// JUnit XML.
+    Junit,
+}
+
+/// Options of `hapair run`.
+pub struct Options {
+    /// Files or folders.
+    pub paths: Vec<PathBuf>,
+    /// Run every scenario with this seed instead of its own.
+    pub seed: Option<u64>,
+    /// Run every scenario with this many seeds (its own, then the next ones).
+    pub seeds: u64,
+    /// Only scenarios whose path or name contains this.
+    pub filter: Option<String>,
+    /// Output format.
+    pub format: RunFormat,
+    /// Where to write artefacts.
+    pub out: Option<PathBuf>,
+    /// Scenario files run at once.
+    pub jobs: usize,
+}
+
+/// Every scenario file under `paths`: `.toml` files outside `topologies/` folders.
+fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            walk(p, &mut out).map_err(|e| format!("{}: {e}", p.display()))?;
+        } else if p.exists() {
+            out.push(p.clone());
+        } else {
+            return Err(format!("{}: no such file or folder", p.display()));
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            if path.file_name().is_some_and(|n| n != "topologies") {
+                walk(&path, out)?;
+            }
+        } else if path.extension().is_some_and(|e| e == "toml") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Runs the command.
+pub(super) fn execute(o: &Options) -> Outcome {
+    let files = match collect(&o.paths) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("hapair: {e}");
+            return Outcome::BadInput;
+        }
+    };
+    let files: Vec<PathBuf> = files
+        .into_iter()
+        .filter(|f| {
+            o.filter
+                .as_ref()
+                .is_none_or(|x| f.display().to_string().contains(x.as_str()))
+        })
+        .collect();
+    if files.is_empty() {
+        eprintln!("hapair: no scenario files to run");
+        return Outcome::BadInput;
+    }
+    let results = run_all(&files, o);
+    let text = match o.format {
+        RunFormat::Human => run::human(&results, colour()),
+        RunFormat::Json => run::json(&results),
+        RunFormat::Junit => run::junit(&results),
+    };
+    print!("{text}");
+    if let Some(dir) = &o.out {
+        if let Err(e) = write_out(dir, &results) {
+            eprintln!("hapair: cannot write to {}: {e}", dir.display());
+            return Outcome::Internal;
+        }
+    }
+    if results
+        .iter()
+        .any(|r| r.error.as_ref().is_some_and(|(_, bad)| !bad))
+    {
+        Outcome::Internal
+    } else if results.iter().any(|r| r.error.is_some()) {
+        Outcome::BadInput
+    } else if results.iter().all(FileResult::passed) {
+        Outcome::Held
+    } else {
+        Outcome::Failed
+    }
+}
+
+fn run_all(files: &[PathBuf], o: &Options) -> Vec<FileResult> {
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let slots: Mutex<Vec<Option<FileResult>>> =
+        Mutex::new((0..files.len()).map(|_| None).collect());
+    let progress = std::io::stderr().is_terminal() && files.len() > 1;
+    std::thread::scope(|scope| {
+        for _ in 0..o.jobs.max(1).min(files.len()) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(path) = files.get(i) else { return };
+                    let result = one(path, o);
+                    if let Ok(mut s) = slots.lock() {
+                        s[i] = Some(result);
+                    }
+                    let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                    if progress {
+                        eprint!("\r[{n}/{}] {}\x1b[K", files.len(), path.display());
+                    }
+                }
+            });
+        }
+    });
+    if progress {
+        eprint!("\r\x1b[K");
+    }
+    slots
+        .into_inner()
+        .unwrap_or_default()
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+fn one(path: &Path, o: &Options) -> FileResult {
+    let stem = path
+        .file_stem()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    let mut result = FileResult {
+        path: path.to_path_buf(),
+        name: stem,
+        runs: Vec::new(),
+        error: None,
+    };
+    let s = match scenario::load(path) {
+        Ok(s) => s,
+        Err(e) => {
+            result.error = Some((load_error(&e), true));
+            return result;
+        }
+    };
+    result.name = s.name.clone();
+    let seeds: Vec<u64> = match o.seed {
+        Some(seed) => vec![seed],
+        None => (0..o.seeds.max(1))
+            .map(|i| s.seed.wrapping_add(i))
+            .collect(),
+    };
+    for seed in seeds {
+        match scenario::run::execute(&s, seed) {
+            Ok(outcome) => result.runs.push(outcome),
+            Err(e) => {
+                result.error = Some((e.to_string(), e.is_bad_input()));
+                break;
+            }
+        }
+    }
+    result
+}
+
+/// A load error in words, with located problems rendered as `hapair check` renders them.
+fn load_error(e: &LoadError) -> String {
+    match e {
+        LoadError::Invalid(invalid) => {
+            let outcome = crate::report::FileOutcome::Invalid {
+                source: invalid.source_file.clone(),
+                problems: invalid.problems.clone(),
+            };
+            eprint!("{}", crate::report::human::check(&[outcome], colour()));
+            let first = invalid.problems.first().map(|p| {
+                let l = invalid.source_file.locate(p.span.start);
+                format!(
+                    "{}:{}:{}: {}",
+                    invalid.source_file.path.display(),
+                    l.line,
+                    l.column,
+                    p.message
+                )
+            });
+            format!(
+                "invalid scenario ({} problem(s)); first: {}",
+                invalid.problems.len(),
+                first.unwrap_or_default()
+            )
+        }
+        LoadError::Topology {
+            source: crate::topology::LoadError::Invalid(invalid),
+            ..
+        } => {
+            let outcome = crate::report::FileOutcome::Invalid {
+                source: invalid.source_file.clone(),
+                problems: invalid.problems.clone(),
+            };
+            eprint!("{}", crate::report::human::check(&[outcome], colour()));
+            e.to_string()
+        }
+        other => other.to_string(),
+    }
+}
+
+fn write_out(dir: &Path, results: &[FileResult]) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for f in results {
+        let base = dir.join(f.path.file_stem().unwrap_or_default());
+        std::fs::create_dir_all(&base)?;
+        std::fs::write(base.join("report.json"), run::json_one(f))?;
+        for r in &f.runs {
+            let name = if f.runs.len() > 1 {
+                format!("trace-seed-{}.jsonl", r.seed)
+            } else {
+                "trace.jsonl".to_string()
+            };
+            std::fs::write(base.join(name), r.trace.to_jsonl())?;
+        }
+        if let Ok(s) = scenario::load(&f.path) {
+            std::fs::write(
+                base.join("tls-table.json"),
+                super::certs::table_json(&s.topology, s.clock),
+            )?;
+        }
+    }
+    std::fs::write(dir.join("junit.xml"), run::junit(results))
+}

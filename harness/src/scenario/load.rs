@@ -1,0 +1,703 @@
+//! The scenario TOML loader: every problem of the file at once, located, like the topology
+//! loader it shares its reader with.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use toml::de::{DeTable, DeValue};
+
+use super::{Check, Expect, Invariants, Scenario, Step, StepAction, Timing, TlsExpect};
+use crate::diag::{Invalid, Problem, Source, Sp, Span, closest};
+use crate::tls::FailureClass;
+use crate::topology::reader::{Reader, Table, Value};
+use crate::topology::value::parse_duration;
+use crate::topology::{self, Topology};
+use crate::wire::Role;
+
+/// Why a scenario could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The scenario file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        /// The path.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The scenario file is not valid.
+    #[error(transparent)]
+    Invalid(Invalid),
+    /// The topology it names is not valid (or not readable).
+    #[error("topology of {}: {source}", scenario.display())]
+    Topology {
+        /// The scenario file.
+        scenario: PathBuf,
+        /// The topology's own error.
+        source: topology::LoadError,
+    },
+}
+
+const STEP_ACTIONS: [&str; 14] = [
+    "crash",
+    "restart",
+    "power-off",
+    "power-on",
+    "partition",
+    "heal",
+    "hold",
+    "release",
+    "latency",
+    "loss",
+    "skew",
+    "rotate",
+    "switchover",
+    "traffic",
+];
+const CHECKS: [&str; 8] = [
+    "role",
+    "connected",
+    "reconnected",
+    "refused",
+    "rejected",
+    "finding",
+    "no-acked-event-lost",
+    "two-primaries",
+];
+
+/// Loads a scenario file and its topology.
+///
+/// # Errors
+/// [`LoadError`]: unreadable, invalid scenario (every located problem), or invalid topology.
+pub fn load(path: &Path) -> Result<Scenario, LoadError> {
+    let source = Source::read(path).map_err(|source| LoadError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let (doc, syntax) = DeTable::parse_recoverable(&source.text);
+    let mut r = Reader::default();
+    for e in &syntax {
+        r.push(Problem::new(
+            "toml-syntax",
+            e.span().map_or(Span::default(), Span::from),
+            e.message().to_string(),
+        ));
+    }
+    if !syntax.is_empty() {
+        return Err(invalid(source, r));
+    }
+    let doc = doc.get_ref();
+    r.keys(
+        doc,
+        &[
+            "name",
+            "rehearses",
+            "topology",
+            "clock",
+            "seed",
+            "duration",
+            "pki",
+            "step",
+            "expect",
+            "invariants",
+        ],
+        "the scenario",
+    );
+    let (topology, topology_path) = match doc.get("topology") {
+        None => {
+            r.push(
+                Problem::new(
+                    "missing-key",
+                    Span::default(),
+                    "the scenario names no `topology`",
+                )
+                .help("topology = \"topologies/tserver-pair.toml\", or an inline [topology] table"),
+            );
+            return Err(invalid(source, r));
+        }
+        Some(v) => match v.get_ref() {
+            DeValue::String(p) => {
+                let file = source.dir().join(p.as_ref());
+                match topology::load(&file) {
+                    Ok(t) => (t, Some(file)),
+                    Err(e) => {
+                        return Err(LoadError::Topology {
+                            scenario: path.to_path_buf(),
+                            source: e,
+                        });
+                    }
+                }
+            }
+            DeValue::Table(t) => (topology::load::from_table(&mut r, t, &source), None),
+            _ => {
+                r.push(Problem::new(
+                    "wrong-type",
+                    v.span(),
+                    "`topology` must be a path or a table",
+                ));
+                return Err(invalid(source, r));
+            }
+        },
+    };
+    let mut topology = topology;
+    if let Some(over) = r.opt_table(doc, "pki") {
+        let spec = topology::pki::decode(&mut r, over, source.dir());
+        apply_overrides(&mut topology, spec);
+    }
+    let clock = doc
+        .get("clock")
+        .and_then(|v| topology::pki::instant(&mut r, v, "clock"))
+        .unwrap_or_else(|| {
+            topology
+                .pki
+                .clock
+                .unwrap_or(time::macros::datetime!(2026-06-01 08:00 UTC))
+        });
+    let seed = r.integer(doc, "seed").map_or(1, |s| s.value.unsigned_abs());
+    let steps = decode_steps(&mut r, doc, &topology);
+    let expects = decode_expects(&mut r, doc, &topology, &steps);
+    let invariants = decode_invariants(&mut r, doc);
+    let explicit = r.duration(doc, "duration");
+    let needed = needed_duration(&steps, &expects);
+    let duration = match explicit {
+        Some(d) if d.value < needed => {
+            r.push(Problem::new(
+                "never-evaluated",
+                d.span,
+                format!(
+                    "the run ends before the last step or deadline ({}s)",
+                    needed.as_secs()
+                ),
+            ));
+            d.value
+        }
+        Some(d) => d.value,
+        None => needed.max(Duration::from_secs(30)),
+    };
+    if !r.problems.is_empty() {
+        return Err(invalid(source, r));
+    }
+    Ok(Scenario {
+        name: r.string(doc, "name").map_or_else(
+            || {
+                source
+                    .path
+                    .file_stem()
+                    .map_or_else(String::new, |s| s.to_string_lossy().into_owned())
+            },
+            |s| s.value,
+        ),
+        rehearses: r
+            .string(doc, "rehearses")
+            .map_or_else(String::new, |s| s.value.trim().to_string()),
+        source,
+        topology_path,
+        topology: std::rc::Rc::new(topology),
+        clock,
+        seed,
+        duration,
+        steps,
+        expects,
+        invariants,
+    })
+}
+
+fn invalid(source: Arc<Source>, mut r: Reader) -> LoadError {
+    r.problems.sort_by_key(|p| p.span);
+    r.problems.dedup();
+    LoadError::Invalid(Invalid {
+        source_file: source,
+        problems: r.problems,
+    })
+}
+
+/// Scenario `[pki]` entries replace the topology's entries of the same name, or add to them.
+fn apply_overrides(t: &mut Topology, over: topology::PkiSpec) {
+    for ca in over.cas {
+        match t.pki.cas.iter_mut().find(|c| c.name == ca.name) {
+            Some(slot) => *slot = ca,
+            None => t.pki.cas.push(ca),
+        }
+    }
+    for cert in over.certs {
+        match t.pki.certs.iter_mut().find(|c| c.name == cert.name) {
+            Some(slot) => *slot = cert,
+            None => t.pki.certs.push(cert),
+        }
+    }
+}
+
+/// Long enough for the last step and the last deadline, plus 10 s to settle.
+fn needed_duration(steps: &[Step], expects: &[Expect]) -> Duration {
+    let last_step = steps.iter().map(|s| s.at).max().unwrap_or_default();
+    let last_deadline = expects
+        .iter()
+        .map(|e| match &e.timing {
+            Timing::Anytime => Duration::ZERO,
+            Timing::At(t) => *t,
+            Timing::Within { after, within, .. } => *after + *within,
+        })
+        .max()
+        .unwrap_or_default();
+    last_step.max(last_deadline) + Duration::from_secs(10)
+}
+
+fn array<'t, 'i>(r: &mut Reader, doc: &'t Table<'i>, key: &str) -> Vec<&'t Value<'i>> {
+    match doc.get(key).map(|v| (v, v.get_ref())) {
+        None => Vec::new(),
+        Some((_, DeValue::Array(items))) => items.iter().collect(),
+        Some((v, _)) => {
+            r.push(
+                Problem::new(
+                    "wrong-type",
+                    v.span(),
+                    format!("`{key}` must be an array of tables"),
+                )
+                .help(format!("write each as [[{key}]]")),
+            );
+            Vec::new()
+        }
+    }
+}
+
+fn time_of(r: &mut Reader, t: &Table<'_>, key: &str) -> Option<Sp<Duration>> {
+    r.duration(t, key)
+}
+
+/// The single key of `t` among `choices`, reporting none or several.
+fn one_of(
+    r: &mut Reader,
+    t: &Table<'_>,
+    choices: &[&str],
+    what: &str,
+    span: Span,
+) -> Option<String> {
+    let present: Vec<&str> = choices
+        .iter()
+        .copied()
+        .filter(|c| t.get(*c).is_some())
+        .collect();
+    match present.as_slice() {
+        [one] => Some((*one).to_string()),
+        [] => {
+            r.push(
+                Problem::new("missing-key", span, format!("{what} says nothing to do"))
+                    .help(format!("use one of: {}", choices.join(", "))),
+            );
+            None
+        }
+        _ => {
+            r.push(
+                Problem::new(
+                    "conflict",
+                    span,
+                    format!("{what} has several of: {}", present.join(", ")),
+                )
+                .help("one per entry"),
+            );
+            None
+        }
+    }
+}
+
+fn app_ref(r: &mut Reader, t: &Topology, name: Sp<String>) -> Option<String> {
+    if t.app(&name.value).is_some() {
+        return Some(name.value);
+    }
+    let p = Problem::new(
+        "unknown-app",
+        name.span,
+        format!("the topology has no application `{}`", name.value),
+    );
+    r.push(
+        match closest(&name.value, t.apps.iter().map(|a| a.name.value.as_str())) {
+            Some(c) => p.help(format!("did you mean `{c}`?")),
+            None => p,
+        },
+    );
+    None
+}
+
+fn host_ref(r: &mut Reader, t: &Topology, name: Sp<String>) -> Option<String> {
+    if t.host(&name.value).is_some() {
+        return Some(name.value);
+    }
+    let p = Problem::new(
+        "unknown-host",
+        name.span,
+        format!("the topology has no host `{}`", name.value),
+    );
+    r.push(
+        match closest(&name.value, t.hosts.iter().map(|h| h.key.value.as_str())) {
+            Some(c) => p.help(format!(
+                "did you mean `{c}`? (steps name hosts by their [host.KEY])"
+            )),
+            None => p,
+        },
+    );
+    None
+}
+
+fn two_hosts(r: &mut Reader, t: &Topology, v: &Value<'_>, key: &str) -> Option<(String, String)> {
+    let hosts: Vec<Sp<String>> = match v.get_ref() {
+        DeValue::Array(items) => items
+            .iter()
+            .filter_map(|i| r.string_value(i, key))
+            .collect(),
+        _ => Vec::new(),
+    };
+    if hosts.len() != 2 {
+        r.push(Problem::new(
+            "bad-value",
+            v.span(),
+            format!("`{key}` takes two hosts, e.g. [\"ts-a\", \"ts-b\"]"),
+        ));
+        return None;
+    }
+    let mut it = hosts.into_iter();
+    let (a, b) = (it.next()?, it.next()?);
+    Some((host_ref(r, t, a)?, host_ref(r, t, b)?))
+}
+
+fn decode_steps(r: &mut Reader, doc: &Table<'_>, t: &Topology) -> Vec<Step> {
+    let mut out = Vec::new();
+    for item in array(r, doc, "step") {
+        let Some(st) = r.table(item, "step") else {
+            continue;
+        };
+        let span: Span = item.span().into();
+        let mut keys = STEP_ACTIONS.to_vec();
+        keys.extend(["at", "label"]);
+        r.keys(st, &keys, "a step");
+        let at = time_of(r, st, "at");
+        if at.is_none() && st.get("at").is_none() {
+            r.push(
+                Problem::new("missing-key", span, "a step has no `at`").help("e.g. at = \"30s\""),
+            );
+        }
+        let Some(kind) = one_of(r, st, &STEP_ACTIONS, "a step", span) else {
+            continue;
+        };
+        let action = decode_action(r, st, t, &kind);
+        if let (Some(at), Some(action)) = (at, action) {
+            out.push(Step {
+                at: at.value,
+                label: r.string(st, "label").map(|l| l.value),
+                action,
+                span,
+            });
+        }
+    }
+    out
+}
+
+fn decode_action(r: &mut Reader, st: &Table<'_>, t: &Topology, kind: &str) -> Option<StepAction> {
+    let v = st.get(kind)?;
+    let app = |r: &mut Reader| r.string(st, kind).and_then(|n| app_ref(r, t, n));
+    let host = |r: &mut Reader| r.string(st, kind).and_then(|n| host_ref(r, t, n));
+    Some(match kind {
+        "crash" => StepAction::Crash(app(r)?),
+        "restart" => StepAction::Restart(app(r)?),
+        "switchover" => {
+            let name = app(r)?;
+            if t.pairs().all(|p| p.primary.name.value != name) {
+                r.push(Problem::new(
+                    "bad-value",
+                    v.span(),
+                    format!("`{name}` is not the primary of a pair"),
+                ));
+                return None;
+            }
+            StepAction::Switchover(name)
+        }
+        "power-off" => StepAction::PowerOff(host(r)?),
+        "power-on" => StepAction::PowerOn(host(r)?),
+        "partition" | "heal" | "hold" | "release" => {
+            let (a, b) = two_hosts(r, t, v, kind)?;
+            match kind {
+                "partition" => StepAction::Partition(a, b),
+                "heal" => StepAction::Heal(a, b),
+                "hold" => StepAction::Hold(a, b),
+                _ => StepAction::Release(a, b),
+            }
+        }
+        "latency" | "loss" => {
+            let inner = r.table(v, kind)?;
+            r.keys(inner, &["between", "delay", "rate"], &format!("`{kind}`"));
+            let (a, b) = two_hosts(r, t, inner.get("between")?, "between")?;
+            if kind == "latency" {
+                StepAction::Latency(a, b, r.duration(inner, "delay")?.value)
+            } else {
+                let rate = inner.get("rate").and_then(|x| {
+                    x.get_ref()
+                        .as_float()
+                        .map(|f| f.as_str().parse::<f64>().unwrap_or(-1.0))
+                });
+                match rate {
+                    Some(x) if (0.0..=1.0).contains(&x) => StepAction::Loss(a, b, x),
+                    _ => {
+                        r.push(Problem::new(
+                            "bad-value",
+                            v.span(),
+                            "`loss` needs rate = a number from 0.0 to 1.0",
+                        ));
+                        return None;
+                    }
+                }
+            }
+        }
+        "skew" => {
+            let inner = r.table(v, kind)?;
+            r.keys(inner, &["host", "by"], "`skew`");
+            let h = r.string(inner, "host")?;
+            let h = host_ref(r, t, h)?;
+            let by = r.string(inner, "by")?;
+            let (neg, text) = by
+                .value
+                .strip_prefix('-')
+                .map_or((false, by.value.as_str()), |x| (true, x));
+            match parse_duration(text.trim_start_matches('+')) {
+                Ok(d) => StepAction::Skew(
+                    h,
+                    if neg {
+                        -(d.as_secs() as i64)
+                    } else {
+                        d.as_secs() as i64
+                    },
+                ),
+                Err(why) => {
+                    r.push(Problem::new("bad-duration", by.span, why));
+                    return None;
+                }
+            }
+        }
+        "rotate" => {
+            let inner = r.table(v, kind)?;
+            r.keys(inner, &["cert", "profile"], "`rotate`");
+            let cert = r.string(inner, "cert")?;
+            if t.pki.cert(&cert.value).is_none() {
+                r.push(Problem::new(
+                    "unknown-cert",
+                    cert.span,
+                    format!("the topology has no certificate `{}`", cert.value),
+                ));
+                return None;
+            }
+            let profile = r
+                .choice(inner, "profile", &topology::pki::Profile::ALL)
+                .map(|p| p.value);
+            StepAction::Rotate(cert.value, profile)
+        }
+        "traffic" => {
+            let inner = r.table(v, kind)?;
+            r.keys(inner, &["from", "rate"], "`traffic`");
+            let from = r.string(inner, "from")?;
+            let from = app_ref(r, t, from)?;
+            if t.app(&from).is_some_and(topology::App::is_server) {
+                r.push(Problem::new(
+                    "bad-value",
+                    v.span(),
+                    format!("`{from}` is a server: traffic comes from a client"),
+                ));
+            }
+            let rate = r.string(inner, "rate")?;
+            match rate.value.trim_end_matches("/s").trim().parse::<f64>() {
+                Ok(x) if (0.0..=10_000.0).contains(&x) => StepAction::Traffic(from, x),
+                _ => {
+                    r.push(Problem::new(
+                        "bad-value",
+                        rate.span,
+                        "`rate` is requests per second, e.g. \"20/s\"",
+                    ));
+                    return None;
+                }
+            }
+        }
+        _ => return None,
+    })
+}
+
+fn decode_invariants(r: &mut Reader, doc: &Table<'_>) -> Invariants {
+    let mut inv = Invariants::default();
+    if let Some(t) = r.opt_table(doc, "invariants") {
+        r.keys(
+            t,
+            &[
+                "switchover-window",
+                "no-plaintext-on-secured",
+                "faults-take-effect",
+            ],
+            "[invariants]",
+        );
+        if let Some(d) = r.duration(t, "switchover-window") {
+            inv.switchover_window = d.value;
+        }
+        if let Some(b) = r.boolish(t, "no-plaintext-on-secured") {
+            inv.no_plaintext = b.value;
+        }
+        if let Some(b) = r.boolish(t, "faults-take-effect") {
+            inv.faults_effective = b.value;
+        }
+    }
+    inv
+}
+
+fn decode_expects(r: &mut Reader, doc: &Table<'_>, t: &Topology, steps: &[Step]) -> Vec<Expect> {
+    let mut out = Vec::new();
+    for item in array(r, doc, "expect") {
+        let Some(et) = r.table(item, "expect") else {
+            continue;
+        };
+        let span: Span = item.span().into();
+        let mut keys = CHECKS.to_vec();
+        keys.extend(["at", "after", "within"]);
+        r.keys(et, &keys, "an expectation");
+        let timing = decode_timing(r, et, steps, span);
+        let Some(kind) = one_of(r, et, &CHECKS, "an expectation", span) else {
+            continue;
+        };
+        let check = super::verdict::decode_check(r, et, t, &kind);
+        if let (Some(check), Some(timing)) = (check, timing) {
+            if let Some(why) = never_evaluated(&check, &timing, steps) {
+                r.push(Problem::new("never-evaluated", span, why));
+                continue;
+            }
+            out.push(Expect {
+                check,
+                timing,
+                span,
+            });
+        }
+    }
+    out
+}
+
+fn decode_timing(r: &mut Reader, et: &Table<'_>, steps: &[Step], span: Span) -> Option<Timing> {
+    let at = r.duration(et, "at");
+    let within = r.duration(et, "within");
+    let after = r.string(et, "after");
+    match (at, after, within) {
+        (Some(at), None, None) => Some(Timing::At(at.value)),
+        (None, None, None) => Some(Timing::Anytime),
+        (None, Some(mark), within) => {
+            let start = match steps
+                .iter()
+                .find(|s| s.label.as_deref() == Some(mark.value.as_str()))
+            {
+                Some(s) => s.at,
+                None => match parse_duration(&mark.value) {
+                    Ok(d) => d,
+                    Err(_) => {
+                        let labels = steps.iter().filter_map(|s| s.label.as_deref());
+                        let p = Problem::new(
+                            "unknown-label",
+                            mark.span,
+                            format!("no step is labelled `{}`", mark.value),
+                        );
+                        r.push(match closest(&mark.value, labels) {
+                            Some(c) => p.help(format!("did you mean `{c}`?")),
+                            None => p.help(
+                                "give the step label = \"…\", or write a time such as \"30s\"",
+                            ),
+                        });
+                        return None;
+                    }
+                },
+            };
+            let Some(within) = within else {
+                r.push(Problem::new(
+                    "missing-key",
+                    span,
+                    "`after` needs a deadline: within = \"…\"",
+                ));
+                return None;
+            };
+            Some(Timing::Within {
+                after: start,
+                mark: mark.value,
+                within: within.value,
+            })
+        }
+        (None, None, Some(w)) => {
+            r.push(Problem::new(
+                "missing-key",
+                w.span,
+                "`within` needs `after` (a step label or a time)",
+            ));
+            None
+        }
+        (Some(at), _, _) => {
+            r.push(Problem::new(
+                "conflict",
+                at.span,
+                "use either `at` or `after`/`within`",
+            ));
+            None
+        }
+    }
+}
+
+/// Expectations that no trace could ever satisfy or refute.
+fn never_evaluated(check: &Check, timing: &Timing, steps: &[Step]) -> Option<String> {
+    let traffic = steps
+        .iter()
+        .any(|s| matches!(s.action, StepAction::Traffic(_, r) if r > 0.0));
+    match check {
+        Check::NoAckedEventLost(_) if !traffic => {
+            Some("no step sends traffic: no event is ever acknowledged, so none can be lost".into())
+        }
+        Check::Role { .. } if *timing == Timing::Anytime => {
+            Some("a role expectation needs `at` or `after`/`within`".into())
+        }
+        Check::Rejected(_) | Check::Finding { .. } if *timing != Timing::Anytime => {
+            Some("static expectations take no time".into())
+        }
+        _ => None,
+    }
+}
+
+/// Reads a class name.
+pub(super) fn class(r: &mut Reader, t: &Table<'_>, key: &str) -> Option<FailureClass> {
+    r.choice(t, key, &FailureClass::ALL).map(|c| c.value)
+}
+
+/// Reads a role name.
+pub(super) fn role(r: &mut Reader, t: &Table<'_>, key: &str) -> Option<Role> {
+    r.choice(
+        t,
+        key,
+        &[(Role::Primary, "primary"), (Role::Backup, "backup")],
+    )
+    .map(|c| c.value)
+}
+
+/// Reads `tls = true|false|"1.3"`.
+pub(super) fn tls(r: &mut Reader, t: &Table<'_>) -> Option<TlsExpect> {
+    let v = t.get("tls")?;
+    match v.get_ref() {
+        DeValue::Boolean(b) => Some(TlsExpect::On(*b)),
+        DeValue::String(s) if s == "1.2" || s == "1.3" => Some(TlsExpect::Version(s.to_string())),
+        _ => {
+            r.push(Problem::new(
+                "bad-value",
+                v.span(),
+                "`tls` is true, false, \"1.2\" or \"1.3\"",
+            ));
+            None
+        }
+    }
+}
+
+/// An application name, checked.
+pub(super) fn app(r: &mut Reader, t: &Table<'_>, key: &str, topology: &Topology) -> Option<String> {
+    let name = r.string(t, key);
+    if name.is_none() && t.get(key).is_none() {
+        r.push(Problem::new(
+            "missing-key",
+            Span::default(),
+            format!("the expectation needs `{key}`"),
+        ));
+    }
+    app_ref(r, topology, name?)
+}

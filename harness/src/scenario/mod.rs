@@ -1,0 +1,218 @@
+//! Scenario files: which topology (a path or inline), PKI overrides, the virtual clock, the
+//! seed, steps at virtual times, expectations, and invariant settings. Loading validates
+//! everything that can be judged before a run (unknown step, unparseable time, unknown
+//! application or port, an expectation that can never be evaluated) with located problems.
+//! Judging a trace against the expectations is `verdict`'s.
+
+mod load;
+pub mod run;
+pub mod verdict;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use time::OffsetDateTime;
+
+pub use load::{LoadError, load};
+
+use crate::diag::{Source, Span};
+use crate::tls::FailureClass;
+use crate::topology::Topology;
+use crate::wire::Role;
+
+/// A loaded scenario.
+pub struct Scenario {
+    /// Its name.
+    pub name: String,
+    /// The field situation it rehearses.
+    pub rehearses: String,
+    /// The scenario file.
+    pub source: Arc<Source>,
+    /// The topology file, when the topology is not inline.
+    pub topology_path: Option<PathBuf>,
+    /// The topology, PKI overrides applied.
+    pub topology: std::rc::Rc<Topology>,
+    /// The wall clock at t = 0.
+    pub clock: OffsetDateTime,
+    /// The seed.
+    pub seed: u64,
+    /// How long to run.
+    pub duration: Duration,
+    /// Steps, in file order.
+    pub steps: Vec<Step>,
+    /// Expectations, in file order.
+    pub expects: Vec<Expect>,
+    /// Invariant settings.
+    pub invariants: Invariants,
+}
+
+/// A step at a virtual time.
+pub struct Step {
+    /// When.
+    pub at: Duration,
+    /// A name expectations can refer to (`after = "crash"`).
+    pub label: Option<String>,
+    /// What happens.
+    pub action: StepAction,
+    /// Where it is written.
+    pub span: Span,
+}
+
+/// The actions a step can take (names as in the topology).
+#[derive(Clone, Debug)]
+pub enum StepAction {
+    /// `crash = "APP"`.
+    Crash(String),
+    /// `restart = "APP"`.
+    Restart(String),
+    /// `power-off = "HOST"`.
+    PowerOff(String),
+    /// `power-on = "HOST"`.
+    PowerOn(String),
+    /// `partition = ["HOST", "HOST"]`.
+    Partition(String, String),
+    /// `heal = ["HOST", "HOST"]`.
+    Heal(String, String),
+    /// `hold = ["HOST", "HOST"]`.
+    Hold(String, String),
+    /// `release = ["HOST", "HOST"]`.
+    Release(String, String),
+    /// `latency = { between = [A, B], delay = "200ms" }`.
+    Latency(String, String, Duration),
+    /// `loss = { between = [A, B], rate = 0.1 }`.
+    Loss(String, String, f64),
+    /// `skew = { host = "H", by = "400d" }` (negative: `by = "-1h"`).
+    Skew(String, i64),
+    /// `rotate = { cert = "NAME", profile = "other-ca" }`.
+    Rotate(String, Option<crate::topology::pki::Profile>),
+    /// `switchover = "PRIMARY-APP"`.
+    Switchover(String),
+    /// `traffic = { from = "CLIENT", rate = "20/s" }`.
+    Traffic(String, f64),
+}
+
+/// When an expectation is judged.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Timing {
+    /// At any time of the run.
+    Anytime,
+    /// At this instant.
+    At(Duration),
+    /// Within `within` after `after` (a step label's time, or a time).
+    Within {
+        /// Start of the window.
+        after: Duration,
+        /// How the start was written (label or time).
+        mark: String,
+        /// Length of the window.
+        within: Duration,
+    },
+}
+
+/// What must hold.
+#[derive(Clone, Debug)]
+pub enum Check {
+    /// `role = { app, is }`.
+    Role {
+        /// Application.
+        app: String,
+        /// Role.
+        is: Role,
+    },
+    /// `connected = { from, to, port, tls, peer }`.
+    Connected {
+        /// Dialler.
+        from: String,
+        /// Listener.
+        to: String,
+        /// Port ID.
+        port: Option<String>,
+        /// TLS on/off, or a version (`"1.3"`).
+        tls: Option<TlsExpect>,
+        /// Subject of the listener's certificate.
+        peer: Option<String>,
+    },
+    /// `reconnected = { client, to, port, tls }`.
+    Reconnected {
+        /// Client.
+        client: String,
+        /// Server it must be served by.
+        to: String,
+        /// Port ID.
+        port: Option<String>,
+        /// TLS on/off or version.
+        tls: Option<TlsExpect>,
+    },
+    /// `refused = { from, to, port, class }`.
+    Refused {
+        /// Dialler.
+        from: String,
+        /// Listener.
+        to: String,
+        /// Port ID.
+        port: Option<String>,
+        /// Failure class.
+        class: FailureClass,
+    },
+    /// `rejected = "RULE"`: the topology is refused with that rule.
+    Rejected(String),
+    /// `finding = { rule, severity, present }`.
+    Finding {
+        /// Rule ID.
+        rule: String,
+        /// Severity, if it matters.
+        severity: Option<crate::rules::Severity>,
+        /// Present (default) or absent.
+        present: bool,
+    },
+    /// `no-acked-event-lost = true` (or `false`: a loss must be shown).
+    NoAckedEventLost(bool),
+    /// `two-primaries = { pair = "PRIMARY", longer-than = "5s" }`.
+    TwoPrimaries {
+        /// The pair (its configured primary).
+        pair: String,
+        /// A window at least this long.
+        longer_than: Duration,
+    },
+}
+
+/// A TLS expectation: on/off, or an exact version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TlsExpect {
+    /// TLS on or off.
+    On(bool),
+    /// On, with this version (`1.2`, `1.3`).
+    Version(String),
+}
+
+/// One expectation.
+pub struct Expect {
+    /// What must hold.
+    pub check: Check,
+    /// When.
+    pub timing: Timing,
+    /// Where it is written.
+    pub span: Span,
+}
+
+/// Invariant settings.
+#[derive(Clone, Debug)]
+pub struct Invariants {
+    /// The longest two-primary window that is still a switchover, not a split.
+    pub switchover_window: Duration,
+    /// Check that no plaintext session ran on a secured port.
+    pub no_plaintext: bool,
+    /// Check that every injected fault took effect.
+    pub faults_effective: bool,
+}
+
+impl Default for Invariants {
+    fn default() -> Self {
+        Self {
+            switchover_window: Duration::from_secs(1),
+            no_plaintext: true,
+            faults_effective: true,
+        }
+    }
+}
