@@ -59,9 +59,54 @@ pub enum Deny {
 #[derive(Debug, Parser)]
 #[command(name = "hapair", version, about, propagate_version = true)]
 pub struct Cli {
+    /// More log output on stderr (-v: debug, -vv: trace); RUST_LOG overrides. Simulation
+    /// events carry their virtual time (`at_ms`); no wall-clock stamp is printed.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Log format.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Log formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Lines for people.
+    Text,
+    /// JSON lines for machines.
+    Json,
+}
+
+/// Sends `tracing` output to stderr when asked for (`-v` or `RUST_LOG`).
+fn logs(verbose: u8, format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => {
+            return if std::env::var_os("RUST_LOG").is_some() {
+                init(EnvFilter::from_default_env(), format)
+            };
+        }
+        1 => "hapair=debug",
+        _ => "hapair=trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    init(filter, format);
+}
+
+fn init(filter: tracing_subscriber::EnvFilter, format: LogFormat) {
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .with_target(false);
+    // A second initialisation (tests calling run twice) keeps the first subscriber.
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
 }
 
 /// The subcommands.
@@ -128,6 +173,7 @@ pub enum Command {
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Outcome {
+    logs(cli.verbose, cli.log_format);
     match cli.command {
         Command::Check {
             files,

@@ -4,8 +4,10 @@
 //! application or port, an expectation that can never be evaluated) with located problems.
 //! Judging a trace against the expectations is `verdict`'s.
 
+pub mod invariant;
 mod load;
 pub mod run;
+mod steps;
 pub mod verdict;
 
 use std::path::PathBuf;

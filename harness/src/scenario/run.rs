@@ -73,7 +73,7 @@ pub fn execute(s: &Scenario, seed: u64) -> Result<Outcome, RunError> {
     }
     let trace = sim::run(plan)?;
     let mut verdicts = verdict::expectations(s, &trace, &findings);
-    verdicts.extend(verdict::invariants(s, &trace));
+    verdicts.extend(super::invariant::check(s, &trace));
     let handshakes = trace
         .events
         .iter()

@@ -1,0 +1,153 @@
+//! The always-on invariants of every run: at most one primary outside a bounded switchover
+//! window, no plaintext session on a secured port, and every injected fault took effect (a
+//! partition that dropped nothing is a broken scenario, not a pass). Only reads the trace.
+
+use super::verdict::Verdict;
+use super::{Check, Scenario, StepAction};
+use crate::check::primaries_windows;
+use crate::trace::{Event, Kind, Trace};
+
+/// The always-on invariants.
+pub fn check(s: &Scenario, trace: &Trace) -> Vec<Verdict> {
+    let mut out = Vec::new();
+    let inv = &s.invariants;
+    let bound = u64::try_from(inv.switchover_window.as_millis()).unwrap_or(u64::MAX);
+    let expected_split = s
+        .expects
+        .iter()
+        .any(|e| matches!(e.check, Check::TwoPrimaries { .. }));
+    for pair in s.topology.pairs() {
+        let windows = primaries_windows(trace, &pair.primary.name.value, &pair.backup.name.value);
+        let long: Vec<_> = windows.iter().filter(|(a, b)| b - a > bound).collect();
+        let held = long.is_empty() || expected_split;
+        out.push(Verdict {
+            kind: "invariant",
+            what: format!(
+                "at most one primary in {}/{} outside a {} ms switchover window",
+                pair.primary.name.value, pair.backup.name.value, bound
+            ),
+            held,
+            detail: if long.is_empty() {
+                "no longer window".into()
+            } else if expected_split {
+                format!("windows {long:?} are the split this scenario rehearses")
+            } else {
+                format!("two primaries during {long:?} (ms)")
+            },
+            line: None,
+            excerpt: Vec::new(),
+        });
+    }
+    if inv.no_plaintext {
+        let bad: Vec<&Event> = trace
+            .events
+            .iter()
+            .filter(|e| {
+                matches!(
+                    &e.kind,
+                    Kind::PlainSession {
+                        mode: crate::topology::ListenMode::Secured,
+                        ..
+                    }
+                )
+            })
+            .collect();
+        out.push(Verdict {
+            kind: "invariant",
+            what: "no plaintext session on a secured port".into(),
+            held: bad.is_empty(),
+            detail: format!("{} plain session(s) on secured ports", bad.len()),
+            line: None,
+            excerpt: bad.into_iter().cloned().collect(),
+        });
+    }
+    if inv.faults_effective {
+        for step in &s.steps {
+            if let Some((held, detail)) = took_effect(s, trace, step) {
+                out.push(Verdict {
+                    kind: "invariant",
+                    what: format!("the step at {}s took effect", step.at.as_secs_f64()),
+                    held,
+                    detail,
+                    line: Some(s.source.locate(step.span.start).line),
+                    excerpt: Vec::new(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Whether an injected fault did something observable (a partition that dropped nothing is a
+/// broken scenario, not a pass). `None` for steps whose effect is not observable as such.
+fn took_effect(s: &Scenario, trace: &Trace, step: &super::Step) -> Option<(bool, String)> {
+    let from = u64::try_from(step.at.as_millis()).unwrap_or(u64::MAX);
+    let after = |f: &dyn Fn(&Event) -> bool| trace.events.iter().any(|e| e.at_ms >= from && f(e));
+    let apps_on = |host: &str| -> Vec<String> {
+        s.topology
+            .apps
+            .iter()
+            .filter(|a| a.host.value == host)
+            .map(|a| a.name.value.clone())
+            .collect()
+    };
+    let touched = |hosts: &[&String]| {
+        let apps: Vec<String> = hosts.iter().flat_map(|h| apps_on(h)).collect();
+        let names: Vec<String> = hosts
+            .iter()
+            .filter_map(|h| s.topology.host(h).map(|x| x.name.value.clone()))
+            .collect();
+        after(&|e: &Event| match &e.kind {
+            Kind::Disconnected { .. } | Kind::ConnectFailed { .. } | Kind::RoleChanged { .. } => {
+                apps.contains(&e.node)
+            }
+            Kind::HandshakeFailed {
+                class: crate::tls::FailureClass::Timeout,
+                ..
+            } => apps.contains(&e.node),
+            Kind::Fault { fault, target } => {
+                fault.starts_with("host-lost")
+                    && (hosts.contains(&target) || names.contains(target))
+            }
+            Kind::Switchover { .. } => true,
+            _ => false,
+        })
+    };
+    let (held, what) = match &step.action {
+        StepAction::Crash(a) => (
+            after(&|e| {
+                e.node == *a
+                    && matches!(&e.kind, Kind::Stopped { reason } if reason.contains("crash"))
+            }),
+            format!("{a} stopped"),
+        ),
+        StepAction::Restart(a) => (
+            after(&|e| e.node == *a && matches!(e.kind, Kind::Started { .. })),
+            format!("{a} started again"),
+        ),
+        StepAction::PowerOff(h) => (touched(&[h]), format!("peers of {h} noticed")),
+        StepAction::Partition(a, b) | StepAction::Hold(a, b) => (
+            touched(&[a, b]),
+            format!("traffic between {a} and {b} was affected"),
+        ),
+        StepAction::Switchover(a) => (
+            after(
+                &|e| matches!(&e.kind, Kind::Switchover { reason, .. } if reason.contains("manual")),
+            ),
+            format!("the SCS switched {a} over"),
+        ),
+        StepAction::Traffic(c, r) if *r > 0.0 => (
+            after(&|e| e.node == *c && matches!(e.kind, Kind::Acknowledged { .. })),
+            format!("{c}'s requests were acknowledged"),
+        ),
+        _ => return None,
+    };
+    Some((
+        held,
+        if held {
+            what
+        } else {
+            format!("no sign that {what}")
+        },
+    ))
+}

@@ -1,0 +1,226 @@
+//! Decoding `[[step]]` entries: when, an optional label, and exactly one action naming
+//! applications, hosts (by their `[host.KEY]`) or certificates the topology has.
+
+use toml::de::DeValue;
+
+use super::load::{app_ref, array, one_of};
+use super::{Step, StepAction};
+use crate::diag::{Problem, Sp, Span, closest};
+use crate::topology::reader::{Reader, Table, Value};
+use crate::topology::value::parse_duration;
+use crate::topology::{self, Topology};
+
+const STEP_ACTIONS: [&str; 14] = [
+    "crash",
+    "restart",
+    "power-off",
+    "power-on",
+    "partition",
+    "heal",
+    "hold",
+    "release",
+    "latency",
+    "loss",
+    "skew",
+    "rotate",
+    "switchover",
+    "traffic",
+];
+fn host_ref(r: &mut Reader, t: &Topology, name: Sp<String>) -> Option<String> {
+    if t.host(&name.value).is_some() {
+        return Some(name.value);
+    }
+    let p = Problem::new(
+        "unknown-host",
+        name.span,
+        format!("the topology has no host `{}`", name.value),
+    );
+    r.push(
+        match closest(&name.value, t.hosts.iter().map(|h| h.key.value.as_str())) {
+            Some(c) => p.help(format!(
+                "did you mean `{c}`? (steps name hosts by their [host.KEY])"
+            )),
+            None => p,
+        },
+    );
+    None
+}
+
+fn two_hosts(r: &mut Reader, t: &Topology, v: &Value<'_>, key: &str) -> Option<(String, String)> {
+    let hosts: Vec<Sp<String>> = match v.get_ref() {
+        DeValue::Array(items) => items
+            .iter()
+            .filter_map(|i| r.string_value(i, key))
+            .collect(),
+        _ => Vec::new(),
+    };
+    if hosts.len() != 2 {
+        r.push(Problem::new(
+            "bad-value",
+            v.span(),
+            format!("`{key}` takes two hosts, e.g. [\"ts-a\", \"ts-b\"]"),
+        ));
+        return None;
+    }
+    let mut it = hosts.into_iter();
+    let (a, b) = (it.next()?, it.next()?);
+    Some((host_ref(r, t, a)?, host_ref(r, t, b)?))
+}
+
+pub(super) fn decode(r: &mut Reader, doc: &Table<'_>, t: &Topology) -> Vec<Step> {
+    let mut out = Vec::new();
+    for item in array(r, doc, "step") {
+        let Some(st) = r.table(item, "step") else {
+            continue;
+        };
+        let span: Span = item.span().into();
+        let mut keys = STEP_ACTIONS.to_vec();
+        keys.extend(["at", "label"]);
+        r.keys(st, &keys, "a step");
+        let at = r.duration(st, "at");
+        if at.is_none() && st.get("at").is_none() {
+            r.push(
+                Problem::new("missing-key", span, "a step has no `at`").help("e.g. at = \"30s\""),
+            );
+        }
+        let Some(kind) = one_of(r, st, &STEP_ACTIONS, "a step", span) else {
+            continue;
+        };
+        let action = decode_action(r, st, t, &kind);
+        if let (Some(at), Some(action)) = (at, action) {
+            out.push(Step {
+                at: at.value,
+                label: r.string(st, "label").map(|l| l.value),
+                action,
+                span,
+            });
+        }
+    }
+    out
+}
+
+fn decode_action(r: &mut Reader, st: &Table<'_>, t: &Topology, kind: &str) -> Option<StepAction> {
+    let v = st.get(kind)?;
+    let app = |r: &mut Reader| r.string(st, kind).and_then(|n| app_ref(r, t, n));
+    let host = |r: &mut Reader| r.string(st, kind).and_then(|n| host_ref(r, t, n));
+    Some(match kind {
+        "crash" => StepAction::Crash(app(r)?),
+        "restart" => StepAction::Restart(app(r)?),
+        "switchover" => {
+            let name = app(r)?;
+            if t.pairs().all(|p| p.primary.name.value != name) {
+                r.push(Problem::new(
+                    "bad-value",
+                    v.span(),
+                    format!("`{name}` is not the primary of a pair"),
+                ));
+                return None;
+            }
+            StepAction::Switchover(name)
+        }
+        "power-off" => StepAction::PowerOff(host(r)?),
+        "power-on" => StepAction::PowerOn(host(r)?),
+        "partition" | "heal" | "hold" | "release" => {
+            let (a, b) = two_hosts(r, t, v, kind)?;
+            match kind {
+                "partition" => StepAction::Partition(a, b),
+                "heal" => StepAction::Heal(a, b),
+                "hold" => StepAction::Hold(a, b),
+                _ => StepAction::Release(a, b),
+            }
+        }
+        "latency" | "loss" => {
+            let inner = r.table(v, kind)?;
+            r.keys(inner, &["between", "delay", "rate"], &format!("`{kind}`"));
+            let (a, b) = two_hosts(r, t, inner.get("between")?, "between")?;
+            if kind == "latency" {
+                StepAction::Latency(a, b, r.duration(inner, "delay")?.value)
+            } else {
+                let rate = inner.get("rate").and_then(|x| {
+                    x.get_ref()
+                        .as_float()
+                        .map(|f| f.as_str().parse::<f64>().unwrap_or(-1.0))
+                });
+                match rate {
+                    Some(x) if (0.0..=1.0).contains(&x) => StepAction::Loss(a, b, x),
+                    _ => {
+                        r.push(Problem::new(
+                            "bad-value",
+                            v.span(),
+                            "`loss` needs rate = a number from 0.0 to 1.0",
+                        ));
+                        return None;
+                    }
+                }
+            }
+        }
+        "skew" => {
+            let inner = r.table(v, kind)?;
+            r.keys(inner, &["host", "by"], "`skew`");
+            let h = r.string(inner, "host")?;
+            let h = host_ref(r, t, h)?;
+            let by = r.string(inner, "by")?;
+            let (neg, text) = by
+                .value
+                .strip_prefix('-')
+                .map_or((false, by.value.as_str()), |x| (true, x));
+            match parse_duration(text.trim_start_matches('+')) {
+                Ok(d) => StepAction::Skew(
+                    h,
+                    if neg {
+                        -(d.as_secs() as i64)
+                    } else {
+                        d.as_secs() as i64
+                    },
+                ),
+                Err(why) => {
+                    r.push(Problem::new("bad-duration", by.span, why));
+                    return None;
+                }
+            }
+        }
+        "rotate" => {
+            let inner = r.table(v, kind)?;
+            r.keys(inner, &["cert", "profile"], "`rotate`");
+            let cert = r.string(inner, "cert")?;
+            if t.pki.cert(&cert.value).is_none() {
+                r.push(Problem::new(
+                    "unknown-cert",
+                    cert.span,
+                    format!("the topology has no certificate `{}`", cert.value),
+                ));
+                return None;
+            }
+            let profile = r
+                .choice(inner, "profile", &topology::pki::Profile::ALL)
+                .map(|p| p.value);
+            StepAction::Rotate(cert.value, profile)
+        }
+        "traffic" => {
+            let inner = r.table(v, kind)?;
+            r.keys(inner, &["from", "rate"], "`traffic`");
+            let from = r.string(inner, "from")?;
+            let from = app_ref(r, t, from)?;
+            if t.app(&from).is_some_and(topology::App::is_server) {
+                r.push(Problem::new(
+                    "bad-value",
+                    v.span(),
+                    format!("`{from}` is a server: traffic comes from a client"),
+                ));
+            }
+            let rate = r.string(inner, "rate")?;
+            match rate.value.trim_end_matches("/s").trim().parse::<f64>() {
+                Ok(x) if (0.0..=10_000.0).contains(&x) => StepAction::Traffic(from, x),
+                _ => {
+                    r.push(Problem::new(
+                        "bad-value",
+                        rate.span,
+                        "`rate` is requests per second, e.g. \"20/s\"",
+                    ));
+                    return None;
+                }
+            }
+        }
+        _ => return None,
+    })
+}
