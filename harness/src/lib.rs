@@ -4,16 +4,27 @@
 //! The crate follows the data flow of the design (DESIGN §1):
 //!
 //! ```text
-//! topology.toml ─> topology (located model) ─> rules (findings)
-//!                        │
-//!                        └─> pki (resolution by precedence, certificates) ─> report
+//! topology.toml ─┐                                   ┌─> report: human | json | junit
+//! scenario.toml ─┼─> load (spans) ─> rules ─> plan ──┤
+//! PEM files ─────┘        │            │             └─> sim: nodes over net (turmoil) + TLS
+//!                    diagnostics   findings                │
+//!                                                  trace (typed events, virtual time)
+//!                                                          └─> check / verdicts
 //! ```
 //!
 //! - [`diag`]: source files, spans and located problems shared by every loader.
 //! - [`topology`]: the configuration model and its TOML loader.
 //! - [`rules`]: the rule catalogue; pure functions from a topology to findings.
-//! - [`pki`]: which security parameters and certificates each endpoint uses.
-//! - [`report`]: renderers of outcomes (human, JSON); no checking logic.
+//! - [`pki`]: resolution by precedence, generated and user certificates, endpoints and links.
+//! - [`tls`]: rustls configurations, virtual time, the classification of handshake failures.
+//! - [`net`]: the network seam (turmoil today; real sockets slot in beside it).
+//! - [`wire`]: the simulated servers' framed protocol.
+//! - [`node`]: server and client applications, LCA and SCS; generic over [`net::Net`].
+//! - [`sim`]: the driver: a topology, steps and a seed in, a trace out.
+//! - [`trace`]: typed events stamped with virtual time; the only input of checks.
+//! - [`check`]: questions asked of a trace (roles, losses, two-primary windows).
+//! - [`scenario`]: scenario files, running them, verdicts and invariants.
+//! - [`report`]: renderers (human, JSON, JUnit, the TLS table); no checking logic.
 //! - [`cli`]: the clap front end; `main.rs` only parses, runs and maps to an exit code.
 
 pub mod check;
