@@ -223,7 +223,18 @@ async fn inbound<N: Net>(s: Rc<Server<N>>, port_id: String, stream: N::Stream, p
             },
         );
     }
-    let role = role_now(&s).unwrap_or(Role::Backup);
+    let role = match role_now(&s) {
+        Some(r) => r,
+        // Just started, the SCS has not spoken yet: wait for it rather than turn away a client
+        // that would then wait a whole reconnect timeout.
+        None => {
+            let mut rx = s.role.clone();
+            match tokio::time::timeout(HELLO_TIMEOUT, rx.wait_for(Option::is_some)).await {
+                Ok(Ok(r)) => r.unwrap_or(Role::Backup),
+                _ => Role::Backup,
+            }
+        }
+    };
     session.send(Message::RoleNotice { role });
     match purpose {
         Purpose::Client if role == Role::Backup && !s.hot => {}
@@ -344,10 +355,14 @@ async fn ha_session<N: Net>(
         }
     };
     s.backup.borrow_mut().take();
-    // The backup is gone: events waiting for it are held by the primary alone now.
+    // The backup is gone. Still primary: the events waiting for it are held by this instance
+    // alone now, and acknowledged. Demoted meanwhile (a switchover): they were never confirmed
+    // by the new primary, so they stay unacknowledged rather than be promised and lost.
     let waiting = std::mem::take(&mut *s.pending.borrow_mut());
-    for (id, client) in waiting {
-        let _ = client.send(Message::Ack { id });
+    if role_now(&s) == Some(Role::Primary) {
+        for (id, client) in waiting {
+            let _ = client.send(Message::Ack { id });
+        }
     }
     s.w.emit(
         &s.name,

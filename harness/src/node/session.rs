@@ -79,6 +79,11 @@ pub fn reason(e: &wire::WireError) -> Ended {
             class: crate::tls::classify(io),
             detail: io.to_string(),
         },
+        // A TLS record read as a length prefix: the server speaks TLS to a plain dialler.
+        wire::WireError::Oversized(len) if matches!(len >> 16, 0x1503 | 0x1603) => Ended {
+            class: FailureClass::PlaintextOnSecured,
+            detail: "the server answered with TLS: the port is secured".into(),
+        },
         other => Ended {
             class: FailureClass::Other,
             detail: other.to_string(),

@@ -126,8 +126,10 @@ pub fn load(path: &Path) -> Result<Scenario, LoadError> {
     };
     let mut topology = topology;
     if let Some(over) = r.opt_table(doc, "pki") {
-        let spec = topology::pki::decode(&mut r, over, source.dir());
+        let spec = topology::pki::decode_unchecked(&mut r, over, source.dir());
+        let names = spec.clone();
         apply_overrides(&mut topology, spec);
+        topology::pki::check_issuers(&mut r, &topology.pki, &names);
     }
     let clock = doc
         .get("clock")

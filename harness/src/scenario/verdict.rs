@@ -260,10 +260,18 @@ fn expectation(s: &Scenario, e: &Expect, trace: &Trace, findings: &[Finding]) ->
             });
             let wants_tls =
                 !matches!(tls, Some(TlsExpect::On(false))) && (tls.is_some() || peer.is_some());
-            match (hs, plain) {
+            // A handshake counts once the session is established on it: in TLS 1.3 the
+            // dialler finishes before the server has judged its certificate.
+            let established = hs.and_then(|h| {
+                trace.events.iter().find(|x| {
+                    x.node == *from && x.at_ms >= h.at_ms && x.at_ms <= w.1.max(h.at_ms)
+                        && matches!(&x.kind, Kind::Connected { peer: p, port: q, tls: true, .. } if p == to && port.as_ref().is_none_or(|port| port == q))
+                })
+            });
+            match (established, plain) {
                 (Some(x), _) if wants_tls || tls.is_none() => (
                     true,
-                    format!("handshake with {to} at {} ms", x.at_ms),
+                    format!("TLS session with {to} at {} ms", x.at_ms),
                     Vec::new(),
                 ),
                 (_, Some(x)) if !wants_tls => (

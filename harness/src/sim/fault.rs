@@ -139,6 +139,16 @@ pub(super) fn apply(
                 sim.partition(name.as_str(), other.as_str());
             }
             sim.crash(name.as_str());
+            // Every process of the host dies with it (the LCA too: nobody reports it).
+            for app in w.topology.apps.iter().filter(|a| a.host.value == *key) {
+                w.trace.emit(
+                    sim.elapsed(),
+                    &app.name.value,
+                    Kind::Stopped {
+                        reason: "host powered off".into(),
+                    },
+                );
+            }
             partitioned.push(name.clone());
             key.clone()
         }

@@ -170,6 +170,14 @@ const DAY: i64 = 86_400;
 
 /// Decodes `[pki]`. `dir` resolves relative PEM paths.
 pub(crate) fn decode(r: &mut Reader, pki: &Table<'_>, dir: &std::path::Path) -> PkiSpec {
+    let spec = decode_unchecked(r, pki, dir);
+    check_references(r, &spec);
+    spec
+}
+
+/// Decodes `[pki]` without checking that issuers exist: a scenario's overrides name the
+/// topology's CAs, and are checked once merged ([`check_issuers`]).
+pub(crate) fn decode_unchecked(r: &mut Reader, pki: &Table<'_>, dir: &std::path::Path) -> PkiSpec {
     r.keys(pki, &["clock", "ca", "cert"], "[pki]");
     let mut spec = PkiSpec {
         clock: pki.get("clock").and_then(|v| instant(r, v, "clock")),
@@ -189,8 +197,21 @@ pub(crate) fn decode(r: &mut Reader, pki: &Table<'_>, dir: &std::path::Path) -> 
             }
         }
     }
-    check_references(r, &spec);
     spec
+}
+
+/// Reports the entries of `only` (by name) whose issuer is not a CA of the merged `spec`.
+pub(crate) fn check_issuers(r: &mut Reader, spec: &PkiSpec, only: &PkiSpec) {
+    for ca in &only.cas {
+        if let Some(parent) = ca.issuer.as_deref().filter(|p| spec.ca(p).is_none()) {
+            r.push(dangling(ca.span, "CA", &ca.name, parent, spec));
+        }
+    }
+    for cert in &only.certs {
+        if let Some(issuer) = cert.issuer.as_deref().filter(|i| spec.ca(i).is_none()) {
+            r.push(dangling(cert.span, "certificate", &cert.name, issuer, spec));
+        }
+    }
 }
 
 fn decode_ca(r: &mut Reader, name: Sp<String>, t: &Table<'_>, dir: &std::path::Path) -> CaSpec {
