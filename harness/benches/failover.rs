@@ -38,10 +38,10 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use hapair::pki::Material;
 use hapair::pki::endpoint::{LinkKind, links};
 use hapair::pki::inspect::CertInfo;
 use hapair::pki::paths::for_topology;
-use hapair::pki::{CaMaterial, LeafMaterial, Material};
 use hapair::sim::{Action, Plan, Step};
 use hapair::tls::memory::handshake;
 use hapair::tls::sides::{client_side, server_name, server_side};
@@ -292,7 +292,7 @@ fn ticks() -> Vec<Duration> {
 
 /// The failover plan of one seed: crash, restart, and traffic from t = 0 when asked.
 fn plan(t: &Rc<Topology>, m: &Material, seed: u64, tick: Duration, traffic: bool) -> Plan {
-    let mut plan = Plan::new(Rc::clone(t), clone_material(m), CLOCK, seed, END);
+    let mut plan = Plan::new(Rc::clone(t), m.clone(), CLOCK, seed, END);
     plan.tick = tick;
     plan.latency = LATENCY;
     if traffic {
@@ -466,48 +466,6 @@ fn floor(t: &Topology, m: &Material) -> Floor {
         name: ServerName::try_from(server_name(&link)).expect("valid server name"),
         sides: (client, server),
         time,
-    }
-}
-
-/// A copy of the material (a plan takes it by value; the bench generates it once).
-fn clone_material(m: &Material) -> Material {
-    Material {
-        clock: m.clock,
-        cas: m
-            .cas
-            .iter()
-            .map(|(k, c)| {
-                (
-                    k.clone(),
-                    CaMaterial {
-                        name: c.name.clone(),
-                        cert: c.cert.clone(),
-                        cert_pem: c.cert_pem.clone(),
-                        key: c.key.clone(),
-                        root: c.root.clone(),
-                        intermediates: c.intermediates.clone(),
-                    },
-                )
-            })
-            .collect(),
-        certs: m
-            .certs
-            .iter()
-            .map(|(k, l)| {
-                (
-                    k.clone(),
-                    LeafMaterial {
-                        name: l.name.clone(),
-                        cert: l.cert.clone(),
-                        cert_pem: l.cert_pem.clone(),
-                        key: l.key.clone(),
-                        chain: l.chain.clone(),
-                        full_chain: l.full_chain.clone(),
-                        anchor: l.anchor.clone(),
-                    },
-                )
-            })
-            .collect(),
     }
 }
 

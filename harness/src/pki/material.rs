@@ -10,6 +10,7 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use time::OffsetDateTime;
 
 /// Every CA and certificate of a topology, ready to use.
+#[derive(Clone)]
 pub struct Material {
     /// The instant relative validity was computed from.
     pub clock: OffsetDateTime,
@@ -30,6 +31,7 @@ impl fmt::Debug for Material {
 }
 
 /// A certificate authority.
+#[derive(Clone)]
 pub struct CaMaterial {
     /// Name in `[pki.ca]`.
     pub name: String,
@@ -47,6 +49,7 @@ pub struct CaMaterial {
 }
 
 /// An end-entity certificate and its key.
+#[derive(Clone)]
 pub struct LeafMaterial {
     /// Name in `[pki.cert]`.
     pub name: String,

@@ -199,11 +199,10 @@ pub(super) fn apply(
                     what: format!("no certificate `{cert}`"),
                 });
             }
-            let mut leaf = LeafMaterial {
+            let leaf = LeafMaterial {
                 name: cert.clone(),
-                ..clone_leaf(leaf)
+                ..(**leaf).clone()
             };
-            leaf.name = cert.clone();
             m.certs.insert(cert.clone(), leaf);
             cert.clone()
         }
@@ -230,16 +229,4 @@ pub(super) fn apply(
         },
     );
     Ok(())
-}
-
-fn clone_leaf(l: &LeafMaterial) -> LeafMaterial {
-    LeafMaterial {
-        name: l.name.clone(),
-        cert: l.cert.clone(),
-        cert_pem: l.cert_pem.clone(),
-        key: l.key.clone(),
-        chain: l.chain.clone(),
-        full_chain: l.full_chain.clone(),
-        anchor: l.anchor.clone(),
-    }
 }
