@@ -239,37 +239,22 @@ async fn once<N: Net>(
         role,
         tx: session.tx.clone(),
     });
-    let mut quiet = false;
     let reason = loop {
-        let next = match addp {
-            Some(t) => match tokio::time::timeout(t, session.rx.recv()).await {
-                Ok(m) => m,
-                Err(_) if !quiet => {
-                    quiet = true;
-                    session.send(Message::Ping);
-                    continue;
-                }
-                Err(_) => break "addp-timeout".to_string(),
-            },
-            None => session.rx.recv().await,
-        };
-        quiet = false;
-        match next {
-            Some(Ok(Message::RoleNotice { role })) => {
+        match session.next(addp).await {
+            Ok(Message::RoleNotice { role }) => {
                 let _ = notes.send(Note::Role {
                     target: link.to.clone(),
                     role,
                 });
             }
-            Some(Ok(Message::Ack { id })) => {
+            Ok(Message::Ack { id }) => {
                 let _ = notes.send(Note::Ack {
                     id,
                     by: link.to.clone(),
                 });
             }
-            Some(Ok(_)) => {}
-            Some(Err(e)) => break e.class.to_string(),
-            None => break "closed".to_string(),
+            Ok(_) => {}
+            Err(reason) => break reason,
         }
     };
     w.emit(

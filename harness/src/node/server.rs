@@ -264,15 +264,14 @@ async fn client_session<N: Net>(
     );
     s.clients.borrow_mut().push(session.tx.clone());
     let reason = loop {
-        match session.rx.recv().await {
-            Some(Ok(Message::Request { id })) => match role_now(&s) {
+        match session.next(None).await {
+            Ok(Message::Request { id }) => match role_now(&s) {
                 Some(Role::Primary) => accept_event(&s, id, session.tx.clone()),
                 _ => session.send(Message::RoleNotice { role: Role::Backup }),
             },
-            Some(Ok(Message::Ping)) => session.send(Message::Pong),
-            Some(Ok(_)) => {}
-            Some(Err(e)) => break e.class.to_string(),
-            None => break "closed".to_string(),
+            Ok(Message::Ping) => session.send(Message::Pong),
+            Ok(_) => {}
+            Err(reason) => break reason,
         }
     };
     s.w.emit(
@@ -327,8 +326,8 @@ async fn ha_session<N: Net>(
         },
     );
     let reason = loop {
-        match session.rx.recv().await {
-            Some(Ok(Message::BackupReady)) => {
+        match session.next(None).await {
+            Ok(Message::BackupReady) => {
                 let ids: Vec<String> = s.store.borrow().iter().cloned().collect();
                 session.send(Message::FullSync { ids });
                 session.send(Message::SyncDone);
@@ -343,15 +342,14 @@ async fn ha_session<N: Net>(
                     },
                 );
             }
-            Some(Ok(Message::Replicated { id })) => {
+            Ok(Message::Replicated { id }) => {
                 if let Some(client) = s.pending.borrow_mut().remove(&id) {
                     let _ = client.send(Message::Ack { id });
                 }
             }
-            Some(Ok(Message::Ping)) => session.send(Message::Pong),
-            Some(Ok(_)) => {}
-            Some(Err(e)) => break e.class.to_string(),
-            None => break "closed".to_string(),
+            Ok(Message::Ping) => session.send(Message::Pong),
+            Ok(_) => {}
+            Err(reason) => break reason,
         }
     };
     s.backup.borrow_mut().take();
@@ -444,28 +442,14 @@ async fn ha_attempt<N: Net>(s: &Rc<Server<N>>, partner: &str) {
         },
     );
     session.send(Message::BackupReady);
-    let mut quiet = 0;
     let reason = loop {
-        let next = match s.ha_addp {
-            Some(t) => match tokio::time::timeout(t, session.rx.recv()).await {
-                Ok(m) => m,
-                Err(_) if quiet == 0 => {
-                    quiet = 1;
-                    session.send(Message::Ping);
-                    continue;
-                }
-                Err(_) => break "addp-timeout".to_string(),
-            },
-            None => session.rx.recv().await,
-        };
-        quiet = 0;
-        match next {
-            Some(Ok(Message::FullSync { ids })) => {
+        match session.next(s.ha_addp).await {
+            Ok(Message::FullSync { ids }) => {
                 *s.store.borrow_mut() = ids.iter().cloned().collect();
                 w.emit(&s.name, Kind::StoreCleared);
                 w.emit(&s.name, Kind::Stored { ids });
             }
-            Some(Ok(Message::SyncDone)) => w.emit(
+            Ok(Message::SyncDone) => w.emit(
                 &s.name,
                 Kind::HaSynced {
                     primary: partner.to_string(),
@@ -474,7 +458,7 @@ async fn ha_attempt<N: Net>(s: &Rc<Server<N>>, partner: &str) {
                     tls,
                 },
             ),
-            Some(Ok(Message::Replicate { id })) => {
+            Ok(Message::Replicate { id }) => {
                 s.store.borrow_mut().insert(id.clone());
                 w.emit(
                     &s.name,
@@ -484,12 +468,11 @@ async fn ha_attempt<N: Net>(s: &Rc<Server<N>>, partner: &str) {
                 );
                 session.send(Message::Replicated { id });
             }
-            Some(Ok(Message::RoleNotice { role: Role::Backup })) => {
+            Ok(Message::RoleNotice { role: Role::Backup }) => {
                 break "peer is backup".to_string();
             }
-            Some(Ok(_)) => {}
-            Some(Err(e)) => break e.class.to_string(),
-            None => break "closed".to_string(),
+            Ok(_) => {}
+            Err(reason) => break reason,
         }
     };
     w.emit(

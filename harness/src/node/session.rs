@@ -30,6 +30,32 @@ impl Session {
         Self { rx, tx, reader }
     }
 
+    /// The next message, or why the session ended (`peer-closed`, a TLS class, `closed`,
+    /// `addp-timeout`). Under ADDP a quiet peer is sent one `Ping`; silence for a second
+    /// timeout ends the session.
+    pub async fn next(&mut self, addp: Option<std::time::Duration>) -> Result<Message, String> {
+        let mut pinged = false;
+        loop {
+            let got = match addp {
+                Some(t) => match tokio::time::timeout(t, self.rx.recv()).await {
+                    Ok(m) => m,
+                    Err(_) if !pinged => {
+                        pinged = true;
+                        self.send(Message::Ping);
+                        continue;
+                    }
+                    Err(_) => return Err("addp-timeout".to_string()),
+                },
+                None => self.rx.recv().await,
+            };
+            return match got {
+                Some(Ok(m)) => Ok(m),
+                Some(Err(e)) => Err(e.class.to_string()),
+                None => Err("closed".to_string()),
+            };
+        }
+    }
+
     /// Sends a message (silently dropped when the connection is gone: the reader reports).
     pub fn send(&self, m: Message) {
         let _ = self.tx.send(m);
