@@ -113,6 +113,16 @@ fn bad_scenario_files_exit_2_with_located_problems() {
             "no step sends traffic",
         ),
         (
+            "option-app",
+            "[[step]]\nat = \"1s\"\noption = { app = \"ts_bakup\", section = \"backup-sync\", key = \"addp-timeout\", value = 4 }\n",
+            "did you mean `ts_backup`?",
+        ),
+        (
+            "option-value",
+            "[[step]]\nat = \"1s\"\noption = { app = \"ts_backup\", section = \"backup-sync\", key = \"addp-timeout\" }\n",
+            "`option` needs value",
+        ),
+        (
             "label",
             "[[expect]]\nrole = { app = \"ts_backup\", is = \"primary\" }\nafter = \"crsh\"\nwithin = \"1s\"\n",
             "no step is labelled `crsh`",

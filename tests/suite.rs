@@ -1,7 +1,8 @@
 //! The scenario suite: every scenario file under `scenarios/` (outside `topologies/` folders)
 //! loads, runs under its own seed, and every expectation and always-on invariant holds. A
 //! scenario that rehearses a failure states that failure as its expectation, so a pass means
-//! hapair detected it. Files named `*.toml.pending` are left out: they state the correct
+//! hapair detected it. Every scenario also runs tick by tick, and must give the same trace as
+//! with idle time skipped. Files named `*.toml.pending` are left out: they state the correct
 //! expectation for a behaviour the simulator does not have yet.
 
 use std::path::{Path, PathBuf};
@@ -28,6 +29,69 @@ fn scenario_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// Skipping idle time is only a speed-up: stepping every tick must give the same trace.
+fn same_when_stepped(
+    s: &hapair::scenario::Scenario,
+    seed: u64,
+    skipped: &hapair::trace::Trace,
+) -> Result<(), String> {
+    let stepped = hapair::scenario::run::execute_stepping(s, seed, false)
+        .map_err(|e| format!("does not run tick by tick: {e}"))?
+        .trace;
+    if stepped.digest() == skipped.digest() {
+        return Ok(());
+    }
+    let at = skipped
+        .events
+        .iter()
+        .zip(&stepped.events)
+        .position(|(a, b)| a != b)
+        .unwrap_or(skipped.events.len().min(stepped.events.len()));
+    Err(format!(
+        "{}: skipping idle time changed the trace (seed {seed}): first difference at event \
+         {at}: {:?} skipping, {:?} tick by tick",
+        s.name,
+        skipped.events.get(at),
+        stepped.events.get(at)
+    ))
+}
+
+/// Runs `f` on every file, over the available cores, in file order.
+fn on_all<T: Send>(files: &[PathBuf], f: impl Fn(&Path) -> T + Sync) -> Vec<(PathBuf, T)> {
+    let jobs = std::thread::available_parallelism()
+        .map_or(2, usize::from)
+        .min(files.len());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<(usize, PathBuf, T)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..jobs)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(path) = files.get(i) else { break };
+                        mine.push((i, path.clone(), f(path)));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("a scenario worker panicked"))
+            .collect()
+    });
+    results.sort_by_key(|r| r.0);
+    results.into_iter().map(|(_, p, t)| (p, t)).collect()
+}
+
+fn suite_files() -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    scenario_files(&repo().join("scenarios"), &mut files);
+    files.sort();
+    files
+}
+
 /// A scenario's name and how many verdicts held, or what went wrong.
 type Ran = Result<(String, usize), String>;
 
@@ -36,6 +100,7 @@ fn run_one(path: &Path) -> Ran {
     let s = hapair::scenario::load(path).map_err(|e| format!("does not load: {e}"))?;
     let outcome =
         hapair::scenario::run::execute(&s, s.seed).map_err(|e| format!("does not run: {e}"))?;
+    same_when_stepped(&s, s.seed, &outcome.trace)?;
     let failed: Vec<String> = outcome
         .verdicts
         .iter()
@@ -61,40 +126,13 @@ fn run_one(path: &Path) -> Ran {
 
 #[test]
 fn every_scenario_of_the_suite_holds() {
-    let root = repo().join("scenarios");
-    let mut files = Vec::new();
-    scenario_files(&root, &mut files);
-    files.sort();
+    let files = suite_files();
     assert!(
         files.len() >= AT_LEAST,
         "the suite has {} scenario files, at least {AT_LEAST} expected: {files:#?}",
         files.len()
     );
-
-    // Each scenario runs its own simulation: share them out over the available cores.
-    let jobs = std::thread::available_parallelism()
-        .map_or(2, usize::from)
-        .min(files.len());
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let results: Vec<(PathBuf, Ran)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..jobs)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(path) = files.get(i) else { break };
-                        mine.push((path.clone(), run_one(path)));
-                    }
-                    mine
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().expect("a scenario worker panicked"))
-            .collect()
-    });
+    let results = on_all(&files, run_one);
 
     let mut failures = Vec::new();
     for (path, result) in &results {
@@ -110,5 +148,56 @@ fn every_scenario_of_the_suite_holds() {
         failures.len(),
         results.len(),
         failures.join("\n")
+    );
+}
+
+/// Under other seeds too, every scenario gives the same trace whether idle time is skipped or
+/// stepped through.
+#[test]
+fn skipping_idle_time_leaves_every_trace_as_it_is() {
+    let files = suite_files();
+    let results = on_all(&files, |path| -> Result<(), String> {
+        let s = hapair::scenario::load(path).map_err(|e| format!("does not load: {e}"))?;
+        for seed in [s.seed + 1, s.seed + 2] {
+            let skipped = hapair::scenario::run::execute(&s, seed)
+                .map_err(|e| format!("does not run: {e}"))?;
+            same_when_stepped(&s, seed, &skipped.trace)?;
+        }
+        Ok(())
+    });
+    let failures: Vec<String> = results
+        .iter()
+        .filter_map(|(p, r)| r.as_ref().err().map(|e| format!("{}: {e}", p.display())))
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The option-change scenario passes because of its option change: without the step, the
+/// backup notices the outage 10 s after the heal and the HA expectation fails.
+#[test]
+fn the_option_change_scenario_depends_on_its_option_change() {
+    let path = repo().join("scenarios/option-change-ha-addp.toml");
+    let mut s = hapair::scenario::load(&path).expect("loads");
+    let with = hapair::scenario::run::execute(&s, s.seed).expect("runs");
+    assert!(with.passed(), "the scenario itself fails");
+    assert!(with.trace.events.iter().any(|e| matches!(
+        &e.kind,
+        hapair::trace::Kind::Fault { fault, target } if fault == "option-change"
+            && target == "ts_backup [backup-sync] addp-timeout = 4"
+    )));
+    let before = s.steps.len();
+    s.steps
+        .retain(|st| !matches!(st.action, hapair::scenario::StepAction::Option(..)));
+    assert_eq!(s.steps.len(), before - 1);
+    let without = hapair::scenario::run::execute(&s, s.seed).expect("runs");
+    let failed: Vec<&str> = without
+        .verdicts
+        .iter()
+        .filter(|v| !v.held)
+        .map(|v| v.what.as_str())
+        .collect();
+    assert!(
+        failed.len() == 1 && failed[0].contains("ts_backup connected to ts_primary/ha"),
+        "{failed:?}"
     );
 }

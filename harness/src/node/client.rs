@@ -99,7 +99,7 @@ async fn drive<N: Net>(
         let interval = (per_second > 0.0).then(|| Duration::from_secs_f64(1.0 / per_second));
         let tick = async {
             match interval {
-                Some(_) => tokio::time::sleep_until(next_at).await,
+                Some(_) => w.timers.sleep_until(next_at).await,
                 None => std::future::pending().await,
             }
         };
@@ -173,7 +173,7 @@ async fn keep<N: Net>(
         let _ = notes.send(Note::Down {
             target: link.to.clone(),
         });
-        tokio::time::sleep(wait).await;
+        w.timers.sleep(wait).await;
     }
 }
 
@@ -190,12 +190,12 @@ async fn once<N: Net>(
     let Some((io, tls)) = transport::dial(w, me, host, link, opening).await else {
         return;
     };
-    let mut session = Session::start(io);
+    let mut session = Session::start(io, w.timers.clone());
     session.send(Message::Hello {
         from: me.to_string(),
         purpose: Purpose::Client,
     });
-    let role = match tokio::time::timeout(HELLO_TIMEOUT, session.rx.recv()).await {
+    let role = match w.timers.timeout(HELLO_TIMEOUT, session.rx.recv()).await {
         Ok(Some(Ok(Message::RoleNotice { role }))) => role,
         Ok(Some(Err(e))) if e.class != FailureClass::PeerClosed => {
             w.emit(

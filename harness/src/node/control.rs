@@ -55,10 +55,10 @@ async fn lca<N: Net>(w: Rc<World<N>>, host_key: String) {
             while let Ok(s) = states.try_recv() {
                 running.insert(s.app, s.running);
             }
-            tokio::time::sleep(HEARTBEAT).await;
+            w.timers.sleep(HEARTBEAT).await;
             continue;
         };
-        let mut session = Session::start(Box::new(stream));
+        let mut session = Session::start(Box::new(stream), w.timers.clone());
         session.send(Message::Hello {
             from: node.clone(),
             purpose: Purpose::Control,
@@ -71,7 +71,7 @@ async fn lca<N: Net>(w: Rc<World<N>>, host_key: String) {
                 role,
             });
         }
-        let mut beat = tokio::time::interval(HEARTBEAT);
+        let mut beat = w.timers.every(HEARTBEAT);
         // A stalled connection (a partition, then a heal) never closes by itself: without
         // replies for the host's ADDP timeout, the LCA dials the SCS afresh.
         let addp = w
@@ -111,7 +111,7 @@ async fn lca<N: Net>(w: Rc<World<N>>, host_key: String) {
                 }
             }
         }
-        tokio::time::sleep(HEARTBEAT).await;
+        w.timers.sleep(HEARTBEAT).await;
     }
 }
 
@@ -205,7 +205,7 @@ async fn scs<N: Net>(w: Rc<World<N>>) {
     tokio::task::spawn_local(scs_accept(Rc::clone(&w), listener, tx));
     let mut c = Scs::new(Rc::clone(&w));
     let mut switchovers = w.board.switchover.subscribe();
-    let mut check = tokio::time::interval(HEARTBEAT);
+    let mut check = w.timers.every(HEARTBEAT);
     loop {
         tokio::select! {
             biased;
@@ -238,8 +238,9 @@ async fn scs_accept<N: Net>(
 ) {
     while let Ok((stream, _)) = w.net.accept(&listener).await {
         let reports = reports.clone();
+        let timers = w.timers.clone();
         tokio::task::spawn_local(async move {
-            let mut session = Session::start(Box::new(stream));
+            let mut session = Session::start(Box::new(stream), timers);
             let Some(Ok(Message::Hello { from, .. })) = session.rx.recv().await else {
                 return;
             };

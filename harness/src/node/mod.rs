@@ -6,6 +6,7 @@
 //! certificate, a manual switchover), the way an operator or the OS would.
 
 pub mod client;
+pub mod clock;
 pub mod control;
 pub mod server;
 pub mod session;
@@ -71,6 +72,10 @@ pub struct Board {
     pub skew: BTreeMap<String, Arc<AtomicI64>>,
     /// Manual switchovers ordered for the SCS (the primary application to switch away from).
     pub switchover: watch::Sender<Vec<String>>,
+    /// Options changed during the run: (application, section, key) → value. Nodes read
+    /// options through [`World::option`], each where the option's documented "changes take
+    /// effect" says.
+    pub options: RefCell<BTreeMap<(String, String, String), String>>,
 }
 
 impl Board {
@@ -94,6 +99,7 @@ impl Board {
                 .map(|h| (h.key.value.clone(), Arc::new(AtomicI64::new(0))))
                 .collect(),
             switchover: watch::channel(Vec::new()).0,
+            options: RefCell::default(),
         }
     }
 }
@@ -116,6 +122,8 @@ pub struct World<N: Net> {
     pub board: Rc<Board>,
     /// Where the SCS runs (host name to dial).
     pub scs_host: String,
+    /// Every pending node timer (the driver skips idle time by them).
+    pub timers: clock::Timers,
 }
 
 impl<N: Net> World<N> {
@@ -136,6 +144,19 @@ impl<N: Net> World<N> {
             } else {
                 now.saturating_sub(Duration::from_secs(s.unsigned_abs()))
             }
+        })
+    }
+
+    /// An application's option as configured now: a value set by an option-change step, or
+    /// the topology's.
+    pub fn option(&self, app: &str, section: &str, key: &str) -> Option<String> {
+        let key = (app.to_string(), section.to_string(), key.to_string());
+        let changed = self.board.options.borrow().get(&key).cloned();
+        changed.or_else(|| {
+            self.topology
+                .app(app)
+                .and_then(|a| a.option(&key.1, &key.2))
+                .map(|v| v.value.clone())
         })
     }
 

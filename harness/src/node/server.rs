@@ -38,7 +38,6 @@ struct Server<N: Net> {
     clients: RefCell<Vec<Tx>>,
     backup: RefCell<Option<Tx>>,
     pending: RefCell<BTreeMap<String, Tx>>,
-    ha_addp: Option<Duration>,
     scope: Scope,
 }
 
@@ -66,7 +65,6 @@ pub async fn run<N: Net>(
         }),
         hot: pair.is_some_and(|p| p.redundancy() == Redundancy::HotStandby),
         host: app.host.value.clone(),
-        ha_addp: pair.and_then(|p| addp_of(p.primary)),
         w: Rc::clone(&w),
         name: name.clone(),
         role,
@@ -128,18 +126,24 @@ fn refuse<N: Net>(w: &World<N>, app: &App) -> bool {
     false
 }
 
-/// ADDP on the HA link: `[backup-sync] protocol = addp`, `addp-timeout` seconds.
-fn addp_of(primary: &App) -> Option<Duration> {
-    let on = primary
-        .option("backup-sync", "protocol")
-        .is_some_and(|p| p.value.eq_ignore_ascii_case("addp"));
-    let secs: u64 = primary
-        .option("backup-sync", "addp-timeout")?
-        .value
-        .trim()
-        .parse()
-        .ok()?;
-    (on && secs > 0).then(|| Duration::from_secs(secs))
+/// Whether this server runs ADDP on the HA link: `[backup-sync] protocol = addp`, read when
+/// a connection is established (Genesys: "Changes Take Effect: When the next connection is
+/// established").
+fn ha_addp_on<N: Net>(s: &Server<N>) -> bool {
+    s.w.option(&s.name, "backup-sync", "protocol")
+        .is_some_and(|p| p.trim().eq_ignore_ascii_case("addp"))
+}
+
+/// How long this server waits on the HA link before polling (`[backup-sync] addp-timeout`
+/// seconds, 0 or unset: no ADDP), read at every wait (Genesys: "Changes Take Effect:
+/// Immediately").
+fn ha_addp_timeout<N: Net>(s: &Server<N>) -> Option<Duration> {
+    let secs: u64 =
+        s.w.option(&s.name, "backup-sync", "addp-timeout")?
+            .trim()
+            .parse()
+            .ok()?;
+    (secs > 0).then(|| Duration::from_secs(secs))
 }
 
 /// Follows the role the SCS gives: notices to clients, and the HA link while backup.
@@ -182,7 +186,7 @@ async fn accept_loop<N: Net>(s: Rc<Server<N>>, port: String, listener: N::Listen
                 s.scope
                     .spawn(inbound(Rc::clone(&s), port.clone(), stream, peer));
             }
-            Err(_) => tokio::time::sleep(HA_RETRY).await,
+            Err(_) => s.w.timers.sleep(HA_RETRY).await,
         }
     }
 }
@@ -202,10 +206,10 @@ async fn inbound<N: Net>(s: Rc<Server<N>>, port_id: String, stream: N::Stream, p
         return;
     };
     let tls = acc.tls;
-    let mut session = Session::start(acc.io);
+    let mut session = Session::start(acc.io, s.w.timers.clone());
     let hello = match acc.first {
         Some(m) => Some(m),
-        None => match tokio::time::timeout(HELLO_TIMEOUT, session.rx.recv()).await {
+        None => match s.w.timers.timeout(HELLO_TIMEOUT, session.rx.recv()).await {
             Ok(Some(Ok(m))) => Some(m),
             _ => None,
         },
@@ -229,7 +233,12 @@ async fn inbound<N: Net>(s: Rc<Server<N>>, port_id: String, stream: N::Stream, p
         // that would then wait a whole reconnect timeout.
         None => {
             let mut rx = s.role.clone();
-            match tokio::time::timeout(HELLO_TIMEOUT, rx.wait_for(Option::is_some)).await {
+            match s
+                .w
+                .timers
+                .timeout(HELLO_TIMEOUT, rx.wait_for(Option::is_some))
+                .await
+            {
                 Ok(Ok(r)) => r.unwrap_or(Role::Backup),
                 _ => Role::Backup,
             }
@@ -392,7 +401,7 @@ async fn ha_dial<N: Net>(s: Rc<Server<N>>) {
     };
     loop {
         ha_attempt(&s, &partner).await;
-        tokio::time::sleep(HA_RETRY).await;
+        s.w.timers.sleep(HA_RETRY).await;
     }
 }
 
@@ -409,12 +418,12 @@ async fn ha_attempt<N: Net>(s: &Rc<Server<N>>, partner: &str) {
     let Some((io, tls)) = transport::dial(w, &s.name, &s.host, link, opening).await else {
         return;
     };
-    let mut session = Session::start(io);
+    let mut session = Session::start(io, w.timers.clone());
     session.send(Message::Hello {
         from: s.name.clone(),
         purpose: Purpose::HaLink,
     });
-    match tokio::time::timeout(HELLO_TIMEOUT, session.rx.recv()).await {
+    match w.timers.timeout(HELLO_TIMEOUT, session.rx.recv()).await {
         Ok(Some(Ok(Message::RoleNotice {
             role: Role::Primary,
         }))) => {}
@@ -442,8 +451,10 @@ async fn ha_attempt<N: Net>(s: &Rc<Server<N>>, partner: &str) {
         },
     );
     session.send(Message::BackupReady);
+    let addp = ha_addp_on(s);
     let reason = loop {
-        match session.next(s.ha_addp).await {
+        let wait = if addp { ha_addp_timeout(s) } else { None };
+        match session.next(wait).await {
             Ok(Message::FullSync { ids }) => {
                 *s.store.borrow_mut() = ids.iter().cloned().collect();
                 w.emit(&s.name, Kind::StoreCleared);

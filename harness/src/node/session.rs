@@ -6,6 +6,7 @@ use tokio::io::{ReadHalf, WriteHalf};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use super::clock::Timers;
 use super::transport::Io;
 use crate::tls::FailureClass;
 use crate::wire::{self, Message};
@@ -17,17 +18,23 @@ pub struct Session {
     /// Messages to the peer.
     pub tx: mpsc::UnboundedSender<Message>,
     reader: JoinHandle<()>,
+    timers: Timers,
 }
 
 impl Session {
-    /// Starts the reader and writer of `io`.
-    pub fn start(io: Io) -> Self {
+    /// Starts the reader and writer of `io`; ADDP waits go through `timers`.
+    pub fn start(io: Io, timers: Timers) -> Self {
         let (rd, wr) = tokio::io::split(io);
         let (in_tx, rx) = mpsc::unbounded_channel();
         let (tx, out_rx) = mpsc::unbounded_channel();
         let reader = tokio::task::spawn_local(read_loop(rd, in_tx));
         tokio::task::spawn_local(write_loop(wr, out_rx));
-        Self { rx, tx, reader }
+        Self {
+            rx,
+            tx,
+            reader,
+            timers,
+        }
     }
 
     /// The next message, or why the session ended (`peer-closed`, a TLS class, `closed`,
@@ -37,7 +44,7 @@ impl Session {
         let mut pinged = false;
         loop {
             let got = match addp {
-                Some(t) => match tokio::time::timeout(t, self.rx.recv()).await {
+                Some(t) => match self.timers.timeout(t, self.rx.recv()).await {
                     Ok(m) => m,
                     Err(_) if !pinged => {
                         pinged = true;

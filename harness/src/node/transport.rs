@@ -104,19 +104,23 @@ pub async fn dial<N: Net>(
         );
         None
     };
-    let stream =
-        match tokio::time::timeout(DIAL_TIMEOUT, w.net.connect(&link.dial_host, number)).await {
-            Ok(Ok(s)) => s,
-            Ok(Err(e)) => return fail(format!("{}: {e}", tls::classify(&e))),
-            Err(_) => return fail("timeout".to_string()),
-        };
+    let stream = match w
+        .timers
+        .timeout(DIAL_TIMEOUT, w.net.connect(&link.dial_host, number))
+        .await
+    {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => return fail(format!("{}: {e}", tls::classify(&e))),
+        Err(_) => return fail("timeout".to_string()),
+    };
     let mut io: Io = Box::new(stream);
     if opening == Opening::StartTls {
         let upgraded = async {
             wire::write(&mut io, &Message::StartTls).await.ok()?;
             matches!(wire::read(&mut io).await, Ok(Message::StartTlsOk)).then_some(())
         };
-        if tokio::time::timeout(DIAL_TIMEOUT, upgraded)
+        if w.timers
+            .timeout(DIAL_TIMEOUT, upgraded)
             .await
             .ok()
             .flatten()
@@ -143,7 +147,11 @@ pub async fn dial<N: Net>(
         Ok(n) => n,
         Err(e) => return fail(format!("bad server name: {e}")),
     };
-    match tokio::time::timeout(DIAL_TIMEOUT, TlsConnector::from(config).connect(name, io)).await {
+    match w
+        .timers
+        .timeout(DIAL_TIMEOUT, TlsConnector::from(config).connect(name, io))
+        .await
+    {
         Ok(Ok(s)) => {
             w.emit(me, handshake_event(&link.to, &link.port, s.get_ref().1));
             Some((Box::new(s), true))
@@ -238,8 +246,7 @@ pub async fn accept<N: Net>(
             tls: false,
             first: None,
         }),
-        ListenMode::Upgrade => match tokio::time::timeout(DIAL_TIMEOUT, first_frame(&mut io)).await
-        {
+        ListenMode::Upgrade => match w.timers.timeout(DIAL_TIMEOUT, first_frame(&mut io)).await {
             Ok(Ok(Message::StartTls)) => {
                 wire::write(&mut io, &Message::StartTlsOk).await.ok()?;
                 tls_accept(w, app, port, host_key, io, peer_host).await
@@ -291,7 +298,11 @@ async fn tls_accept<N: Net, S: AsyncRead + AsyncWrite + Unpin + 'static>(
         Ok(c) => c,
         Err(e) => return failed(FailureClass::Other, format!("tls configuration: {e}")),
     };
-    match tokio::time::timeout(DIAL_TIMEOUT, TlsAcceptor::from(config).accept(io)).await {
+    match w
+        .timers
+        .timeout(DIAL_TIMEOUT, TlsAcceptor::from(config).accept(io))
+        .await
+    {
         Ok(Ok(s)) => {
             let peer = s
                 .get_ref()

@@ -92,6 +92,8 @@ pub enum StepAction {
     Switchover(String),
     /// `traffic = { from = "CLIENT", rate = "20/s" }`.
     Traffic(String, f64),
+    /// `option = { app = "APP", section = "backup-sync", key = "addp-timeout", value = "4" }`.
+    Option(String, String, String, String),
 }
 
 /// When an expectation is judged.

@@ -47,6 +47,8 @@ pub struct Outcome {
     pub wall: Duration,
     /// TLS handshakes performed (successful, counted on the dialling side).
     pub handshakes: usize,
+    /// What the run cost the simulator.
+    pub stats: sim::Stats,
 }
 
 impl Outcome {
@@ -61,17 +63,27 @@ impl Outcome {
 /// # Errors
 /// [`RunError`] when the material or the simulation cannot be made.
 pub fn execute(s: &Scenario, seed: u64) -> Result<Outcome, RunError> {
+    execute_stepping(s, seed, true)
+}
+
+/// [`execute`], choosing whether the simulator skips idle time ([`Plan::skip_idle`]); the
+/// trace must not depend on it.
+///
+/// # Errors
+/// [`RunError`] when the material or the simulation cannot be made.
+pub fn execute_stepping(s: &Scenario, seed: u64, skip_idle: bool) -> Result<Outcome, RunError> {
     let started = Instant::now();
     let material = crate::pki::paths::for_topology(&s.topology, s.clock)?;
     let findings = crate::rules::judge(&s.topology, s.clock)?;
     let mut plan = Plan::new(Rc::clone(&s.topology), material, s.clock, seed, s.duration);
+    plan.skip_idle = skip_idle;
     for step in &s.steps {
         plan.steps.push(sim::Step {
             at: step.at,
             action: action(s, &step.action)?,
         });
     }
-    let trace = sim::run(plan)?;
+    let (trace, stats) = sim::run_counted(plan)?;
     let mut verdicts = verdict::expectations(s, &trace, &findings);
     verdicts.extend(super::invariant::check(s, &trace));
     let handshakes = trace
@@ -88,6 +100,7 @@ pub fn execute(s: &Scenario, seed: u64) -> Result<Outcome, RunError> {
         verdicts,
         wall: started.elapsed(),
         handshakes,
+        stats,
     })
 }
 
@@ -106,6 +119,7 @@ fn action(s: &Scenario, a: &StepAction) -> Result<Action, RunError> {
         StepAction::Skew(h, secs) => Action::Skew(h, secs),
         StepAction::Switchover(x) => Action::Switchover(x),
         StepAction::Traffic(c, r) => Action::Traffic(c, r),
+        StepAction::Option(a, section, key, value) => Action::Option(a, section, key, value),
         StepAction::Rotate(cert, profile) => {
             // The replacement is the same certificate description, reissued (with the fault
             // profile, if any): a new key, a new serial, the same names.

@@ -10,7 +10,7 @@ use crate::topology::reader::{Reader, Table, Value};
 use crate::topology::value::parse_duration;
 use crate::topology::{self, Topology};
 
-const STEP_ACTIONS: [&str; 14] = [
+const STEP_ACTIONS: [&str; 15] = [
     "crash",
     "restart",
     "power-off",
@@ -25,6 +25,7 @@ const STEP_ACTIONS: [&str; 14] = [
     "rotate",
     "switchover",
     "traffic",
+    "option",
 ];
 fn host_ref(r: &mut Reader, t: &Topology, name: Sp<String>) -> Option<String> {
     if t.host(&name.value).is_some() {
@@ -220,6 +221,44 @@ fn decode_action(r: &mut Reader, st: &Table<'_>, t: &Topology, kind: &str) -> Op
                     return None;
                 }
             }
+        }
+        "option" => {
+            let inner = r.table(v, kind)?;
+            r.keys(inner, &["app", "section", "key", "value"], "`option`");
+            let app = r.string(inner, "app")?;
+            let app = app_ref(r, t, app)?;
+            let section = r.string(inner, "section")?;
+            let key = r.string(inner, "key")?;
+            for part in [&section, &key] {
+                if part.value.trim().is_empty() {
+                    r.push(Problem::new(
+                        "bad-value",
+                        part.span,
+                        "an option's section and key cannot be empty",
+                    ));
+                    return None;
+                }
+            }
+            // Configuration Manager stores every option value as text; numbers and booleans
+            // are accepted as written.
+            let value = inner.get("value").and_then(|x| match x.get_ref() {
+                DeValue::String(s) => Some(s.to_string()),
+                DeValue::Integer(i) => Some(i.as_str().to_string()),
+                DeValue::Boolean(b) => Some(b.to_string()),
+                _ => None,
+            });
+            let Some(value) = value else {
+                r.push(
+                    Problem::new(
+                        "bad-value",
+                        v.span(),
+                        "`option` needs value = the option's new value (text or a number)",
+                    )
+                    .help("e.g. option = { app = \"ts_primary\", section = \"backup-sync\", key = \"addp-timeout\", value = 4 }"),
+                );
+                return None;
+            };
+            StepAction::Option(app, section.value, key.value, value)
         }
         _ => return None,
     })

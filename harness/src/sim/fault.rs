@@ -52,6 +52,9 @@ pub enum Action {
     Switchover(String),
     /// A client's traffic generator runs at this many requests per second.
     Traffic(String, f64),
+    /// An application's option is set (application, section, key, value), as an operator
+    /// would in Configuration Manager; nodes read it where it takes effect.
+    Option(String, String, String, String),
 }
 
 impl Action {
@@ -72,6 +75,7 @@ impl Action {
             Action::Rotate(..) => "rotate-certificate",
             Action::Switchover(_) => "switchover",
             Action::Traffic(..) => "traffic",
+            Action::Option(..) => "option-change",
         }
     }
 }
@@ -218,6 +222,14 @@ pub(super) fn apply(
             })?;
             tx.send_replace(*rate);
             client.clone()
+        }
+        Action::Option(app, section, key, value) => {
+            app_exists(app)?;
+            w.board
+                .options
+                .borrow_mut()
+                .insert((app.clone(), section.clone(), key.clone()), value.clone());
+            format!("{app} [{section}] {key} = {value}")
         }
     };
     w.trace.emit(

@@ -15,6 +15,7 @@ use time::OffsetDateTime;
 pub use fault::{Action, Step};
 
 use crate::net::sim::SimNet;
+use crate::node::clock::Timers;
 use crate::node::{Board, World, control};
 use crate::pki::Material;
 use crate::topology::{AppType, Topology};
@@ -41,13 +42,18 @@ pub struct Plan {
     pub tick: Duration,
     /// One-way message latency range on every link.
     pub latency: (Duration, Duration),
+    /// Step straight over idle time (no timer due, nothing in flight) instead of tick by
+    /// tick. The trace is the same either way (a test holds the suite to that); only the
+    /// wall time differs.
+    pub skip_idle: bool,
 }
 
 impl Plan {
-    /// A plan with the defaults: 1 ms tick, 1–5 ms latency, no steps. The tick is the main
-    /// cost lever (BENCHMARKS.md: 10 ms is 7x cheaper), but coarser ticks put more wake-ups in
-    /// one tick, and their order then follows TLS record sizes (ECDSA signatures vary in
-    /// length): a 10 ms tick broke the same-seed-same-trace property, 1 ms keeps it.
+    /// A plan with the defaults: 1 ms tick, 1–5 ms latency, no steps, idle time skipped.
+    /// Coarser ticks put more wake-ups in one tick, and their order then follows TLS record
+    /// sizes (ECDSA signatures vary in length): a 10 ms tick broke the same-seed-same-trace
+    /// property, 1 ms keeps it. Skipping idle time made the tick cheap where nothing happens
+    /// (BENCHMARKS.md).
     pub fn new(
         topology: Rc<Topology>,
         material: Material,
@@ -65,6 +71,7 @@ impl Plan {
             tick: Duration::from_millis(1),
             // Latency spans several ticks so that the seed decides arrival times.
             latency: (Duration::from_millis(1), Duration::from_millis(5)),
+            skip_idle: true,
         }
     }
 }
@@ -85,11 +92,42 @@ pub enum SimError {
     },
 }
 
+/// How far to step from `now` (on the tick grid) when the next thing that can happen is at
+/// `next`: up to the start of the tick in which it happens, so that the tick itself is
+/// stepped as usual, or one tick when that is already the next one.
+fn idle_span(now: Duration, tick: Duration, next: Option<Duration>) -> Duration {
+    let Some(next) = next else { return tick };
+    let tick_ns = tick.as_nanos().max(1);
+    // The tick in which `next` happens ends at ceil(next / tick) ticks.
+    let ends = next.as_nanos().div_ceil(tick_ns);
+    let start = Duration::from_nanos(
+        u64::try_from(ends.saturating_sub(1).saturating_mul(tick_ns)).unwrap_or(u64::MAX),
+    );
+    if start > now { start - now } else { tick }
+}
+
+/// What a run cost the simulator.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// turmoil steps taken.
+    pub steps: u64,
+    /// Of which stepped over idle time (longer than a tick).
+    pub long_steps: u64,
+}
+
 /// Runs a plan to its end.
 ///
 /// # Errors
 /// [`SimError`] when a step cannot be applied or turmoil fails.
 pub fn run(plan: Plan) -> Result<Trace, SimError> {
+    run_counted(plan).map(|(trace, _)| trace)
+}
+
+/// [`run`], also saying how many steps it took.
+///
+/// # Errors
+/// [`SimError`] when a step cannot be applied or turmoil fails.
+pub fn run_counted(plan: Plan) -> Result<(Trace, Stats), SimError> {
     let t = Rc::clone(&plan.topology);
     let scs_app = t.apps.iter().find(|a| a.kind.value == AppType::Scs);
     let scs_host_key = scs_app.map(|a| a.host.value.clone());
@@ -112,6 +150,7 @@ pub fn run(plan: Plan) -> Result<Trace, SimError> {
         .build();
     let trace = Recorder::default();
     let board = Rc::new(Board::new(&t));
+    let timers = Timers::new(crate::net::Net::clock(&SimNet));
     let world = Rc::new(World {
         net: SimNet,
         links: Rc::new(crate::pki::endpoint::links(&t)),
@@ -121,6 +160,7 @@ pub fn run(plan: Plan) -> Result<Trace, SimError> {
         epoch: plan.clock,
         board: Rc::clone(&board),
         scs_host: scs_host.clone(),
+        timers: timers.clone(),
     });
     for h in &t.hosts {
         let w = Rc::clone(&world);
@@ -148,13 +188,74 @@ pub fn run(plan: Plan) -> Result<Trace, SimError> {
     steps.sort_by_key(|s| s.at);
     let mut steps = steps.into_iter().peekable();
     let mut partitioned: Vec<String> = Vec::new();
+    // Idle time is skipped only after `QUIET` steps in which nothing moved (no timer set or
+    // ended, no message sent or handed over, no event): a task woken where the driver cannot
+    // see it runs in one of those (node/clock.rs). The first steps start the software.
+    const QUIET: u32 = 1;
+    let mut quiet = 0;
+    let mut stats = Stats::default();
+    let mut mark = (sim.activity(), timers.changes(), trace.len());
     while sim.elapsed() < plan.duration {
+        let mut acted = false;
         while let Some(step) = steps.next_if(|s| s.at <= sim.elapsed()) {
             fault::apply(&mut sim, &world, &step, &mut partitioned)?;
+            acted = true;
         }
-        sim.step().map_err(|e| SimError::Turmoil(e.to_string()))?;
+        if acted {
+            quiet = 0;
+        }
+        let by = if plan.skip_idle && quiet >= QUIET {
+            let now = sim.elapsed();
+            let next = [
+                timers.next(),
+                sim.next_delivery().map(|d| now + d),
+                steps.peek().map(|s| s.at),
+                Some(plan.duration),
+            ];
+            idle_span(now, plan.tick, next.into_iter().flatten().min())
+        } else {
+            plan.tick
+        };
+        stats.steps += 1;
+        if by > plan.tick {
+            stats.long_steps += 1;
+        }
+        sim.step_by(by)
+            .map_err(|e| SimError::Turmoil(e.to_string()))?;
+        let now_mark = (sim.activity(), timers.changes(), trace.len());
+        if now_mark == mark {
+            quiet += 1;
+        } else {
+            (quiet, mark) = (0, now_mark);
+        }
     }
-    Ok(Trace {
-        events: trace.events(),
-    })
+    let events = trace.events();
+    Ok((Trace { events }, stats))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::idle_span;
+    use std::time::Duration;
+
+    const MS: Duration = Duration::from_millis(1);
+
+    #[test]
+    fn idle_span_stops_at_the_start_of_the_tick_of_the_next_event() {
+        // Next event inside the tick (10 ms, 11 ms]: step to 10 ms.
+        assert_eq!(
+            idle_span(Duration::ZERO, MS, Some(MS * 10 + MS / 2)),
+            MS * 10
+        );
+        // On the grid: the tick (9 ms, 10 ms] is the one in which it happens.
+        assert_eq!(idle_span(Duration::ZERO, MS, Some(MS * 10)), MS * 9);
+        // Due now, past, or in the very next tick: one tick.
+        assert_eq!(idle_span(MS * 5, MS, Some(MS * 5)), MS);
+        assert_eq!(idle_span(MS * 5, MS, Some(MS * 2)), MS);
+        assert_eq!(idle_span(MS * 5, MS, Some(MS * 6)), MS);
+        assert_eq!(idle_span(MS * 5, MS, None), MS);
+        // Another tick length.
+        let t = MS * 10;
+        assert_eq!(idle_span(t, t, Some(Duration::from_millis(95))), MS * 80);
+    }
 }

@@ -1,0 +1,221 @@
+//! Every timer a node sets goes through [`Timers`], which keeps the deadlines of the ones still
+//! pending. The simulation driver reads the earliest ([`Timers::next`]) to skip idle virtual
+//! time: when no timer is due and no message is in flight, nothing can happen, so it steps
+//! straight to the tick before the next deadline instead of tick by tick. A timer that bypassed
+//! this (a bare `tokio::time::sleep` in node code) would still fire on time, but a message it
+//! sent during a long step would arrive late: keep every node timer here.
+//!
+//! Pending deadlines are not the whole story: a task woken by something the driver cannot
+//! see (a peer reading data frees send credit in turmoil's TCP, which wakes the writer on
+//! another host directly) runs at the start of the next step. So the driver also watches
+//! [`Timers::changes`], the network's activity and the trace, and skips only after two
+//! steps in which none of them moved.
+//!
+//! Deadlines are virtual time since the run started (the network's clock), so the hosts'
+//! separate runtimes share one registry.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::rc::Rc;
+use std::time::Duration;
+
+use tokio::time::{Instant, error::Elapsed};
+
+use crate::net::Clock;
+
+/// The pending timers of one run (cheap to clone: one registry).
+#[derive(Clone)]
+pub struct Timers {
+    now: Clock,
+    pending: Rc<RefCell<BTreeMap<Duration, usize>>>,
+    changes: Rc<Cell<u64>>,
+}
+
+impl Timers {
+    /// An empty registry on the clock `now`.
+    pub fn new(now: Clock) -> Self {
+        Self {
+            now,
+            pending: Rc::default(),
+            changes: Rc::default(),
+        }
+    }
+
+    /// The earliest pending deadline (virtual time since the start), if any. A deadline at or
+    /// before the present belongs to a timer that fired and whose task has not run yet.
+    pub fn next(&self) -> Option<Duration> {
+        self.pending.borrow().keys().next().copied()
+    }
+
+    /// How many times a timer was set or ended (fired, or dropped unfired) so far. Unchanged
+    /// across a step (with the network's activity and the trace), no node task ran.
+    pub fn changes(&self) -> u64 {
+        self.changes.get()
+    }
+
+    /// How many timers are pending.
+    pub fn len(&self) -> usize {
+        self.pending.borrow().values().sum()
+    }
+
+    /// Whether no timer is pending.
+    pub fn is_empty(&self) -> bool {
+        self.pending.borrow().is_empty()
+    }
+
+    fn hold(&self, after: Duration) -> Held {
+        let at = (self.now)() + after;
+        *self.pending.borrow_mut().entry(at).or_insert(0) += 1;
+        self.changes.set(self.changes.get() + 1);
+        Held {
+            pending: Rc::clone(&self.pending),
+            changes: Rc::clone(&self.changes),
+            at,
+        }
+    }
+
+    /// `tokio::time::sleep`, registered.
+    pub async fn sleep(&self, d: Duration) {
+        let _held = self.hold(d);
+        tokio::time::sleep(d).await;
+    }
+
+    /// `tokio::time::sleep_until`, registered.
+    pub async fn sleep_until(&self, at: Instant) {
+        let d = at.saturating_duration_since(Instant::now());
+        let _held = self.hold(d);
+        tokio::time::sleep_until(at).await;
+    }
+
+    /// `tokio::time::timeout`, registered for as long as the future runs.
+    ///
+    /// # Errors
+    /// [`Elapsed`] when `fut` did not finish within `d`.
+    pub async fn timeout<F: Future>(&self, d: Duration, fut: F) -> Result<F::Output, Elapsed> {
+        let _held = self.hold(d);
+        tokio::time::timeout(d, fut).await
+    }
+
+    /// A ticker firing now and then every `period` (as `tokio::time::interval`, whose missed
+    /// ticks burst).
+    pub fn every(&self, period: Duration) -> Every {
+        Every {
+            timers: self.clone(),
+            next: Instant::now(),
+            period,
+        }
+    }
+}
+
+/// A registered deadline; dropping it (the timer fired and its task ran, or the task was
+/// cancelled) removes it.
+struct Held {
+    pending: Rc<RefCell<BTreeMap<Duration, usize>>>,
+    changes: Rc<Cell<u64>>,
+    at: Duration,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.changes.set(self.changes.get() + 1);
+        let mut pending = self.pending.borrow_mut();
+        if let Some(n) = pending.get_mut(&self.at) {
+            *n -= 1;
+            if *n == 0 {
+                pending.remove(&self.at);
+            }
+        }
+    }
+}
+
+/// See [`Timers::every`].
+pub struct Every {
+    timers: Timers,
+    next: Instant,
+    period: Duration,
+}
+
+impl Every {
+    /// Waits for the next tick.
+    pub async fn tick(&mut self) {
+        let at = self.next;
+        self.timers.sleep_until(at).await;
+        self.next = at + self.period;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use super::*;
+
+    fn timers() -> (Timers, Arc<AtomicU64>) {
+        let ms = Arc::new(AtomicU64::new(0));
+        let read = Arc::clone(&ms);
+        let clock: Clock = Arc::new(move || Duration::from_millis(read.load(Ordering::Relaxed)));
+        (Timers::new(clock), ms)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pending_sleep_is_registered_until_it_ends() {
+        let (t, ms) = timers();
+        ms.store(100, Ordering::Relaxed);
+        assert_eq!(t.next(), None);
+        let local = tokio::task::LocalSet::new();
+        local
+            .run_until(async {
+                let t2 = t.clone();
+                let sleeper = tokio::task::spawn_local(async move {
+                    t2.sleep(Duration::from_millis(50)).await;
+                });
+                tokio::task::yield_now().await;
+                assert_eq!(t.next(), Some(Duration::from_millis(150)));
+                assert_eq!(t.len(), 1);
+                sleeper.await.expect("sleeper");
+                assert!(t.is_empty());
+            })
+            .await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_timeout_that_is_beaten_unregisters() {
+        let (t, _) = timers();
+        let got = t.timeout(Duration::from_secs(3), async { 7 }).await;
+        assert_eq!(got.ok(), Some(7));
+        assert!(t.is_empty());
+        let late = t
+            .timeout(Duration::from_millis(10), std::future::pending::<()>())
+            .await;
+        assert!(late.is_err());
+        assert!(t.is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn equal_deadlines_are_counted() {
+        let (t, _) = timers();
+        let a = t.hold(Duration::from_secs(1));
+        let b = t.hold(Duration::from_secs(1));
+        assert_eq!(t.len(), 2);
+        drop(a);
+        assert_eq!(t.next(), Some(Duration::from_secs(1)));
+        drop(b);
+        assert_eq!(t.next(), None);
+        assert_eq!(t.changes(), 4);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn every_ticks_now_then_each_period() {
+        let (t, _) = timers();
+        let start = Instant::now();
+        let mut e = t.every(Duration::from_secs(1));
+        e.tick().await;
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        e.tick().await;
+        e.tick().await;
+        assert_eq!(start.elapsed(), Duration::from_secs(2));
+        assert!(t.is_empty());
+    }
+}
