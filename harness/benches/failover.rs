@@ -4,8 +4,10 @@
 //! secured `ha` port), run to 30 s of virtual time. A second variant adds 20 requests per second
 //! of desktop traffic from t = 0 and is reported on its own rows.
 //!
-//! Per seed, one `hapair::sim::run` is timed (the plan is built, material cloned, before the
-//! clock starts). The floor of a run is the number of TLS handshakes it performed times the
+//! Per seed, one `hapair::sim::run_counted` is timed (the plan is built, material cloned,
+//! before the clock starts); `steps` is the median of the turmoil steps it took. The
+//! simulator skips idle time by default; the `every tick` rows step through it, as before
+//! that existed, for comparison. The floor of a run is the number of TLS handshakes it performed times the
 //! median in-memory handshake (`hapair::tls::memory::handshake`, configurations built once from
 //! the desktop's connection to the primary, as `benches/handshake.rs` does), sampled between the
 //! runs of the same row so both share the machine's noise. The target is a median wall time of
@@ -188,7 +190,7 @@ fn main() {
         !cfg!(debug_assertions)
     );
     println!(
-        "{:<18} {:>5} {:>6} {:>10} {:>10} {:>7} {:>10} {:>10} {:>7} {:>9}",
+        "{:<20} {:>5} {:>6} {:>10} {:>10} {:>7} {:>10} {:>10} {:>7} {:>9}",
         "variant",
         "tick",
         "steps",
@@ -201,24 +203,36 @@ fn main() {
         "per step"
     );
     let mut broken: Vec<Broken> = Vec::new();
-    for (variant, traffic) in [("failover", false), ("failover+traffic", true)] {
+    let variants = [
+        ("failover", false, true),
+        ("failover+traffic", true, true),
+        ("failover, every tick", false, false),
+    ];
+    for (variant, traffic, skip_idle) in variants {
         for &tick in &ticks {
+            let plan = |seed| {
+                let mut p = plan(&t, &material, seed, tick, traffic);
+                p.skip_idle = skip_idle;
+                p
+            };
             if benching {
                 // One untimed run per row: caches, allocator, lazy statics.
-                let _ = hapair::sim::run(plan(&t, &material, 0, tick, traffic));
+                let _ = hapair::sim::run(plan(0));
             }
             let mut walls = Vec::with_capacity(seeds as usize);
+            let mut steps = Vec::with_capacity(seeds as usize);
             let mut counts = Vec::with_capacity(seeds as usize);
             let mut samples = Vec::with_capacity(seeds as usize * FLOOR_SAMPLES_PER_RUN);
             for seed in 1..=seeds {
-                let plan = plan(&t, &material, seed, tick, traffic);
+                let plan = plan(seed);
                 let start = Instant::now();
-                let trace = hapair::sim::run(plan);
+                let ran = hapair::sim::run_counted(plan);
                 let wall = start.elapsed();
-                match trace {
-                    Ok(trace) => match verify(&t, &trace, traffic) {
+                match ran {
+                    Ok((trace, stats)) => match verify(&t, &trace, traffic) {
                         Ok(o) => {
                             walls.push(wall);
+                            steps.push(stats.steps);
                             counts.push(o.handshakes);
                         }
                         Err(why) => broken.push(Broken {
@@ -239,7 +253,14 @@ fn main() {
                 }
                 samples.extend((0..FLOOR_SAMPLES_PER_RUN).map(|_| floor.sample()));
             }
-            row(variant, tick, &mut walls, &mut counts, &mut samples);
+            row(
+                variant,
+                tick,
+                &mut walls,
+                &mut steps,
+                &mut counts,
+                &mut samples,
+            );
         }
     }
     overheads(&t, &material, &floor, if benching { 200 } else { 2 });
@@ -413,17 +434,19 @@ fn row(
     variant: &str,
     tick: Duration,
     walls: &mut [Duration],
+    steps: &mut [u64],
     counts: &mut [usize],
     samples: &mut [Duration],
 ) {
-    let steps = END.as_nanos() / tick.as_nanos().max(1);
     if walls.is_empty() {
         println!(
-            "{variant:<18} {:>5} {steps:>6}  no run completed its failover",
+            "{variant:<20} {:>5}  no run completed its failover",
             format!("{}ms", tick.as_millis())
         );
         return;
     }
+    steps.sort_unstable();
+    let steps = steps[(steps.len() - 1) / 2];
     walls.sort();
     counts.sort_unstable();
     samples.sort();
@@ -437,7 +460,7 @@ fn row(
     let in_memory = percentile(samples, 50);
     let floor = in_memory * u32::try_from(hs).unwrap_or(u32::MAX);
     println!(
-        "{variant:<18} {:>5} {steps:>6} {:>10} {:>10} {hs_text:>7} {:>10} {:>10} {:>6.1}x {:>9}",
+        "{variant:<20} {:>5} {steps:>6} {:>10} {:>10} {hs_text:>7} {:>10} {:>10} {:>6.1}x {:>9}",
         format!("{}ms", tick.as_millis()),
         msf(median),
         msf(percentile(walls, 90)),
@@ -446,7 +469,7 @@ fn row(
         median.as_secs_f64() / floor.as_secs_f64().max(f64::MIN_POSITIVE),
         format!(
             "{:.2} µs",
-            median.as_secs_f64() * 1e6 / f64::from(u32::try_from(steps).unwrap_or(u32::MAX))
+            median.as_secs_f64() * 1e6 / (steps.max(1) as f64)
         ),
     );
 }

@@ -118,12 +118,59 @@ pub(super) fn execute(o: &Options) -> Outcome {
     }
 }
 
+/// A progress bar on stderr for long runs watched on a terminal: it appears once the run has
+/// taken a second, so short runs print nothing but their results.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    shown: std::sync::atomic::AtomicBool,
+    started: std::time::Instant,
+}
+
+impl Progress {
+    fn new(files: usize) -> Self {
+        let watched = std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
+        let bar = (watched && files > 1).then(|| {
+            let bar = indicatif::ProgressBar::with_draw_target(
+                Some(files as u64),
+                indicatif::ProgressDrawTarget::hidden(),
+            );
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{elapsed:>4} [{bar:30}] {pos}/{len} {wide_msg}",
+            ) {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar
+        });
+        Self {
+            bar,
+            shown: std::sync::atomic::AtomicBool::new(false),
+            started: std::time::Instant::now(),
+        }
+    }
+
+    fn finished(&self, path: &Path) {
+        let Some(bar) = &self.bar else { return };
+        if self.started.elapsed() >= std::time::Duration::from_secs(1)
+            && !self.shown.swap(true, Ordering::Relaxed)
+        {
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        }
+        bar.set_message(path.display().to_string());
+        bar.inc(1);
+    }
+
+    fn clear(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
 fn run_all(files: &[PathBuf], o: &Options) -> Vec<FileResult> {
     let next = AtomicUsize::new(0);
-    let done = AtomicUsize::new(0);
     let slots: Mutex<Vec<Option<FileResult>>> =
         Mutex::new((0..files.len()).map(|_| None).collect());
-    let progress = std::io::stderr().is_terminal() && files.len() > 1;
+    let progress = Progress::new(files.len());
     std::thread::scope(|scope| {
         for _ in 0..o.jobs.max(1).min(files.len()) {
             scope.spawn(|| {
@@ -134,17 +181,12 @@ fn run_all(files: &[PathBuf], o: &Options) -> Vec<FileResult> {
                     if let Ok(mut s) = slots.lock() {
                         s[i] = Some(result);
                     }
-                    let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                    if progress {
-                        eprint!("\r[{n}/{}] {}\x1b[K", files.len(), path.display());
-                    }
+                    progress.finished(path);
                 }
             });
         }
     });
-    if progress {
-        eprint!("\r\x1b[K");
-    }
+    progress.clear();
     slots
         .into_inner()
         .unwrap_or_default()

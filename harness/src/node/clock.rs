@@ -5,16 +5,14 @@
 //! this (a bare `tokio::time::sleep` in node code) would still fire on time, but a message it
 //! sent during a long step would arrive late: keep every node timer here.
 //!
-//! Pending deadlines are not the whole story: a task woken by something the driver cannot
-//! see (a peer reading data frees send credit in turmoil's TCP, which wakes the writer on
-//! another host directly) runs at the start of the next step. So the driver also watches
-//! [`Timers::changes`], the network's activity and the trace, and skips only after two
-//! steps in which none of them moved.
+//! Pending deadlines are not the whole story: turmoil wakes some tasks across hosts without a
+//! message (the SYN-ACK, send credit, loopback), and the driver steps one plain tick after
+//! those (`vendor/turmoil/HAPAIR.md`).
 //!
 //! Deadlines are virtual time since the run started (the network's clock), so the hosts'
 //! separate runtimes share one registry.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::rc::Rc;
@@ -29,7 +27,6 @@ use crate::net::Clock;
 pub struct Timers {
     now: Clock,
     pending: Rc<RefCell<BTreeMap<Duration, usize>>>,
-    changes: Rc<Cell<u64>>,
 }
 
 impl Timers {
@@ -38,7 +35,6 @@ impl Timers {
         Self {
             now,
             pending: Rc::default(),
-            changes: Rc::default(),
         }
     }
 
@@ -46,12 +42,6 @@ impl Timers {
     /// before the present belongs to a timer that fired and whose task has not run yet.
     pub fn next(&self) -> Option<Duration> {
         self.pending.borrow().keys().next().copied()
-    }
-
-    /// How many times a timer was set or ended (fired, or dropped unfired) so far. Unchanged
-    /// across a step (with the network's activity and the trace), no node task ran.
-    pub fn changes(&self) -> u64 {
-        self.changes.get()
     }
 
     /// How many timers are pending.
@@ -67,10 +57,8 @@ impl Timers {
     fn hold(&self, after: Duration) -> Held {
         let at = (self.now)() + after;
         *self.pending.borrow_mut().entry(at).or_insert(0) += 1;
-        self.changes.set(self.changes.get() + 1);
         Held {
             pending: Rc::clone(&self.pending),
-            changes: Rc::clone(&self.changes),
             at,
         }
     }
@@ -112,13 +100,11 @@ impl Timers {
 /// cancelled) removes it.
 struct Held {
     pending: Rc<RefCell<BTreeMap<Duration, usize>>>,
-    changes: Rc<Cell<u64>>,
     at: Duration,
 }
 
 impl Drop for Held {
     fn drop(&mut self) {
-        self.changes.set(self.changes.get() + 1);
         let mut pending = self.pending.borrow_mut();
         if let Some(n) = pending.get_mut(&self.at) {
             *n -= 1;
@@ -203,7 +189,6 @@ mod tests {
         assert_eq!(t.next(), Some(Duration::from_secs(1)));
         drop(b);
         assert_eq!(t.next(), None);
-        assert_eq!(t.changes(), 4);
     }
 
     #[tokio::test(start_paused = true)]

@@ -92,18 +92,41 @@ pub enum SimError {
     },
 }
 
-/// How far to step from `now` (on the tick grid) when the next thing that can happen is at
-/// `next`: up to the start of the tick in which it happens, so that the tick itself is
-/// stepped as usual, or one tick when that is already the next one.
-fn idle_span(now: Duration, tick: Duration, next: Option<Duration>) -> Duration {
-    let Some(next) = next else { return tick };
+/// How far to step from `now` (on the tick grid) when the next timer is due at `timer` and the
+/// next other thing (a delivery, a scenario step, the end) is at `other`.
+///
+/// Up to the start of the tick in which the first of them happens, so that this tick is stepped
+/// as usual; or one tick when that is already the next one. When the first is a timer and
+/// nothing else falls in its tick, through the end of that tick: the host's runtime fires the
+/// timer at its instant inside the step, and what the task sends leaves at the end of the step
+/// exactly as it would from a one-tick step (a delivery is different: it is handed over at the
+/// start of a step, so it must not share a step with idle time before it).
+fn idle_span(
+    now: Duration,
+    tick: Duration,
+    timer: Option<Duration>,
+    other: Option<Duration>,
+) -> Duration {
     let tick_ns = tick.as_nanos().max(1);
-    // The tick in which `next` happens ends at ceil(next / tick) ticks.
-    let ends = next.as_nanos().div_ceil(tick_ns);
-    let start = Duration::from_nanos(
-        u64::try_from(ends.saturating_sub(1).saturating_mul(tick_ns)).unwrap_or(u64::MAX),
-    );
-    if start > now { start - now } else { tick }
+    // The tick in which `at` happens ends at ceil(at / tick) ticks.
+    let end_of = |at: Duration| at.as_nanos().div_ceil(tick_ns).saturating_mul(tick_ns);
+    let as_duration = |ns: u128| Duration::from_nanos(u64::try_from(ns).unwrap_or(u64::MAX));
+    let now_ns = now.as_nanos();
+    if let Some(t) = timer {
+        let end = end_of(t);
+        if end > now_ns && other.is_none_or(|o| o.as_nanos() > end) {
+            return as_duration(end - now_ns);
+        }
+    }
+    let Some(next) = [timer, other].into_iter().flatten().min() else {
+        return tick;
+    };
+    let start = end_of(next).saturating_sub(tick_ns);
+    if start > now_ns {
+        as_duration(start - now_ns)
+    } else {
+        tick
+    }
 }
 
 /// What a run cost the simulator.
@@ -188,13 +211,14 @@ pub fn run_counted(plan: Plan) -> Result<(Trace, Stats), SimError> {
     steps.sort_by_key(|s| s.at);
     let mut steps = steps.into_iter().peekable();
     let mut partitioned: Vec<String> = Vec::new();
-    // Idle time is skipped only after `QUIET` steps in which nothing moved (no timer set or
-    // ended, no message sent or handed over, no event): a task woken where the driver cannot
-    // see it runs in one of those (node/clock.rs). The first steps start the software.
-    const QUIET: u32 = 1;
-    let mut quiet = 0;
+    // Idle time is skipped only when no task can be runnable unseen. Tasks are woken by their
+    // timers (registered), by messages (in flight until delivered, then run in that step), by
+    // the driver's actions, and by turmoil's hidden wake-ups (`Sim::hidden_wakes`): after an
+    // action or a hidden wake-up, and at the start (the software starts), one plain tick runs
+    // the woken tasks first.
+    let mut plain_ticks: u32 = 1;
+    let mut wakes = sim.hidden_wakes();
     let mut stats = Stats::default();
-    let mut mark = (sim.activity(), timers.changes(), trace.len());
     while sim.elapsed() < plan.duration {
         let mut acted = false;
         while let Some(step) = steps.next_if(|s| s.at <= sim.elapsed()) {
@@ -202,17 +226,17 @@ pub fn run_counted(plan: Plan) -> Result<(Trace, Stats), SimError> {
             acted = true;
         }
         if acted {
-            quiet = 0;
+            plain_ticks = 1;
         }
-        let by = if plan.skip_idle && quiet >= QUIET {
+        let by = if plan.skip_idle && plain_ticks == 0 {
             let now = sim.elapsed();
-            let next = [
-                timers.next(),
+            let others = [
                 sim.next_delivery().map(|d| now + d),
                 steps.peek().map(|s| s.at),
                 Some(plan.duration),
             ];
-            idle_span(now, plan.tick, next.into_iter().flatten().min())
+            let others = others.into_iter().flatten().min();
+            idle_span(now, plan.tick, timers.next(), others)
         } else {
             plan.tick
         };
@@ -222,11 +246,10 @@ pub fn run_counted(plan: Plan) -> Result<(Trace, Stats), SimError> {
         }
         sim.step_by(by)
             .map_err(|e| SimError::Turmoil(e.to_string()))?;
-        let now_mark = (sim.activity(), timers.changes(), trace.len());
-        if now_mark == mark {
-            quiet += 1;
-        } else {
-            (quiet, mark) = (0, now_mark);
+        plain_ticks = plain_ticks.saturating_sub(1);
+        let now_wakes = sim.hidden_wakes();
+        if now_wakes != wakes {
+            (wakes, plain_ticks) = (now_wakes, 1);
         }
     }
     let events = trace.events();
@@ -241,21 +264,47 @@ mod tests {
     const MS: Duration = Duration::from_millis(1);
 
     #[test]
-    fn idle_span_stops_at_the_start_of_the_tick_of_the_next_event() {
-        // Next event inside the tick (10 ms, 11 ms]: step to 10 ms.
-        assert_eq!(
-            idle_span(Duration::ZERO, MS, Some(MS * 10 + MS / 2)),
-            MS * 10
-        );
+    fn idle_span_stops_at_the_start_of_the_tick_of_the_next_delivery() {
+        let span = |now, next| idle_span(now, MS, None, Some(next));
+        // Next delivery inside the tick (10 ms, 11 ms]: step to 10 ms.
+        assert_eq!(span(Duration::ZERO, MS * 10 + MS / 2), MS * 10);
         // On the grid: the tick (9 ms, 10 ms] is the one in which it happens.
-        assert_eq!(idle_span(Duration::ZERO, MS, Some(MS * 10)), MS * 9);
+        assert_eq!(span(Duration::ZERO, MS * 10), MS * 9);
         // Due now, past, or in the very next tick: one tick.
-        assert_eq!(idle_span(MS * 5, MS, Some(MS * 5)), MS);
-        assert_eq!(idle_span(MS * 5, MS, Some(MS * 2)), MS);
-        assert_eq!(idle_span(MS * 5, MS, Some(MS * 6)), MS);
-        assert_eq!(idle_span(MS * 5, MS, None), MS);
+        assert_eq!(span(MS * 5, MS * 5), MS);
+        assert_eq!(span(MS * 5, MS * 2), MS);
+        assert_eq!(span(MS * 5, MS * 6), MS);
+        assert_eq!(idle_span(MS * 5, MS, None, None), MS);
         // Another tick length.
         let t = MS * 10;
-        assert_eq!(idle_span(t, t, Some(Duration::from_millis(95))), MS * 80);
+        assert_eq!(
+            idle_span(t, t, None, Some(Duration::from_millis(95))),
+            MS * 80
+        );
+    }
+
+    #[test]
+    fn idle_span_steps_through_the_tick_of_a_lone_timer() {
+        // A timer at 10.5 ms with nothing else before 11 ms: through its tick, to 11 ms.
+        let at = MS * 10 + MS / 2;
+        assert_eq!(idle_span(Duration::ZERO, MS, Some(at), None), MS * 11);
+        assert_eq!(
+            idle_span(Duration::ZERO, MS, Some(at), Some(MS * 12)),
+            MS * 11
+        );
+        // A delivery in the same tick (or on its end): stop at the tick's start instead.
+        assert_eq!(
+            idle_span(Duration::ZERO, MS, Some(at), Some(MS * 11)),
+            MS * 10
+        );
+        assert_eq!(idle_span(Duration::ZERO, MS, Some(at), Some(at)), MS * 10);
+        // A delivery first: stop before it.
+        assert_eq!(
+            idle_span(Duration::ZERO, MS, Some(at), Some(MS * 4)),
+            MS * 3
+        );
+        // A timer already due (its task has not run yet): one tick.
+        assert_eq!(idle_span(MS * 5, MS, Some(MS * 5), None), MS);
+        assert_eq!(idle_span(MS * 5, MS, Some(MS * 6), None), MS);
     }
 }

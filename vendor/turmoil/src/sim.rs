@@ -382,11 +382,13 @@ impl<'a> Sim<'a> {
             .map(|at| at.saturating_duration_since(now))
     }
 
-    /// (hapair patch.) A counter of network activity: messages sent, looped
-    /// back or handed to a host since the start. When a step leaves it (and
-    /// everything else the caller can see) unchanged, no host did anything.
-    pub fn activity(&self) -> u64 {
-        self.world.borrow().topology.activity()
+    /// (hapair patch.) How many wake-ups of host software so far (on this
+    /// thread) did not go through a message in flight: the SYN-ACK, send
+    /// credit handed back to a waiting writer, loopback segments. A task woken
+    /// so may run only in the next step, so a caller skipping idle time steps
+    /// once more, by the configured tick, after the count moved.
+    pub fn hidden_wakes(&self) -> u64 {
+        crate::world::hidden_wakes()
     }
 
     /// Access a [`LinksIter`] to introspect inflight messages between hosts.

@@ -23,10 +23,6 @@ pub(crate) struct Topology {
     /// forward in the same way we do it elsewhere. We'd like to represent
     /// network state with async in the future.
     rt: Rt<'static>,
-
-    /// (hapair patch.) Messages enqueued, looped back or handed to a host so
-    /// far: unchanged across a step means nothing moved on the network.
-    activity: u64,
 }
 
 /// This type is used as the key in the [`Topology::links`] map. See [`new`]
@@ -182,7 +178,6 @@ impl Topology {
             config,
             links: IndexMap::new(),
             rt: Rt::no_software(),
-            activity: 0,
         }
     }
 
@@ -243,7 +238,6 @@ impl Topology {
         dst: SocketAddr,
         message: Protocol,
     ) -> Result<()> {
-        self.activity += 1;
         if let Some(link) = self.links.get_mut(&Pair::new(src.ip(), dst.ip())) {
             link.enqueue_message(&self.config, rand, src, dst, message)
         } else {
@@ -258,7 +252,7 @@ impl Topology {
     pub(crate) fn deliver_messages(&mut self, rand: &mut dyn RngCore, dst: &mut Host) {
         for (pair, link) in &mut self.links {
             if pair.0 == dst.addr || pair.1 == dst.addr {
-                self.activity += link.deliver_messages(&self.config, rand, dst);
+                link.deliver_messages(&self.config, rand, dst);
             }
         }
     }
@@ -294,16 +288,6 @@ impl Topology {
         for link in self.links.values_mut() {
             link.tick(self.rt.now());
         }
-    }
-
-    /// (hapair patch.) See the `activity` field.
-    pub(crate) fn activity(&self) -> u64 {
-        self.activity
-    }
-
-    /// (hapair patch.) Counts a loopback message (sent or received).
-    pub(crate) fn note_loopback(&mut self) {
-        self.activity += 1;
     }
 
     /// (hapair patch.) The network's clock.
@@ -482,14 +466,13 @@ impl Link {
         global_config: &config::Link,
         rand: &mut dyn RngCore,
         host: &mut Host,
-    ) -> u64 {
+    ) {
         let deliverable = self
             .deliverable
             .entry(host.addr)
             .or_default()
             .drain(..)
             .collect::<Vec<Envelope>>();
-        let delivered = deliverable.len() as u64;
 
         for message in deliverable {
             let (src, dst) = (message.src, message.dst);
@@ -497,7 +480,6 @@ impl Link {
                 let _ = self.enqueue_message(global_config, rand, dst, src, message);
             }
         }
-        delivered
     }
 
     // Randomly break or repair this link.

@@ -279,3 +279,23 @@ impl World {
             .tick(duration);
     }
 }
+
+thread_local! {
+    /// (hapair patch.) See [`note_hidden_wake`].
+    static HIDDEN_WAKES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// (hapair patch.) Counts a wake-up of host software that does not go
+/// through a message in flight: the SYN-ACK (a oneshot from the accepting
+/// host to the dialling one), send credit handed back to a writer that waits
+/// for it, a loopback segment (delivered by a timer of one tick). The woken
+/// task may run only in the next step, on its own host. Simulations run on
+/// one thread each, so a thread-local count is theirs.
+pub(crate) fn note_hidden_wake() {
+    HIDDEN_WAKES.with(|c| c.set(c.get() + 1));
+}
+
+/// (hapair patch.) Hidden wake-ups on this thread so far.
+pub(crate) fn hidden_wakes() -> u64 {
+    HIDDEN_WAKES.with(std::cell::Cell::get)
+}

@@ -81,6 +81,7 @@ impl TcpListener {
             tracing::trace!(target: TRACING_TARGET, src = ?self.local_addr, dst = ?origin, protocol = %"TCP SYN-ACK", "Send");
 
             if ack.is_ok() {
+                crate::world::note_hidden_wake(); // (hapair patch.)
                 break origin;
             }
         };

@@ -89,7 +89,7 @@ impl TcpStream {
             if !is_same(pair.local, pair.remote) {
                 world.send_message(pair.local, pair.remote, syn)?;
             } else {
-                send_loopback(world, pair.local, pair.remote, syn);
+                send_loopback(pair.local, pair.remote, syn);
             };
 
             Ok::<_, Error>((pair, rx, bidi))
@@ -417,7 +417,7 @@ impl WriteHalf {
     fn send(&self, world: &mut World, segment: Segment) -> Result<()> {
         let message = Protocol::Tcp(segment);
         if is_same(self.pair.local, self.pair.remote) {
-            send_loopback(world, self.pair.local, self.pair.remote, message);
+            send_loopback(self.pair.local, self.pair.remote, message);
         } else {
             world.send_message(self.pair.local, self.pair.remote, message)?;
         }
@@ -425,9 +425,8 @@ impl WriteHalf {
     }
 }
 
-fn send_loopback(world: &mut World, src: SocketAddr, dst: SocketAddr, message: Protocol) {
-    // (hapair patch.) Loopback traffic counts as network activity.
-    world.topology.note_loopback();
+fn send_loopback(src: SocketAddr, dst: SocketAddr, message: Protocol) {
+    crate::world::note_hidden_wake(); // (hapair patch.)
     // Check for a runtime before spawning as this code is hit in the drop path
     // as streams attempt to send FINs.
     // TODO: Investigate drop ordering within the Sim to ensure things are unrolling
@@ -444,7 +443,6 @@ fn send_loopback(world: &mut World, src: SocketAddr, dst: SocketAddr, message: P
         sleep(tick_duration).await;
 
         World::current(|world| {
-            world.topology.note_loopback();
             if let Err(rst) =
                 world
                     .current_host_mut()
@@ -513,6 +511,7 @@ impl FlowControl {
     fn release(&self) {
         self.credits.fetch_add(1, Ordering::Release);
         if let Some(waker) = self.waker.lock().unwrap().take() {
+            crate::world::note_hidden_wake(); // (hapair patch.)
             waker.wake();
         }
     }
@@ -614,7 +613,7 @@ impl Drop for ReadHalf {
                 let pair = *self.pair;
                 let message = Protocol::Tcp(Segment::Rst);
                 if is_same(pair.local, pair.remote) {
-                    send_loopback(world, pair.local, pair.remote, message);
+                    send_loopback(pair.local, pair.remote, message);
                 } else {
                     let _ = world.send_message(pair.local, pair.remote, message);
                 }
