@@ -38,6 +38,12 @@ pub trait Net: Clone + 'static {
 
     /// The same clock as a thread-safe function, for TLS time providers.
     fn clock(&self) -> Clock;
+
+    /// Which simulated host the calling code runs on (`None` outside a simulation): timers
+    /// are kept per host so that a simulator can leave idle hosts alone.
+    fn here(&self) -> Option<std::net::IpAddr> {
+        None
+    }
 }
 
 /// A thread-safe reading of a network's virtual time.

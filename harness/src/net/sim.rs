@@ -39,4 +39,8 @@ impl Net for SimNet {
     fn clock(&self) -> Clock {
         Arc::new(|| turmoil::sim_elapsed().unwrap_or_default())
     }
+
+    fn here(&self) -> Option<std::net::IpAddr> {
+        turmoil::current_host()
+    }
 }

@@ -5,9 +5,10 @@
 //! this (a bare `tokio::time::sleep` in node code) would still fire on time, but a message it
 //! sent during a long step would arrive late: keep every node timer here.
 //!
-//! Pending deadlines are not the whole story: turmoil wakes some tasks across hosts without a
-//! message (the SYN-ACK, send credit, loopback), and the driver steps one plain tick after
-//! those (`vendor/turmoil/HAPAIR.md`).
+//! Deadlines are kept per host ([`Timers::next_on`]), so that a step runs only the hosts with
+//! something due. Pending deadlines are not the whole story: turmoil wakes some tasks across
+//! hosts without a message (a SYN answered or refused, send credit, loopback), and the driver
+//! steps one plain tick after those (`vendor/turmoil/HAPAIR.md`).
 //!
 //! Deadlines are virtual time since the run started (the network's clock), so the hosts'
 //! separate runtimes share one registry.
@@ -15,6 +16,7 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::net::IpAddr;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -22,18 +24,26 @@ use tokio::time::{Instant, error::Elapsed};
 
 use crate::net::Clock;
 
+/// Which host set a timer (`None`: unknown, counts for every host).
+type Host = Option<IpAddr>;
+
+/// Pending deadlines, counted, per host.
+type Pending = BTreeMap<Host, BTreeMap<Duration, usize>>;
+
 /// The pending timers of one run (cheap to clone: one registry).
 #[derive(Clone)]
 pub struct Timers {
     now: Clock,
-    pending: Rc<RefCell<BTreeMap<Duration, usize>>>,
+    here: Rc<dyn Fn() -> Host>,
+    pending: Rc<RefCell<Pending>>,
 }
 
 impl Timers {
-    /// An empty registry on the clock `now`.
-    pub fn new(now: Clock) -> Self {
+    /// An empty registry on the clock `now`; `here` tells which host the caller runs on.
+    pub fn new(now: Clock, here: Rc<dyn Fn() -> Host>) -> Self {
         Self {
             now,
+            here,
             pending: Rc::default(),
         }
     }
@@ -41,24 +51,49 @@ impl Timers {
     /// The earliest pending deadline (virtual time since the start), if any. A deadline at or
     /// before the present belongs to a timer that fired and whose task has not run yet.
     pub fn next(&self) -> Option<Duration> {
-        self.pending.borrow().keys().next().copied()
+        self.pending
+            .borrow()
+            .values()
+            .filter_map(|d| d.keys().next().copied())
+            .min()
+    }
+
+    /// The earliest pending deadline of timers set on `host` (or on no known host).
+    pub fn next_on(&self, host: IpAddr) -> Option<Duration> {
+        let pending = self.pending.borrow();
+        [Some(host), None]
+            .iter()
+            .filter_map(|h| pending.get(h).and_then(|d| d.keys().next().copied()))
+            .min()
     }
 
     /// How many timers are pending.
     pub fn len(&self) -> usize {
-        self.pending.borrow().values().sum()
+        self.pending
+            .borrow()
+            .values()
+            .flat_map(|d| d.values())
+            .sum()
     }
 
     /// Whether no timer is pending.
     pub fn is_empty(&self) -> bool {
-        self.pending.borrow().is_empty()
+        self.len() == 0
     }
 
     fn hold(&self, after: Duration) -> Held {
         let at = (self.now)() + after;
-        *self.pending.borrow_mut().entry(at).or_insert(0) += 1;
+        let host = (self.here)();
+        *self
+            .pending
+            .borrow_mut()
+            .entry(host)
+            .or_default()
+            .entry(at)
+            .or_insert(0) += 1;
         Held {
             pending: Rc::clone(&self.pending),
+            host,
             at,
         }
     }
@@ -99,18 +134,25 @@ impl Timers {
 /// A registered deadline; dropping it (the timer fired and its task ran, or the task was
 /// cancelled) removes it.
 struct Held {
-    pending: Rc<RefCell<BTreeMap<Duration, usize>>>,
+    pending: Rc<RefCell<Pending>>,
+    host: Host,
     at: Duration,
 }
 
 impl Drop for Held {
     fn drop(&mut self) {
         let mut pending = self.pending.borrow_mut();
-        if let Some(n) = pending.get_mut(&self.at) {
+        let Some(deadlines) = pending.get_mut(&self.host) else {
+            return;
+        };
+        if let Some(n) = deadlines.get_mut(&self.at) {
             *n -= 1;
             if *n == 0 {
-                pending.remove(&self.at);
+                deadlines.remove(&self.at);
             }
+        }
+        if deadlines.is_empty() {
+            pending.remove(&self.host);
         }
     }
 }
@@ -142,7 +184,7 @@ mod tests {
         let ms = Arc::new(AtomicU64::new(0));
         let read = Arc::clone(&ms);
         let clock: Clock = Arc::new(move || Duration::from_millis(read.load(Ordering::Relaxed)));
-        (Timers::new(clock), ms)
+        (Timers::new(clock, Rc::new(|| None)), ms)
     }
 
     #[tokio::test(start_paused = true)]
@@ -189,6 +231,32 @@ mod tests {
         assert_eq!(t.next(), Some(Duration::from_secs(1)));
         drop(b);
         assert_eq!(t.next(), None);
+    }
+
+    #[test]
+    fn deadlines_are_kept_per_host() {
+        let ms = Arc::new(AtomicU64::new(0));
+        let read = Arc::clone(&ms);
+        let clock: Clock = Arc::new(move || Duration::from_millis(read.load(Ordering::Relaxed)));
+        let host = Rc::new(std::cell::Cell::new(None));
+        let h = Rc::clone(&host);
+        let t = Timers::new(clock, Rc::new(move || h.get()));
+        let (a, b): (IpAddr, IpAddr) = ([192, 168, 0, 1].into(), [192, 168, 0, 2].into());
+        host.set(Some(a));
+        let on_a = t.hold(Duration::from_secs(5));
+        host.set(Some(b));
+        let on_b = t.hold(Duration::from_secs(2));
+        assert_eq!(t.next(), Some(Duration::from_secs(2)));
+        assert_eq!(t.next_on(a), Some(Duration::from_secs(5)));
+        assert_eq!(t.next_on(b), Some(Duration::from_secs(2)));
+        // A timer of no known host counts for every host.
+        host.set(None);
+        let anywhere = t.hold(Duration::from_secs(1));
+        assert_eq!(t.next_on(a), Some(Duration::from_secs(1)));
+        drop((anywhere, on_b));
+        assert_eq!(t.next_on(b), None);
+        drop(on_a);
+        assert!(t.is_empty());
     }
 
     #[tokio::test(start_paused = true)]

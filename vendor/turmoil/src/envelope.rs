@@ -36,7 +36,28 @@ pub enum Segment {
 
 #[derive(Debug)]
 pub struct Syn {
-    pub(crate) ack: oneshot::Sender<()>,
+    pub(crate) ack: Option<oneshot::Sender<()>>,
+}
+
+impl Syn {
+    /// (hapair patch.) Wraps the dialler's oneshot.
+    pub(crate) fn new(ack: oneshot::Sender<()>) -> Self {
+        Self { ack: Some(ack) }
+    }
+
+    /// (hapair patch.) Answers the SYN: the dialler's connect completes.
+    pub(crate) fn answer(mut self) -> Result<(), ()> {
+        self.ack.take().map_or(Err(()), |ack| ack.send(()))
+    }
+}
+
+/// (hapair patch.) Whether answered or dropped (no listener, a partition, a
+/// crash), a SYN wakes its dialler on another host without a message: a
+/// hidden wake-up.
+impl Drop for Syn {
+    fn drop(&mut self) {
+        crate::world::note_hidden_wake();
+    }
 }
 
 impl Display for Protocol {

@@ -241,6 +241,12 @@ pub(crate) fn for_pairs(a: &Vec<IpAddr>, b: &Vec<IpAddr>, mut f: impl FnMut(IpAd
 }
 
 /// Returns whether the caller is in a simulation context.
+/// (hapair patch.) The address of the host whose software is running now,
+/// when called from host software.
+pub fn current_host() -> Option<IpAddr> {
+    World::try_current(|world| world.current).ok().flatten()
+}
+
 pub fn in_simulation() -> bool {
     World::try_current(|_| ()).is_ok()
 }

@@ -125,7 +125,7 @@ impl<'a> Rt<'a> {
         matches!(self.kind, Kind::Client)
     }
 
-    fn is_host(&self) -> bool {
+    pub(crate) fn is_host(&self) -> bool {
         matches!(self.kind, Kind::Host { .. })
     }
 
@@ -186,6 +186,13 @@ impl<'a> Rt<'a> {
             Some(_) => Ok(false),
             None => Ok(true),
         }
+    }
+
+    /// (hapair patch.) Moves the runtime's clock on by `duration` without
+    /// running the host's software: tasks woken meanwhile (by something other
+    /// than a timer, which the caller rules out) wait for the next `tick`.
+    pub(crate) fn advance(&mut self, duration: Duration) {
+        self.tokio.block_on(async move { sleep(duration).await });
     }
 
     pub(crate) fn crash(&mut self) {

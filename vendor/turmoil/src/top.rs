@@ -290,6 +290,13 @@ impl Topology {
         }
     }
 
+    /// (hapair patch.) Whether messages wait to be handed to `addr`.
+    pub(crate) fn has_deliverable(&self, addr: IpAddr) -> bool {
+        self.links
+            .values()
+            .any(|link| link.deliverable.get(&addr).is_some_and(|q| !q.is_empty()))
+    }
+
     /// (hapair patch.) The network's clock.
     pub(crate) fn now(&self) -> Instant {
         self.rt.now()

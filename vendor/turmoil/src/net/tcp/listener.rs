@@ -77,11 +77,10 @@ impl TcpListener {
 
             tracing::trace!(target: TRACING_TARGET, src = ?origin, dst = ?self.local_addr, protocol = %"TCP SYN", "Recv");
 
-            let ack = syn.ack.send(());
+            let ack = syn.answer();
             tracing::trace!(target: TRACING_TARGET, src = ?self.local_addr, dst = ?origin, protocol = %"TCP SYN-ACK", "Send");
 
             if ack.is_ok() {
-                crate::world::note_hidden_wake(); // (hapair patch.)
                 break origin;
             }
         };
