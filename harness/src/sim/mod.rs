@@ -96,41 +96,19 @@ pub enum SimError {
     },
 }
 
-/// How far to step from `now` (on the tick grid) when the next timer is due at `timer` and the
-/// next other thing (a delivery, a scenario step, the end) is at `other`.
-///
-/// Up to the start of the tick in which the first of them happens, so that this tick is stepped
-/// as usual; or one tick when that is already the next one. When the first is a timer and
-/// nothing else falls in its tick, through the end of that tick: the host's runtime fires the
-/// timer at its instant inside the step, and what the task sends leaves at the end of the step
-/// exactly as it would from a one-tick step (a delivery is different: it is handed over at the
-/// start of a step, so it must not share a step with idle time before it).
-fn idle_span(
-    now: Duration,
-    tick: Duration,
-    timer: Option<Duration>,
-    other: Option<Duration>,
-) -> Duration {
+/// How much idle time to step through from `now` (on the tick grid) when the next thing that
+/// can happen (a timer, a delivery, a scenario step, the end) is at `next`: up to the start of
+/// the tick in which it happens, which is then stepped as usual. Zero when that tick is the
+/// next one (or it is due already).
+fn idle_before(now: Duration, tick: Duration, next: Duration) -> Duration {
     let tick_ns = tick.as_nanos().max(1);
-    // The tick in which `at` happens ends at ceil(at / tick) ticks.
-    let end_of = |at: Duration| at.as_nanos().div_ceil(tick_ns).saturating_mul(tick_ns);
-    let as_duration = |ns: u128| Duration::from_nanos(u64::try_from(ns).unwrap_or(u64::MAX));
-    let now_ns = now.as_nanos();
-    if let Some(t) = timer {
-        let end = end_of(t);
-        if end > now_ns && other.is_none_or(|o| o.as_nanos() > end) {
-            return as_duration(end - now_ns);
-        }
-    }
-    let Some(next) = [timer, other].into_iter().flatten().min() else {
-        return tick;
-    };
-    let start = end_of(next).saturating_sub(tick_ns);
-    if start > now_ns {
-        as_duration(start - now_ns)
-    } else {
-        tick
-    }
+    // The tick in which `next` happens ends at ceil(next / tick) ticks.
+    let start = next
+        .as_nanos()
+        .div_ceil(tick_ns)
+        .saturating_sub(1)
+        .saturating_mul(tick_ns);
+    Duration::from_nanos(u64::try_from(start.saturating_sub(now.as_nanos())).unwrap_or(u64::MAX))
 }
 
 /// What a run cost the simulator.
@@ -237,29 +215,29 @@ pub fn run_counted(plan: Plan) -> Result<(Trace, Stats), SimError> {
             plain_ticks = 1;
         }
         let skipping = plan.skip_idle && plain_ticks == 0;
-        let by = if skipping {
+        stats.steps += 1;
+        let stepped = if skipping {
             let now = sim.elapsed();
-            let others = [
+            let next = [
+                timers.next(),
                 sim.next_delivery().map(|d| now + d),
                 steps.peek().map(|s| s.at),
                 Some(plan.duration),
             ];
-            let others = others.into_iter().flatten().min();
-            idle_span(now, plan.tick, timers.next(), others)
+            let next = next.into_iter().flatten().min().unwrap_or(now);
+            let idle = idle_before(now, plan.tick, next);
+            if !idle.is_zero() {
+                stats.long_steps += 1;
+            }
+            // Through the idle time, then one tick in which only the hosts with a timer due or
+            // a message to receive run (turmoil adds the latter); the others' runtimes catch
+            // up when they next run.
+            let end = now + idle + plan.tick;
+            sim.step_by_hosts(idle, plan.tick, &|host| {
+                timers.next_on(host).is_some_and(|t| t <= end)
+            })
         } else {
-            plan.tick
-        };
-        stats.steps += 1;
-        if by > plan.tick {
-            stats.long_steps += 1;
-        }
-        let stepped = if skipping {
-            // Only hosts with a timer due in this step run (and those that receive a message,
-            // which turmoil adds); the others' runtimes catch up when they next run.
-            let end = sim.elapsed() + by;
-            sim.step_by_hosts(by, &|host| timers.next_on(host).is_some_and(|t| t <= end))
-        } else {
-            sim.step_by(by)
+            sim.step_by(plan.tick)
         };
         stepped.map_err(|e| SimError::Turmoil(e.to_string()))?;
         plain_ticks = plain_ticks.saturating_sub(1);
@@ -274,53 +252,24 @@ pub fn run_counted(plan: Plan) -> Result<(Trace, Stats), SimError> {
 
 #[cfg(test)]
 mod tests {
-    use super::idle_span;
+    use super::idle_before;
     use std::time::Duration;
 
     const MS: Duration = Duration::from_millis(1);
 
     #[test]
-    fn idle_span_stops_at_the_start_of_the_tick_of_the_next_delivery() {
-        let span = |now, next| idle_span(now, MS, None, Some(next));
-        // Next delivery inside the tick (10 ms, 11 ms]: step to 10 ms.
-        assert_eq!(span(Duration::ZERO, MS * 10 + MS / 2), MS * 10);
+    fn idle_time_ends_at_the_start_of_the_tick_of_the_next_event() {
+        // Next event inside the tick (10 ms, 11 ms]: 10 ms of idle time, then that tick.
+        assert_eq!(idle_before(Duration::ZERO, MS, MS * 10 + MS / 2), MS * 10);
         // On the grid: the tick (9 ms, 10 ms] is the one in which it happens.
-        assert_eq!(span(Duration::ZERO, MS * 10), MS * 9);
-        // Due now, past, or in the very next tick: one tick.
-        assert_eq!(span(MS * 5, MS * 5), MS);
-        assert_eq!(span(MS * 5, MS * 2), MS);
-        assert_eq!(span(MS * 5, MS * 6), MS);
-        assert_eq!(idle_span(MS * 5, MS, None, None), MS);
+        assert_eq!(idle_before(Duration::ZERO, MS, MS * 10), MS * 9);
+        // Due now, past, or in the very next tick: no idle time.
+        assert_eq!(idle_before(MS * 5, MS, MS * 5), Duration::ZERO);
+        assert_eq!(idle_before(MS * 5, MS, MS * 2), Duration::ZERO);
+        assert_eq!(idle_before(MS * 5, MS, MS * 6), Duration::ZERO);
+        assert_eq!(idle_before(MS * 5, MS, MS * 6 + MS / 3), MS);
         // Another tick length.
         let t = MS * 10;
-        assert_eq!(
-            idle_span(t, t, None, Some(Duration::from_millis(95))),
-            MS * 80
-        );
-    }
-
-    #[test]
-    fn idle_span_steps_through_the_tick_of_a_lone_timer() {
-        // A timer at 10.5 ms with nothing else before 11 ms: through its tick, to 11 ms.
-        let at = MS * 10 + MS / 2;
-        assert_eq!(idle_span(Duration::ZERO, MS, Some(at), None), MS * 11);
-        assert_eq!(
-            idle_span(Duration::ZERO, MS, Some(at), Some(MS * 12)),
-            MS * 11
-        );
-        // A delivery in the same tick (or on its end): stop at the tick's start instead.
-        assert_eq!(
-            idle_span(Duration::ZERO, MS, Some(at), Some(MS * 11)),
-            MS * 10
-        );
-        assert_eq!(idle_span(Duration::ZERO, MS, Some(at), Some(at)), MS * 10);
-        // A delivery first: stop before it.
-        assert_eq!(
-            idle_span(Duration::ZERO, MS, Some(at), Some(MS * 4)),
-            MS * 3
-        );
-        // A timer already due (its task has not run yet): one tick.
-        assert_eq!(idle_span(MS * 5, MS, Some(MS * 5), None), MS);
-        assert_eq!(idle_span(MS * 5, MS, Some(MS * 6), None), MS);
+        assert_eq!(idle_before(t, t, Duration::from_millis(95)), MS * 80);
     }
 }

@@ -453,28 +453,38 @@ impl<'a> Sim<'a> {
     /// relative to the end of the step, so the caller must keep steps short
     /// while hosts are busy.
     pub fn step_by(&mut self, tick: Duration) -> Result<bool> {
-        self.step_by_hosts(tick, &|_| true)
+        self.step_by_hosts(Duration::ZERO, tick, &|_| true)
     }
 
-    /// Step the simulation by `tick`, running only the hosts that have
-    /// messages to receive in this step or for which `wake` says yes.
+    /// Step the simulation through `idle`, where nothing happens, and then
+    /// `tick`, running only the hosts that have messages to receive in this
+    /// step or for which `wake` says yes.
     ///
     /// (hapair patch.) Meant for a caller that knows which hosts have a timer
     /// due or a task runnable: a host with neither and no message has nothing
     /// to do, and ticking its runtime only moves its clock. Its clock still
     /// advances (`elapsed`, `sim_elapsed`), and its runtime's clock is moved
     /// through the time it missed, in one go and without running its tasks,
-    /// before it next runs. A host wrongly left out would have its due timers
-    /// fire at that catch-up, their tasks running late.
-    pub fn step_by_hosts(&mut self, tick: Duration, wake: &dyn Fn(IpAddr) -> bool) -> Result<bool> {
+    /// before it next runs. A host that runs is moved through `idle` the same
+    /// way, then receives its messages and runs for `tick`, exactly as in a
+    /// step of `tick` after a step of `idle` in which nothing happened. A host
+    /// wrongly left out, or a timer due within `idle`, would fire at that
+    /// catch-up, its task running late.
+    pub fn step_by_hosts(
+        &mut self,
+        idle: Duration,
+        tick: Duration,
+        wake: &dyn Fn(IpAddr) -> bool,
+    ) -> Result<bool> {
         tracing::trace!(target: TRACING_TARGET, "step {}", self.steps);
 
         let mut is_finished = true;
+        let span = idle + tick;
 
         // Tick the networking, processing messages. This is done before
         // ticking any other runtime, as they might be waiting on network
         // IO. (It also might be waiting on something else, such as time.)
-        self.world.borrow_mut().topology.tick_by(tick);
+        self.world.borrow_mut().topology.tick_by(span);
 
         // Tick each host runtimes with running software. If the software
         // completes, extract the result and return early if an error is
@@ -498,14 +508,18 @@ impl<'a> Sim<'a> {
                 && crate::world::hidden_wakes() == hidden_at_start
                 && !self.world.borrow().topology.has_deliverable(addr)
             {
-                *self.owed.entry(addr).or_default() += tick;
-                self.world.borrow_mut().tick(addr, tick);
+                *self.owed.entry(addr).or_default() += span;
+                self.world.borrow_mut().tick(addr, span);
                 continue;
             }
             let _span_guard = tracing::span!(Level::INFO, "node", name = &*rt.nodename,).entered();
-            if let Some(owed) = self.owed.swap_remove(&addr) {
+            // (hapair patch.) Through the idle part first, without running
+            // anything: the host receives its messages at the start of `tick`.
+            let owed = self.owed.swap_remove(&addr).unwrap_or_default() + idle;
+            if !owed.is_zero() {
                 rt.advance(owed);
             }
+            self.world.borrow_mut().tick(addr, idle);
             {
                 let mut world = self.world.borrow_mut();
                 // We need to move deliverable messages off the network and
@@ -541,10 +555,10 @@ impl<'a> Sim<'a> {
         // with the rest of the simulation when they are restarted (bounced).
         for (&addr, _rt) in stopped {
             let mut world = self.world.borrow_mut();
-            world.tick(addr, tick);
+            world.tick(addr, span);
         }
 
-        self.elapsed += tick;
+        self.elapsed += span;
         self.steps += 1;
 
         if self.elapsed > self.config.duration && !is_finished {
