@@ -35,25 +35,20 @@
 //! (`FAILOVER_SEEDS=N` for another count). Under `cargo test` (no `--bench` argument) it runs 2
 //! seeds per row, as a smoke test.
 
+#[path = "common/floor.rs"]
+mod common;
+
 use std::path::Path;
 use std::rc::Rc;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::{Floor, floor};
 use hapair::pki::Material;
-use hapair::pki::endpoint::{LinkKind, links};
-use hapair::pki::inspect::CertInfo;
 use hapair::pki::paths::for_topology;
 use hapair::sim::{Action, Plan, Step};
-use hapair::tls::memory::handshake;
-use hapair::tls::sides::{client_side, server_name, server_side};
-use hapair::tls::{ClientSide, ServerSide, VirtualTime, client_config, server_config};
 use hapair::topology::{self, Topology};
 use hapair::trace::{Kind, Trace};
 use hapair::wire::Role;
-use rustls::pki_types::ServerName;
-use rustls::time_provider::TimeProvider;
-use rustls::{ClientConfig, ServerConfig};
 use time::OffsetDateTime;
 use time::macros::datetime;
 
@@ -73,54 +68,6 @@ const TRAFFIC: f64 = 20.0;
 const FLOOR_SAMPLES_PER_RUN: usize = 8;
 /// Broken runs whose trace (from a second before the crash) is printed; the others get a line.
 const SHOWN_TRACES: usize = 3;
-
-/// What the floor is measured with: the desktop's connection to the primary.
-struct Floor {
-    client: Arc<ClientConfig>,
-    server: Arc<ServerConfig>,
-    name: ServerName<'static>,
-    /// The sides the configurations come from (the simulator builds configs per handshake).
-    sides: (ClientSide, ServerSide),
-    time: Arc<dyn TimeProvider>,
-}
-
-impl Floor {
-    /// One full in-memory handshake, timed.
-    fn sample(&self) -> Duration {
-        let start = Instant::now();
-        let agreed = handshake(
-            Arc::clone(&self.client),
-            Arc::clone(&self.server),
-            self.name.clone(),
-        )
-        .unwrap_or_else(|f| panic!("floor handshake: {:?} {} ({})", f.side, f.class, f.error));
-        let elapsed = start.elapsed();
-        assert_eq!(agreed.version, "1.3");
-        std::hint::black_box(agreed);
-        elapsed
-    }
-
-    /// What the simulator does per handshake on top of it: a client and a server
-    /// configuration built from the sides (`transport::dial`, `tls_accept`), timed.
-    fn configs(&self) -> Duration {
-        let start = Instant::now();
-        let c = client_config(&self.sides.0, Arc::clone(&self.time)).expect("client config");
-        let s = server_config(&self.sides.1, Arc::clone(&self.time)).expect("server config");
-        let elapsed = start.elapsed();
-        std::hint::black_box((c, s));
-        elapsed
-    }
-
-    /// And the server certificate parsed for the dialler's `HandshakeOk` (its subject), timed.
-    fn parse(&self) -> Duration {
-        let leaf = self.sides.1.identity.chain.first().expect("a leaf");
-        let start = Instant::now();
-        let info = CertInfo::from_der(leaf).expect("the leaf parses");
-        let elapsed = start.elapsed();
-        std::hint::black_box(info);
-        elapsed
-    }
-}
 
 /// Costs of a run beyond its handshakes that do not depend on the tick, medians of `rounds`:
 /// a run with no step (turmoil's world, one runtime per host, tear-down), and per handshake
@@ -176,7 +123,7 @@ fn main() {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/topologies/tserver-pair.toml");
     let t = Rc::new(topology::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())));
     let material = for_topology(&t, CLOCK).expect("reference PKI generates");
-    let floor = floor(&t, &material);
+    let floor = floor(&t, &material, CLOCK);
     for _ in 0..if benching { 200 } else { 1 } {
         floor.sample();
     }
@@ -472,24 +419,6 @@ fn row(
             median.as_secs_f64() * 1e6 / (steps.max(1) as f64)
         ),
     );
-}
-
-/// The in-memory handshake configurations, built once from the desktop's connection.
-fn floor(t: &Topology, m: &Material) -> Floor {
-    let link = links(t)
-        .into_iter()
-        .find(|l| l.kind == LinkKind::Connection)
-        .expect("the desktop's connection");
-    let time = VirtualTime::fixed(CLOCK).provider();
-    let client = client_side(&link, m);
-    let server = server_side(&link, m).expect("the port has a certificate");
-    Floor {
-        client: client_config(&client, Arc::clone(&time)).expect("client config"),
-        server: server_config(&server, Arc::clone(&time)).expect("server config"),
-        name: ServerName::try_from(server_name(&link)).expect("valid server name"),
-        sides: (client, server),
-        time,
-    }
 }
 
 fn ms(d: Duration) -> u64 {

@@ -15,18 +15,15 @@
 //! Run with `cargo bench --bench suite` (or `ci/bench`): 9 rounds (`SUITE_ROUNDS=N`). Under
 //! `cargo test` (no `--bench` argument) one round, as a smoke test.
 
+#[path = "common/floor.rs"]
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hapair::pki::endpoint::{LinkKind, links};
+use common::{Floor, floor};
 use hapair::pki::paths::for_topology;
-use hapair::tls::memory::handshake;
-use hapair::tls::sides::{client_side, server_name, server_side};
-use hapair::tls::{VirtualTime, client_config, server_config};
-use rustls::pki_types::ServerName;
-use rustls::{ClientConfig, ServerConfig};
 use time::macros::datetime;
 
 /// In-memory handshakes timed after each run.
@@ -52,44 +49,13 @@ fn scenario_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// The in-memory handshake of the reference desktop connection.
-struct Floor {
-    client: Arc<ClientConfig>,
-    server: Arc<ServerConfig>,
-    name: ServerName<'static>,
-}
-
-impl Floor {
-    fn new() -> Self {
-        let clock = datetime!(2026-06-01 12:00 UTC);
-        let path = repo().join("scenarios/topologies/tserver-pair.toml");
-        let t = hapair::topology::load(&path).expect("the reference topology loads");
-        let m = for_topology(&t, clock).expect("its material");
-        let link = links(&t)
-            .into_iter()
-            .find(|l| l.kind == LinkKind::Connection)
-            .expect("the desktop's connection");
-        let time = VirtualTime::fixed(clock).provider();
-        let server = server_side(&link, &m).expect("the port has a certificate");
-        Self {
-            client: client_config(&client_side(&link, &m), Arc::clone(&time)).expect("client"),
-            server: server_config(&server, time).expect("server config"),
-            name: ServerName::try_from(server_name(&link)).expect("a valid server name"),
-        }
-    }
-
-    fn sample(&self) -> Duration {
-        let start = Instant::now();
-        let agreed = handshake(
-            Arc::clone(&self.client),
-            Arc::clone(&self.server),
-            self.name.clone(),
-        )
-        .unwrap_or_else(|f| panic!("floor handshake: {:?} {} ({})", f.side, f.class, f.error));
-        let elapsed = start.elapsed();
-        std::hint::black_box(agreed);
-        elapsed
-    }
+/// The floor's configurations: the reference T-Server pair's desktop connection.
+fn reference_floor() -> Floor {
+    let clock = datetime!(2026-06-01 12:00 UTC);
+    let path = repo().join("scenarios/topologies/tserver-pair.toml");
+    let t = hapair::topology::load(&path).expect("the reference topology loads");
+    let m = for_topology(&t, clock).expect("its material");
+    floor(&t, &m, clock)
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -114,7 +80,7 @@ fn main() {
     let mut files = Vec::new();
     scenario_files(&repo().join("scenarios"), &mut files);
     files.sort();
-    let floor = Floor::new();
+    let floor = reference_floor();
 
     println!(
         "scenario suite, {rounds} rounds per scenario (release build: {})",

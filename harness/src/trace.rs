@@ -203,16 +203,6 @@ impl Recorder {
     pub fn events(&self) -> Vec<Event> {
         self.events.borrow().clone()
     }
-
-    /// How many events were recorded so far.
-    pub fn len(&self) -> usize {
-        self.events.borrow().len()
-    }
-
-    /// Whether nothing was recorded yet.
-    pub fn is_empty(&self) -> bool {
-        self.events.borrow().is_empty()
-    }
 }
 
 /// A finished trace.

@@ -150,12 +150,21 @@ impl<N: Net> World<N> {
     /// An application's option as configured now: a value set by an option-change step, or
     /// the topology's.
     pub fn option(&self, app: &str, section: &str, key: &str) -> Option<String> {
-        let key = (app.to_string(), section.to_string(), key.to_string());
-        let changed = self.board.options.borrow().get(&key).cloned();
+        // Read on every HA-link wait: no allocation unless a step changed some option.
+        let changed = {
+            let options = self.board.options.borrow();
+            if options.is_empty() {
+                None
+            } else {
+                options
+                    .get(&(app.to_string(), section.to_string(), key.to_string()))
+                    .cloned()
+            }
+        };
         changed.or_else(|| {
             self.topology
                 .app(app)
-                .and_then(|a| a.option(&key.1, &key.2))
+                .and_then(|a| a.option(section, key))
                 .map(|v| v.value.clone())
         })
     }
