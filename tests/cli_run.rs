@@ -83,6 +83,26 @@ fn a_failing_expectation_exits_1_with_what_the_trace_shows_and_the_replay() {
     );
 }
 
+/// A switchover to the instance that is primary by then (the file alone cannot tell: a crash
+/// came first) is refused by the SCS and reported against its step, with its line.
+#[test]
+fn a_switchover_to_the_primary_at_run_time_fails_its_step() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let body = format!(
+        "{CRASH}\n[[step]]\nat = \"8s\"\nrestart = \"ts_primary\"\n\n\
+         [[step]]\nat = \"20s\"\nswitchover = {{ to = \"ts_backup\" }}\n"
+    );
+    let file = scenario(dir.path(), "refused", &body);
+    let o = hapair(&["run", &file]);
+    let out = text(&o.stdout);
+    assert_eq!(code(&o), 1, "{out}");
+    assert!(
+        out.contains("refused the switchover of ts_backup") && out.contains("primary already"),
+        "{out}"
+    );
+    assert!(out.contains("(line 27)"), "{out}");
+}
+
 #[test]
 fn bad_scenario_files_exit_2_with_located_problems() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -121,6 +141,16 @@ fn bad_scenario_files_exit_2_with_located_problems() {
             "option-value",
             "[[step]]\nat = \"1s\"\noption = { app = \"ts_backup\", section = \"backup-sync\", key = \"addp-timeout\" }\n",
             "`option` needs value",
+        ),
+        (
+            "switch-to-primary",
+            "[[step]]\nat = \"1s\"\nswitchover = { to = \"ts_primary\" }\n",
+            "`ts_primary` is primary already at 1s",
+        ),
+        (
+            "switch-no-pair",
+            "[[step]]\nat = \"1s\"\nswitchover = \"desk\"\n",
+            "not a member of a primary/backup pair",
         ),
         (
             "label",
@@ -192,4 +222,96 @@ fn json_junit_and_out_artefacts() {
     let trace = std::fs::read_to_string(out.join("art/trace.jsonl")).expect("trace");
     let parsed = hapair::trace::Trace::from_jsonl(&trace).expect("the trace reads back");
     assert_eq!(parsed.digest(), digest);
+}
+
+/// Expectations mean what their names say: `connected` holds for an old session still up,
+/// `reconnected` needs a drop first, a peer subject matches on the attributes written, and a
+/// failure names the nearest miss.
+#[test]
+fn expectations_mean_what_their_names_say() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let expect = |check: &str, timing: &str| format!("\n[[expect]]\n{check}\n{timing}\n");
+    let cases = [
+        // The desk's session to the hot-standby backup opened at a few ms and stays up.
+        (
+            expect(
+                "connected = { from = \"desk\", to = \"ts_backup\", port = \"secure\", tls = \"1.3\", peer = \"CN=ts-b.lab.example\" }",
+                "after = \"10s\"\nwithin = \"5s\"",
+            ),
+            0,
+            "",
+        ),
+        (
+            expect(
+                "reconnected = { client = \"desk\", to = \"ts_backup\" }",
+                "after = \"crash\"\nwithin = \"5s\"",
+            ),
+            1,
+            "it never dropped, so it did not reconnect",
+        ),
+        (
+            expect(
+                "established = { from = \"desk\", to = \"ts_backup\" }",
+                "after = \"crash\"\nwithin = \"5s\"",
+            ),
+            1,
+            "it opened at 8 ms, before 5000 ms",
+        ),
+        (
+            expect(
+                "connected = { from = \"desk\", to = \"ts_backup\", peer = \"CN=ts-a.lab.example\" }",
+                "at = \"4s\"",
+            ),
+            1,
+            "but peer subject was `CN=ts-b.lab.example`, not `CN=ts-a.lab.example`",
+        ),
+        (
+            expect(
+                "served = { client = \"desk\", by = \"ts_backup\" }",
+                "after = \"crash\"\nwithin = \"5s\"",
+            ),
+            0,
+            "",
+        ),
+        (
+            expect(
+                "role = { app = \"ts_primary\", is = \"stopped\" }",
+                "at = \"6s\"",
+            ),
+            0,
+            "",
+        ),
+        (
+            expect("never = { two-primaries = \"ts_backup\" }", ""),
+            0,
+            "",
+        ),
+        (
+            expect(
+                "never = { refused = { from = \"desk\", to = \"ts_backup\" } }",
+                "",
+            ),
+            0,
+            "",
+        ),
+        (
+            expect(
+                "ha-synced = { primary = \"ts_primary\", backup = \"ts_backup\", port = \"ha\", tls = true }",
+                "at = \"4s\"",
+            ),
+            0,
+            "",
+        ),
+    ];
+    for (i, (extra, want, says)) in cases.iter().enumerate() {
+        let file = scenario(
+            dir.path(),
+            &format!("meaning{i}"),
+            &format!("{CRASH}{extra}"),
+        );
+        let o = hapair(&["run", &file]);
+        let out = text(&o.stdout);
+        assert_eq!(code(&o), *want, "case {i}: {extra}\n{out}");
+        assert!(out.contains(says), "case {i}: expected `{says}` in\n{out}");
+    }
 }

@@ -2,8 +2,9 @@
 //! loads, runs under its own seed, and every expectation and always-on invariant holds. A
 //! scenario that rehearses a failure states that failure as its expectation, so a pass means
 //! hapair detected it. Every scenario also runs tick by tick, and must give the same trace as
-//! with idle time skipped. Files named `*.toml.pending` are left out: they state the correct
-//! expectation for a behaviour the simulator does not have yet.
+//! with idle time skipped. The whole suite also holds on seeds 1 to 100, and every file's
+//! header (its leading comment) tells the truth: a field situation, what a real deployment
+//! does, what the expectations prove, and no claim that the scenario fails or is pending.
 
 use std::path::{Path, PathBuf};
 
@@ -110,6 +111,7 @@ fn run_one(path: &Path) -> Ran {
     if s.rehearses.is_empty() {
         return Err("has no `rehearses`".into());
     }
+    header_is_true(path)?;
     if failed.is_empty() {
         Ok((s.name.clone(), outcome.verdicts.len()))
     } else {
@@ -122,6 +124,42 @@ fn run_one(path: &Path) -> Ran {
             s.seed
         ))
     }
+}
+
+/// A scenario's header states the field situation, what a real deployment does and what the
+/// expectations prove; a scenario that passes (the suite requires it) may not call itself
+/// pending or failing.
+fn header_is_true(path: &Path) -> Result<(), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let header: String = text
+        .lines()
+        .take_while(|l| l.starts_with('#'))
+        .map(|l| l.trim_start_matches('#').trim())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let lower = header.to_lowercase();
+    for (needed, what) in [
+        ("field situation", "the field situation"),
+        ("in a real deployment", "what a real deployment does"),
+        ("expectations", "what the expectations prove"),
+    ] {
+        if !lower.contains(needed) {
+            return Err(format!("its header does not say {what} (`{needed}`)"));
+        }
+    }
+    for claim in [
+        "pending",
+        "simulator defect",
+        "fails on every seed",
+        "wrongly",
+    ] {
+        if lower.contains(claim) {
+            return Err(format!(
+                "its header says `{claim}`, but the scenario passes: make the header true"
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[test]
@@ -147,6 +185,43 @@ fn every_scenario_of_the_suite_holds() {
         "{} of {} scenarios failed:\n{}",
         failures.len(),
         results.len(),
+        failures.join("\n")
+    );
+}
+
+/// A verdict that flips with the seed is a bug in hapair: every scenario holds on seeds 1-100.
+#[test]
+fn every_scenario_holds_on_seeds_1_to_100() {
+    let files = suite_files();
+    let results = on_all(&files, |path| -> Vec<String> {
+        let s = match hapair::scenario::load(path) {
+            Ok(s) => s,
+            Err(e) => return vec![format!("does not load: {e}")],
+        };
+        (1..=100)
+            .filter_map(|seed| match hapair::scenario::run::execute(&s, seed) {
+                Ok(o) if o.passed() => None,
+                Ok(o) => Some(format!(
+                    "seed {seed}: {}",
+                    o.verdicts
+                        .iter()
+                        .filter(|v| !v.held)
+                        .map(|v| format!("{} {}: {}", v.kind, v.what, v.detail))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                )),
+                Err(e) => Some(format!("seed {seed}: does not run: {e}")),
+            })
+            .collect()
+    });
+    let failures: Vec<String> = results
+        .iter()
+        .flat_map(|(p, fails)| fails.iter().map(move |f| format!("{}: {f}", p.display())))
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} scenario run(s) failed:\n{}",
+        failures.len(),
         failures.join("\n")
     );
 }

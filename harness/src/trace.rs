@@ -179,6 +179,13 @@ pub enum Kind {
         /// Why.
         reason: String,
     },
+    /// The SCS refused a manual switchover (the instance is already primary, or cannot be).
+    SwitchoverRefused {
+        /// The application the order named.
+        app: String,
+        /// Why, in words.
+        reason: String,
+    },
 }
 
 /// Where nodes append events; cheap to clone (one simulation, one thread).

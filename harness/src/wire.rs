@@ -22,6 +22,15 @@ pub enum Role {
     Backup,
 }
 
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Role::Primary => "primary",
+            Role::Backup => "backup",
+        })
+    }
+}
+
 /// Why a connection is opened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -66,10 +75,14 @@ pub enum Message {
     },
     /// Hot standby: the backup is ready for full synchronisation.
     BackupReady,
-    /// Full synchronisation: every event the primary holds.
+    /// Full synchronisation: the events the primary holds, in as many chunks as the frame
+    /// bound needs ([`full_sync`]); the first chunk replaces the backup's store.
     FullSync {
-        /// Event IDs.
+        /// Event IDs of this chunk.
         ids: Vec<String>,
+        /// The first chunk of a full synchronisation.
+        #[serde(default)]
+        first: bool,
     },
     /// Full synchronisation done; streaming follows.
     SyncDone,
@@ -105,6 +118,42 @@ pub enum Message {
         /// Role.
         role: Role,
     },
+    /// LCA → SCS: the application now has this role (the SCS waits for a demotion to be
+    /// applied before it promotes the peer in a manual switchover).
+    RoleApplied {
+        /// Application.
+        app: String,
+        /// Role.
+        role: Role,
+    },
+}
+
+/// How many bytes of event IDs one full-synchronisation chunk carries: half a frame, which
+/// leaves room for the JSON around them whatever the IDs are.
+const SYNC_CHUNK_BYTES: usize = MAX_FRAME / 2;
+
+/// A full synchronisation of `ids` as frames that each fit the frame bound: at least one
+/// chunk (an empty store is synchronised too), the first marked.
+pub fn full_sync<'a>(ids: impl IntoIterator<Item = &'a String>) -> Vec<Message> {
+    let mut chunks: Vec<Vec<String>> = vec![Vec::new()];
+    let mut bytes = 0;
+    for id in ids {
+        // Quotes, comma, and JSON escapes at worst double an ID's length.
+        let cost = id.len() * 2 + 3;
+        if bytes + cost > SYNC_CHUNK_BYTES && chunks.last().is_some_and(|c| !c.is_empty()) {
+            chunks.push(Vec::new());
+            bytes = 0;
+        }
+        bytes += cost;
+        if let Some(c) = chunks.last_mut() {
+            c.push(id.clone());
+        }
+    }
+    chunks
+        .into_iter()
+        .enumerate()
+        .map(|(i, ids)| Message::FullSync { ids, first: i == 0 })
+        .collect()
 }
 
 /// Why a frame could not be read.
@@ -149,9 +198,17 @@ pub fn looks_like_tls(first: &[u8]) -> bool {
 /// Writes one frame.
 ///
 /// # Errors
-/// The transport's error.
+/// The transport's error; `InvalidInput` for a message over [`MAX_FRAME`], which the peer
+/// would refuse (the sender learns of it, not only the receiver).
 pub async fn write<W: AsyncWrite + Unpin + ?Sized>(w: &mut W, m: &Message) -> std::io::Result<()> {
-    w.write_all(&encode(m)).await?;
+    let frame = encode(m);
+    if frame.len() - 4 > MAX_FRAME {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            WireError::Oversized(frame.len() - 4),
+        ));
+    }
+    w.write_all(&frame).await?;
     w.flush().await
 }
 
@@ -189,6 +246,7 @@ mod tests {
             },
             Message::FullSync {
                 ids: vec!["a".into(), "b".into()],
+                first: true,
             },
             Message::AppState {
                 app: "ts".into(),
@@ -248,6 +306,44 @@ mod tests {
             .await
             .expect("scripted write");
         assert_eq!(read(&mut io).await.expect("scripted read"), Message::Pong);
+    }
+
+    #[tokio::test]
+    async fn a_full_sync_of_any_size_fits_the_frame_bound() {
+        // 100,000 events: one frame would be about 1.3 MB, twenty times the bound.
+        let ids: Vec<String> = (0..100_000).map(|i| format!("desk-{i}")).collect();
+        let chunks = full_sync(&ids);
+        assert!(chunks.len() > 1);
+        let mut back = Vec::new();
+        for (i, m) in chunks.iter().enumerate() {
+            let mut buf = Vec::new();
+            write(&mut buf, m).await.expect("every chunk fits a frame");
+            let Message::FullSync { ids, first } = read(&mut &buf[..]).await.expect("decodes")
+            else {
+                panic!("a full-sync chunk");
+            };
+            assert_eq!(first, i == 0);
+            back.extend(ids);
+        }
+        assert_eq!(back, ids);
+        assert_eq!(
+            full_sync(&Vec::new()),
+            vec![Message::FullSync {
+                ids: Vec::new(),
+                first: true
+            }]
+        );
+    }
+
+    #[tokio::test]
+    async fn an_oversized_message_is_refused_by_the_writer() {
+        let ids: Vec<String> = (0..10_000).map(|i| format!("desk-{i}")).collect();
+        let mut buf = Vec::new();
+        let err = write(&mut buf, &Message::FullSync { ids, first: true })
+            .await
+            .expect_err("over the bound");
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+        assert!(buf.is_empty());
     }
 
     proptest! {

@@ -4,6 +4,8 @@
 
 pub mod loss;
 pub mod roles;
+pub mod session;
 
 pub use loss::lost_acknowledged;
-pub use roles::{Timeline, primaries_windows};
+pub use roles::{State, Timeline, primaries_windows};
+pub use session::{Session, sessions, subject_matches};

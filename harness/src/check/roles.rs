@@ -1,15 +1,47 @@
-//! Roles over time, read from `role-changed` and `stopped` events.
+//! Roles over time, read from `started`, `role-changed` and `stopped` events.
 
 use std::collections::BTreeMap;
 
 use crate::trace::{Kind, Trace};
 use crate::wire::Role;
 
+/// What an application process is doing at an instant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    /// Not running (never started, crashed, powered off, or refused its configuration).
+    Stopped,
+    /// Running without a role (just started, the SCS has not spoken yet, or a client).
+    NoRole,
+    /// Running in this role.
+    In(Role),
+}
+
+impl State {
+    /// The role, when it has one.
+    pub fn role(self) -> Option<Role> {
+        match self {
+            State::In(r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            State::Stopped => "stopped",
+            State::NoRole => "running without a role",
+            State::In(Role::Primary) => "primary",
+            State::In(Role::Backup) => "backup",
+        })
+    }
+}
+
 /// Every server's role, changing over virtual time.
 #[derive(Debug, Default)]
 pub struct Timeline {
-    /// Per application: (time in ms, role or `None` when not running), in order.
-    changes: BTreeMap<String, Vec<(u64, Option<Role>)>>,
+    /// Per application: (time in ms, state), in order.
+    changes: BTreeMap<String, Vec<(u64, State)>>,
 }
 
 impl Timeline {
@@ -17,35 +49,48 @@ impl Timeline {
     pub fn of(trace: &Trace) -> Self {
         let mut t = Self::default();
         for e in &trace.events {
-            let role = match &e.kind {
-                Kind::RoleChanged { to, .. } => Some(*to),
-                Kind::Stopped { .. } | Kind::Started { .. } => None,
+            let state = match &e.kind {
+                Kind::RoleChanged { to, .. } => State::In(*to),
+                Kind::Stopped { .. } => State::Stopped,
+                Kind::Started { .. } => State::NoRole,
                 _ => continue,
             };
             t.changes
                 .entry(e.node.clone())
                 .or_default()
-                .push((e.at_ms, role));
+                .push((e.at_ms, state));
         }
         t
     }
 
     /// The role of `app` at `at_ms` (after every event stamped at or before it).
     pub fn at(&self, app: &str, at_ms: u64) -> Option<Role> {
+        self.state_at(app, at_ms).role()
+    }
+
+    /// What `app` is doing at `at_ms` (after every event stamped at or before it); stopped
+    /// before it first starts.
+    pub fn state_at(&self, app: &str, at_ms: u64) -> State {
         self.changes
-            .get(app)?
-            .iter()
-            .take_while(|(t, _)| *t <= at_ms)
-            .last()
-            .and_then(|(_, r)| *r)
+            .get(app)
+            .and_then(|c| c.iter().take_while(|(t, _)| *t <= at_ms).last())
+            .map_or(State::Stopped, |(_, s)| *s)
     }
 
     /// When `app` first took `role` at or after `after_ms`.
     pub fn first(&self, app: &str, role: Role, after_ms: u64) -> Option<u64> {
+        self.first_state(app, State::In(role), after_ms)
+    }
+
+    /// When `app` was first in `state` at or after `after_ms` (already in it then counts).
+    pub fn first_state(&self, app: &str, state: State, after_ms: u64) -> Option<u64> {
+        if self.state_at(app, after_ms) == state {
+            return Some(after_ms);
+        }
         self.changes
             .get(app)?
             .iter()
-            .find(|(t, r)| *t >= after_ms && *r == Some(role))
+            .find(|(t, s)| *t > after_ms && *s == state)
             .map(|(t, _)| *t)
     }
 

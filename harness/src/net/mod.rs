@@ -24,11 +24,12 @@ pub trait Net: Clone + 'static {
     /// Listens on `port` of this host.
     fn bind(&self, port: u16) -> impl Future<Output = io::Result<Self::Listener>>;
 
-    /// Accepts the next connection, with the dialling host's name when known.
+    /// Accepts the next connection, with the dialling host's name, or its address when it
+    /// has no name.
     fn accept(
         &self,
         listener: &Self::Listener,
-    ) -> impl Future<Output = io::Result<(Self::Stream, Option<String>)>>;
+    ) -> impl Future<Output = io::Result<(Self::Stream, String)>>;
 
     /// Dials `host` (a host name) on `port`.
     fn connect(&self, host: &str, port: u16) -> impl Future<Output = io::Result<Self::Stream>>;

@@ -23,9 +23,10 @@ impl Net for SimNet {
         TcpListener::bind((Ipv4Addr::UNSPECIFIED, port)).await
     }
 
-    async fn accept(&self, listener: &TcpListener) -> io::Result<(TcpStream, Option<String>)> {
+    async fn accept(&self, listener: &TcpListener) -> io::Result<(TcpStream, String)> {
         let (stream, addr) = listener.accept().await?;
-        Ok((stream, turmoil::reverse_lookup(addr.ip())))
+        let peer = turmoil::reverse_lookup(addr.ip()).unwrap_or_else(|| addr.ip().to_string());
+        Ok((stream, peer))
     }
 
     async fn connect(&self, host: &str, port: u16) -> io::Result<TcpStream> {

@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 use super::session::Session;
-use super::{Run, SCS_PORT, Scope, World, client, server};
+use super::{Order, Run, SCS_PORT, Scope, World, client, server};
 use crate::net::Net;
 use crate::trace::Kind;
 use crate::wire::{Message, Purpose, Role};
@@ -92,7 +92,12 @@ async fn lca<N: Net>(w: Rc<World<N>>, host_key: String) {
                 }
                 m = session.rx.recv() => match m {
                     Some(Ok(Message::SetRole { app, role })) => {
-                        if let Some(r) = roles.get(&app) { r.send_replace(Some(role)); }
+                        if let Some(r) = roles.get(&app) {
+                            r.send_replace(Some(role));
+                            // The server reads its role from this watch: from now on it acts
+                            // in the new role, which the SCS may be waiting to hear.
+                            session.send(Message::RoleApplied { app, role });
+                        }
                     }
                     Some(Ok(Message::StateQuery)) => {
                         for (app, up) in &running {
@@ -205,6 +210,7 @@ async fn scs<N: Net>(w: Rc<World<N>>) {
     tokio::task::spawn_local(scs_accept(Rc::clone(&w), listener, tx));
     let mut c = Scs::new(Rc::clone(&w));
     let mut switchovers = w.board.switchover.subscribe();
+    let mut ordered_done = 0;
     let mut check = w.timers.every(HEARTBEAT);
     loop {
         tokio::select! {
@@ -224,7 +230,8 @@ async fn scs<N: Net>(w: Rc<World<N>>) {
             changed = switchovers.changed() => {
                 if changed.is_err() { continue; }
                 let ordered = switchovers.borrow_and_update().clone();
-                for app in ordered { c.manual(&app); }
+                for order in ordered.iter().skip(ordered_done) { c.manual(order); }
+                ordered_done = ordered.len();
             },
             _ = check.tick() => c.check_hosts(),
         }
@@ -272,6 +279,17 @@ struct Scs<N: Net> {
     running: BTreeMap<String, bool>,
     /// Per pair (named by its configured primary): the instance the SCS made primary.
     primary: BTreeMap<String, String>,
+    /// Per pair: a manual switchover waiting for the current primary to confirm its demotion.
+    pending: BTreeMap<String, Pending>,
+}
+
+/// A manual switchover under way: the primary has been told to step down; its peer is
+/// promoted once the primary's LCA confirms (so the demoted instance acknowledges nothing the
+/// new primary lacks), or at the deadline if no confirmation comes.
+struct Pending {
+    from: String,
+    to: String,
+    deadline: Duration,
 }
 
 impl<N: Net> Scs<N> {
@@ -282,6 +300,7 @@ impl<N: Net> Scs<N> {
             seen: BTreeMap::new(),
             running: BTreeMap::new(),
             primary: BTreeMap::new(),
+            pending: BTreeMap::new(),
         }
     }
 
@@ -310,6 +329,14 @@ impl<N: Net> Scs<N> {
 
     fn on_message(&mut self, host: &str, msg: Message) {
         self.seen.insert(host.to_string(), self.w.net.now());
+        if let Message::RoleApplied {
+            app,
+            role: Role::Backup,
+        } = &msg
+        {
+            self.demoted(app);
+            return;
+        }
         let Message::AppState { app, running, role } = msg else {
             return;
         };
@@ -334,6 +361,10 @@ impl<N: Net> Scs<N> {
             }
             return;
         }
+        if self.pending.contains_key(&key) {
+            // A manual switchover is under way: it decides both roles.
+            return;
+        }
         let current = self.primary.get(&key).cloned();
         let partner_up = self.running.get(&partner).copied().unwrap_or(false);
         let give = match current {
@@ -353,10 +384,75 @@ impl<N: Net> Scs<N> {
     }
 
     fn failover(&mut self, key: &str, to: &str, reason: &str) {
+        self.pending.remove(key);
         if !self.running.get(to).copied().unwrap_or(false) {
             self.primary.remove(key);
             return;
         }
+        self.promote(key, to, reason);
+    }
+
+    /// A manual switchover: the current primary steps down first, and its peer is promoted
+    /// when the step-down is confirmed ([`Scs::demoted`]) or its deadline passes.
+    fn manual(&mut self, order: &Order) {
+        let app = order.app();
+        let Some((key, _)) = self.pair(app) else {
+            return;
+        };
+        let current = self.primary.get(&key).cloned();
+        let target = match order {
+            Order::To(x) => Some(x.clone()),
+            Order::Pair(_) => current.as_ref().and_then(|c| self.pair(c)).map(|(_, p)| p),
+        };
+        let refusal = match &target {
+            _ if self.pending.contains_key(&key) => Some("a switchover of this pair is under way"),
+            None => Some("the pair has no primary to switch from"),
+            Some(t) if current.as_ref() == Some(t) => Some("it is primary already"),
+            Some(t) if !self.running.get(t).copied().unwrap_or(false) => {
+                Some("the instance to promote is not running")
+            }
+            Some(_) => None,
+        };
+        let (Some(to), None) = (target, refusal) else {
+            self.w.emit(
+                "scs",
+                Kind::SwitchoverRefused {
+                    app: app.to_string(),
+                    reason: refusal.unwrap_or_default().to_string(),
+                },
+            );
+            return;
+        };
+        match current {
+            Some(from) if self.running.get(&from).copied().unwrap_or(false) => {
+                let limit = self.addp_of(&from);
+                self.set_role(&from, Role::Backup);
+                self.pending.insert(
+                    key,
+                    Pending {
+                        from,
+                        to,
+                        deadline: self.w.net.now() + limit,
+                    },
+                );
+            }
+            _ => self.promote(&key, &to, "manual switchover"),
+        }
+    }
+
+    /// The LCA confirms that `app` now acts as backup: a switchover waiting for that goes on.
+    fn demoted(&mut self, app: &str) {
+        let Some((key, _)) = self.pair(app) else {
+            return;
+        };
+        if self.pending.get(&key).is_some_and(|p| p.from == app) {
+            if let Some(p) = self.pending.remove(&key) {
+                self.promote(&key, &p.to, "manual switchover");
+            }
+        }
+    }
+
+    fn promote(&mut self, key: &str, to: &str, reason: &str) {
         self.primary.insert(key.to_string(), to.to_string());
         self.w.emit(
             "scs",
@@ -368,30 +464,33 @@ impl<N: Net> Scs<N> {
         self.set_role(to, Role::Primary);
     }
 
-    fn manual(&mut self, app: &str) {
-        let Some((key, partner)) = self.pair(app) else {
-            return;
-        };
-        if self.primary.get(&key).map(String::as_str) != Some(app)
-            || !self.running.get(&partner).copied().unwrap_or(false)
-        {
-            return;
-        }
-        self.set_role(app, Role::Backup);
-        self.primary.insert(key, partner.clone());
-        self.w.emit(
-            "scs",
-            Kind::Switchover {
-                promote: partner.clone(),
-                reason: "manual switchover".into(),
-            },
-        );
-        self.set_role(&partner, Role::Primary);
+    /// The ADDP timeout of the host an application runs on (9 s by default).
+    fn addp_of(&self, app: &str) -> Duration {
+        self.w
+            .topology
+            .app(app)
+            .and_then(|a| self.w.topology.host(&a.host.value))
+            .map_or(Duration::from_secs(9), |h| h.addp_timeout.value)
     }
 
     /// ADDP towards every LCA: a host silent for its `addp-timeout` is lost.
     fn check_hosts(&mut self) {
         let now = self.w.net.now();
+        let overdue: Vec<String> = self
+            .pending
+            .iter()
+            .filter(|(_, p)| now >= p.deadline)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in overdue {
+            if let Some(p) = self.pending.remove(&key) {
+                self.promote(
+                    &key,
+                    &p.to,
+                    "manual switchover (the primary did not confirm it stepped down)",
+                );
+            }
+        }
         let lost: Vec<String> = self
             .lcas
             .keys()

@@ -62,6 +62,25 @@ pub enum Run {
     Down,
 }
 
+/// A manual switchover an operator orders (Genesys Administrator's "switch to primary").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Order {
+    /// The pair this application belongs to switches: its current backup becomes primary,
+    /// whichever instance that is now (so the same order twice switches back).
+    Pair(String),
+    /// This application becomes primary; refused when it already is.
+    To(String),
+}
+
+impl Order {
+    /// The application the order names.
+    pub fn app(&self) -> &str {
+        match self {
+            Order::Pair(a) | Order::To(a) => a,
+        }
+    }
+}
+
 /// The driver's side of the run: faults and operator actions, per application and host.
 pub struct Board {
     /// Per application: should its process run.
@@ -70,8 +89,8 @@ pub struct Board {
     pub traffic: BTreeMap<String, watch::Sender<f64>>,
     /// Per host key: clock skew in seconds, read by that host's TLS time provider.
     pub skew: BTreeMap<String, Arc<AtomicI64>>,
-    /// Manual switchovers ordered for the SCS (the primary application to switch away from).
-    pub switchover: watch::Sender<Vec<String>>,
+    /// Manual switchovers ordered for the SCS, in order (the SCS keeps its place).
+    pub switchover: watch::Sender<Vec<Order>>,
     /// Options changed during the run: (application, section, key) → value. Nodes read
     /// options through [`World::option`], each where the option's documented "changes take
     /// effect" says.

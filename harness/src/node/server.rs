@@ -34,6 +34,10 @@ struct Server<N: Net> {
     partner: Option<String>,
     hot: bool,
     role: watch::Receiver<Option<Role>>,
+    /// The role as announced: set by the role task once it has recorded a change, so that a
+    /// session waiting for the first role continues after the `role-changed` event, in one
+    /// order however the runtime happens to poll the two tasks.
+    announced: watch::Sender<Option<Role>>,
     store: RefCell<BTreeSet<String>>,
     clients: RefCell<Vec<Tx>>,
     backup: RefCell<Option<Tx>>,
@@ -68,6 +72,7 @@ pub async fn run<N: Net>(
         w: Rc::clone(&w),
         name: name.clone(),
         role,
+        announced: watch::channel(None).0,
         store: RefCell::default(),
         clients: RefCell::default(),
         backup: RefCell::default(),
@@ -158,6 +163,7 @@ async fn roles<N: Net>(s: Rc<Server<N>>) {
                 s.w.emit(&s.name, Kind::RoleChanged { from: current, to });
             }
             current = next;
+            s.announced.send_replace(next);
             if let Some(d) = dialer.take() {
                 d.abort();
             }
@@ -181,8 +187,7 @@ async fn roles<N: Net>(s: Rc<Server<N>>) {
 async fn accept_loop<N: Net>(s: Rc<Server<N>>, port: String, listener: N::Listener) {
     loop {
         match s.w.net.accept(&listener).await {
-            Ok((stream, peer_host)) => {
-                let peer = peer_host.unwrap_or_else(|| "unknown".into());
+            Ok((stream, peer)) => {
                 s.scope
                     .spawn(inbound(Rc::clone(&s), port.clone(), stream, peer));
             }
@@ -227,12 +232,13 @@ async fn inbound<N: Net>(s: Rc<Server<N>>, port_id: String, stream: N::Stream, p
             },
         );
     }
-    let role = match role_now(&s) {
+    let announced = *s.announced.borrow();
+    let role = match announced {
         Some(r) => r,
         // Just started, the SCS has not spoken yet: wait for it rather than turn away a client
         // that would then wait a whole reconnect timeout.
         None => {
-            let mut rx = s.role.clone();
+            let mut rx = s.announced.subscribe();
             match s
                 .w
                 .timers
@@ -337,8 +343,10 @@ async fn ha_session<N: Net>(
     let reason = loop {
         match session.next(None).await {
             Ok(Message::BackupReady) => {
-                let ids: Vec<String> = s.store.borrow().iter().cloned().collect();
-                session.send(Message::FullSync { ids });
+                // In chunks within the frame bound: a store of any size synchronises.
+                for chunk in crate::wire::full_sync(s.store.borrow().iter()) {
+                    session.send(chunk);
+                }
                 session.send(Message::SyncDone);
                 *s.backup.borrow_mut() = Some(session.tx.clone());
                 s.w.emit(
@@ -455,9 +463,12 @@ async fn ha_attempt<N: Net>(s: &Rc<Server<N>>, partner: &str) {
     let reason = loop {
         let wait = if addp { ha_addp_timeout(s) } else { None };
         match session.next(wait).await {
-            Ok(Message::FullSync { ids }) => {
-                *s.store.borrow_mut() = ids.iter().cloned().collect();
-                w.emit(&s.name, Kind::StoreCleared);
+            Ok(Message::FullSync { ids, first }) => {
+                if first {
+                    s.store.borrow_mut().clear();
+                    w.emit(&s.name, Kind::StoreCleared);
+                }
+                s.store.borrow_mut().extend(ids.iter().cloned());
                 w.emit(&s.name, Kind::Stored { ids });
             }
             Ok(Message::SyncDone) => w.emit(

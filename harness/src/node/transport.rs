@@ -110,8 +110,8 @@ pub async fn dial<N: Net>(
         .await
     {
         Ok(Ok(s)) => s,
-        Ok(Err(e)) => return fail(format!("{}: {e}", tls::classify(&e))),
-        Err(_) => return fail("timeout".to_string()),
+        Ok(Err(e)) => return fail(dial_failure(&e).to_string()),
+        Err(_) => return fail("timed out".to_string()),
     };
     let mut io: Io = Box::new(stream);
     if opening == Opening::StartTls {
@@ -318,6 +318,21 @@ async fn tls_accept<N: Net, S: AsyncRead + AsyncWrite + Unpin + 'static>(
         }
         Ok(Err(e)) => failed(tls::classify(&e), e.to_string()),
         Err(_) => failed(FailureClass::Timeout, "handshake timed out".into()),
+    }
+}
+
+/// What happened to a dial that failed before any TLS, in the words an operator uses.
+pub fn dial_failure(e: &std::io::Error) -> &'static str {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::ConnectionRefused => "refused",
+        ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted => "reset",
+        ErrorKind::TimedOut => "timed out",
+        ErrorKind::HostUnreachable
+        | ErrorKind::NetworkUnreachable
+        | ErrorKind::AddrNotAvailable => "unreachable",
+        ErrorKind::NotFound => "unknown host",
+        _ => "failed",
     }
 }
 

@@ -13,7 +13,6 @@ use crate::tls::FailureClass;
 use crate::topology::reader::{Reader, Table, Value};
 use crate::topology::value::parse_duration;
 use crate::topology::{self, Topology};
-use crate::wire::Role;
 
 /// Why a scenario could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -38,17 +37,6 @@ pub enum LoadError {
         source: topology::LoadError,
     },
 }
-
-const CHECKS: [&str; 8] = [
-    "role",
-    "connected",
-    "reconnected",
-    "refused",
-    "rejected",
-    "finding",
-    "no-acked-event-lost",
-    "two-primaries",
-];
 
 /// Loads a scenario file and its topology.
 ///
@@ -310,6 +298,7 @@ fn decode_invariants(r: &mut Reader, doc: &Table<'_>) -> Invariants {
                 "switchover-window",
                 "no-plaintext-on-secured",
                 "faults-take-effect",
+                "ha-resyncs-per-minute",
             ],
             "[invariants]",
         );
@@ -322,6 +311,20 @@ fn decode_invariants(r: &mut Reader, doc: &Table<'_>) -> Invariants {
         if let Some(b) = r.boolish(t, "faults-take-effect") {
             inv.faults_effective = b.value;
         }
+        if let Some(v) = t.get("ha-resyncs-per-minute") {
+            match v
+                .get_ref()
+                .as_integer()
+                .and_then(|i| i.as_str().parse::<u32>().ok())
+            {
+                Some(n) if n <= 10_000 => inv.ha_resyncs_per_minute = n,
+                _ => r.push(Problem::new(
+                    "bad-value",
+                    v.span(),
+                    "`ha-resyncs-per-minute` is a whole number from 0 (off) to 10000",
+                )),
+            }
+        }
     }
     inv
 }
@@ -333,14 +336,14 @@ fn decode_expects(r: &mut Reader, doc: &Table<'_>, t: &Topology, steps: &[Step])
             continue;
         };
         let span: Span = item.span().into();
-        let mut keys = CHECKS.to_vec();
+        let mut keys = super::expect::CHECKS.to_vec();
         keys.extend(["at", "after", "within"]);
         r.keys(et, &keys, "an expectation");
         let timing = decode_timing(r, et, steps, span);
-        let Some(kind) = one_of(r, et, &CHECKS, "an expectation", span) else {
+        let Some(kind) = one_of(r, et, &super::expect::CHECKS, "an expectation", span) else {
             continue;
         };
-        let check = super::verdict::decode_check(r, et, t, &kind);
+        let check = super::expect::decode_check(r, et, t, &kind);
         if let (Some(check), Some(timing)) = (check, timing) {
             if let Some(why) = never_evaluated(&check, &timing, steps) {
                 r.push(Problem::new("never-evaluated", span, why));
@@ -443,16 +446,6 @@ fn never_evaluated(check: &Check, timing: &Timing, steps: &[Step]) -> Option<Str
 /// Reads a class name.
 pub(super) fn class(r: &mut Reader, t: &Table<'_>, key: &str) -> Option<FailureClass> {
     r.choice(t, key, &FailureClass::ALL).map(|c| c.value)
-}
-
-/// Reads a role name.
-pub(super) fn role(r: &mut Reader, t: &Table<'_>, key: &str) -> Option<Role> {
-    r.choice(
-        t,
-        key,
-        &[(Role::Primary, "primary"), (Role::Backup, "backup")],
-    )
-    .map(|c| c.value)
 }
 
 /// Reads `tls = true|false|"1.3"`.

@@ -4,6 +4,8 @@
 //! application or port, an expectation that can never be evaluated) with located problems.
 //! Judging a trace against the expectations is `verdict`'s.
 
+mod connection;
+mod expect;
 pub mod invariant;
 mod load;
 pub mod run;
@@ -21,7 +23,6 @@ pub use load::{LoadError, load};
 use crate::diag::{Source, Span};
 use crate::tls::FailureClass;
 use crate::topology::Topology;
-use crate::wire::Role;
 
 /// A loaded scenario.
 pub struct Scenario {
@@ -88,8 +89,9 @@ pub enum StepAction {
     Skew(String, i64),
     /// `rotate = { cert = "NAME", profile = "other-ca" }`.
     Rotate(String, Option<crate::topology::pki::Profile>),
-    /// `switchover = "PRIMARY-APP"`.
-    Switchover(String),
+    /// `switchover = "APP"` (the pair's current backup becomes primary) or
+    /// `switchover = { to = "APP" }` (that instance becomes primary).
+    Switchover(crate::node::Order),
     /// `traffic = { from = "CLIENT", rate = "20/s" }`.
     Traffic(String, f64),
     /// `option = { app = "APP", section = "backup-sync", key = "addp-timeout", value = "4" }`.
@@ -117,14 +119,17 @@ pub enum Timing {
 /// What must hold.
 #[derive(Clone, Debug)]
 pub enum Check {
-    /// `role = { app, is }`.
+    /// `role = { app, is }`: the application is in that state at the instant, or at some
+    /// instant of the window (`primary`, `backup`, `none`: running without a role,
+    /// `stopped`).
     Role {
         /// Application.
         app: String,
-        /// Role.
-        is: Role,
+        /// State.
+        is: crate::check::State,
     },
-    /// `connected = { from, to, port, tls, peer }`.
+    /// `connected = { from, to, port, tls, peer }`: a session from the dialler to the listener
+    /// is up at some instant of the window, however old.
     Connected {
         /// Dialler.
         from: String,
@@ -134,19 +139,53 @@ pub enum Check {
         port: Option<String>,
         /// TLS on/off, or a version (`"1.3"`).
         tls: Option<TlsExpect>,
-        /// Subject of the listener's certificate.
+        /// Attributes the listener's certificate subject must carry (`CN=…`).
         peer: Option<String>,
     },
-    /// `reconnected = { client, to, port, tls }`.
+    /// `established = { from, to, port, tls, peer }`: a new session opened in the window.
+    Established {
+        /// Dialler.
+        from: String,
+        /// Listener.
+        to: String,
+        /// Port ID.
+        port: Option<String>,
+        /// TLS on/off, or a version.
+        tls: Option<TlsExpect>,
+        /// Attributes the listener's certificate subject must carry.
+        peer: Option<String>,
+    },
+    /// `reconnected = { client, to, port, tls }`: a new session opened in the window after the
+    /// previous session between the two dropped.
     Reconnected {
-        /// Client.
+        /// Dialler (a client, or a server's HA link).
         client: String,
-        /// Server it must be served by.
+        /// Listener.
         to: String,
         /// Port ID.
         port: Option<String>,
         /// TLS on/off or version.
         tls: Option<TlsExpect>,
+    },
+    /// `ha-synced = { primary, backup, port, tls }`: the backup finished a full
+    /// resynchronisation from the primary, and that link is up at some instant of the window.
+    HaSynced {
+        /// The instance that is primary.
+        primary: String,
+        /// The instance that is backup (the dialler).
+        backup: String,
+        /// Port ID.
+        port: Option<String>,
+        /// TLS on/off or version.
+        tls: Option<TlsExpect>,
+    },
+    /// `served = { client, by }`: a request of the client was acknowledged by that server in
+    /// the window.
+    Served {
+        /// Client.
+        client: String,
+        /// Server.
+        by: String,
     },
     /// `refused = { from, to, port, class }`.
     Refused {
@@ -159,6 +198,8 @@ pub enum Check {
         /// Failure class.
         class: FailureClass,
     },
+    /// `never = { … }`: something that must not happen in the window.
+    Never(Never),
     /// `rejected = "RULE"`: the topology is refused with that rule.
     Rejected(String),
     /// `finding = { rule, severity, present }`.
@@ -178,6 +219,35 @@ pub enum Check {
         pair: String,
         /// A window at least this long.
         longer_than: Duration,
+    },
+}
+
+/// What a `never` expectation rules out.
+#[derive(Clone, Debug)]
+pub enum Never {
+    /// `plaintext = { app, port }`: no plain session on that server's port (any mode).
+    Plaintext {
+        /// The listening server.
+        app: String,
+        /// Port ID (any port when absent).
+        port: Option<String>,
+    },
+    /// `refused = { from, to, port, class }`: no refused handshake (of that class).
+    Refused {
+        /// Dialler.
+        from: String,
+        /// Listener.
+        to: String,
+        /// Port ID.
+        port: Option<String>,
+        /// Failure class (any when absent).
+        class: Option<FailureClass>,
+    },
+    /// `two-primaries = "APP"`: the pair of that application never has two primaries, not
+    /// even for a millisecond.
+    TwoPrimaries {
+        /// A member of the pair.
+        pair: String,
     },
 }
 
@@ -209,6 +279,9 @@ pub struct Invariants {
     pub no_plaintext: bool,
     /// Check that every injected fault took effect.
     pub faults_effective: bool,
+    /// Most full resynchronisations of an HA link within a minute before it counts as
+    /// flapping (0: not checked).
+    pub ha_resyncs_per_minute: u32,
 }
 
 impl Default for Invariants {
@@ -217,6 +290,7 @@ impl Default for Invariants {
             switchover_window: Duration::from_secs(1),
             no_plaintext: true,
             faults_effective: true,
+            ha_resyncs_per_minute: 5,
         }
     }
 }

@@ -6,6 +6,7 @@ use toml::de::DeValue;
 use super::load::{app_ref, array, one_of};
 use super::{Step, StepAction};
 use crate::diag::{Problem, Sp, Span, closest};
+use crate::node::Order;
 use crate::topology::reader::{Reader, Table, Value};
 use crate::topology::value::parse_duration;
 use crate::topology::{self, Topology};
@@ -97,7 +98,71 @@ pub(super) fn decode(r: &mut Reader, doc: &Table<'_>, t: &Topology) -> Vec<Step>
             });
         }
     }
+    check_switchovers(r, t, &out);
     out
+}
+
+/// A switchover to the instance that is primary already does nothing: a located error where
+/// the file alone shows it, that is while no earlier step (a crash, a power-off, a network
+/// fault) can have changed the pair's roles. Later ones are refused by the SCS at run time and
+/// reported against the step.
+fn check_switchovers(r: &mut Reader, t: &Topology, steps: &[Step]) {
+    let mut ordered: Vec<&Step> = steps.iter().collect();
+    ordered.sort_by_key(|s| s.at);
+    // Per pair (its configured primary): the instance known to be primary, while known.
+    let mut known: std::collections::BTreeMap<String, Option<String>> = t
+        .pairs()
+        .map(|p| {
+            (
+                p.primary.name.value.clone(),
+                Some(p.primary.name.value.clone()),
+            )
+        })
+        .collect();
+    for step in ordered {
+        let order = match &step.action {
+            StepAction::Switchover(order) => order,
+            StepAction::Traffic(..)
+            | StepAction::Option(..)
+            | StepAction::Rotate(..)
+            | StepAction::Skew(..)
+            | StepAction::Latency(..) => continue,
+            _ => {
+                known.values_mut().for_each(|k| *k = None);
+                continue;
+            }
+        };
+        let Some(pair) = t.pair_of(order.app()) else {
+            continue;
+        };
+        let (p, b) = (&pair.primary.name.value, &pair.backup.name.value);
+        let Some(slot) = known.get_mut(p) else {
+            continue;
+        };
+        let Some(now) = slot.clone() else { continue };
+        let other = if now == *p { b.clone() } else { p.clone() };
+        match order {
+            Order::To(x) if *x == now => {
+                r.push(
+                    Problem::new(
+                        "bad-value",
+                        step.span,
+                        format!(
+                            "`{x}` is primary already at {}s: this switchover would do nothing",
+                            step.at.as_secs_f64()
+                        ),
+                    )
+                    .help(format!(
+                        "name the instance to promote (switchover = {{ to = \"{other}\" }}), \
+                         or the pair (switchover = \"{p}\": its current backup takes over)"
+                    )),
+                );
+                *slot = None;
+            }
+            Order::To(x) => *slot = Some(x.clone()),
+            Order::Pair(_) => *slot = Some(other),
+        }
+    }
 }
 
 fn decode_action(r: &mut Reader, st: &Table<'_>, t: &Topology, kind: &str) -> Option<StepAction> {
@@ -108,16 +173,27 @@ fn decode_action(r: &mut Reader, st: &Table<'_>, t: &Topology, kind: &str) -> Op
         "crash" => StepAction::Crash(app(r)?),
         "restart" => StepAction::Restart(app(r)?),
         "switchover" => {
-            let name = app(r)?;
-            if t.pairs().all(|p| p.primary.name.value != name) {
-                r.push(Problem::new(
-                    "bad-value",
-                    v.span(),
-                    format!("`{name}` is not the primary of a pair"),
-                ));
+            let order = match v.get_ref() {
+                DeValue::Table(_) => {
+                    let inner = r.table(v, kind)?;
+                    r.keys(inner, &["to"], "`switchover`");
+                    let to = r.string(inner, "to")?;
+                    Order::To(app_ref(r, t, to)?)
+                }
+                _ => Order::Pair(app(r)?),
+            };
+            if t.pair_of(order.app()).is_none() {
+                r.push(
+                    Problem::new(
+                        "bad-value",
+                        v.span(),
+                        format!("`{}` is not a member of a primary/backup pair", order.app()),
+                    )
+                    .help("a switchover names an application that has a backup, or is one"),
+                );
                 return None;
             }
-            StepAction::Switchover(name)
+            StepAction::Switchover(order)
         }
         "power-off" => StepAction::PowerOff(host(r)?),
         "power-on" => StepAction::PowerOn(host(r)?),

@@ -1,130 +1,20 @@
-//! Judging a run: each expectation and each always-on invariant against the trace (and the
-//! static findings), with what the trace shows instead when it fails. Only reads.
+//! Judging a run: each expectation against the trace (and the static findings), with what
+//! the trace shows instead when it fails, naming the nearest miss. Only reads. Session-based
+//! expectations (connected, established, reconnected, ha-synced, served) are judged in
+//! `connection`; lists in details are bounded so that a run with 25,000 losses still prints
+//! a readable line.
 
 use std::time::Duration;
 
 use serde::Serialize;
 
-use super::load::{app, class, role, tls};
-use super::{Check, Expect, Scenario, Timing, TlsExpect};
-use crate::check::{Timeline, lost_acknowledged, primaries_windows};
-use crate::diag::Problem;
+use super::{Check, Expect, Never, Scenario, Timing, TlsExpect};
+use crate::check::{State, Timeline, lost_acknowledged, primaries_windows};
 use crate::rules::{Finding, Severity};
-use crate::topology::Topology;
-use crate::topology::reader::{Reader, Table};
 use crate::trace::{Event, Kind, Trace};
 
-/// Decodes the check of an expectation table (`kind` is its one check key).
-pub(super) fn decode_check(
-    r: &mut Reader,
-    et: &Table<'_>,
-    t: &Topology,
-    kind: &str,
-) -> Option<Check> {
-    let v = et.get(kind)?;
-    let sub = |r: &mut Reader, keys: &[&str]| {
-        let inner = r.table(v, kind)?;
-        r.keys(inner, keys, &format!("`{kind}`"));
-        Some(inner)
-    };
-    Some(match kind {
-        "role" => {
-            let i = sub(r, &["app", "is"])?;
-            Check::Role {
-                app: app(r, i, "app", t)?,
-                is: role(r, i, "is")?,
-            }
-        }
-        "connected" => {
-            let i = sub(r, &["from", "to", "port", "tls", "peer"])?;
-            Check::Connected {
-                from: app(r, i, "from", t)?,
-                to: app(r, i, "to", t)?,
-                port: r.string(i, "port").map(|p| p.value),
-                tls: tls(r, i),
-                peer: r.string(i, "peer").map(|p| p.value),
-            }
-        }
-        "reconnected" => {
-            let i = sub(r, &["client", "to", "port", "tls"])?;
-            Check::Reconnected {
-                client: app(r, i, "client", t)?,
-                to: app(r, i, "to", t)?,
-                port: r.string(i, "port").map(|p| p.value),
-                tls: tls(r, i),
-            }
-        }
-        "refused" => {
-            let i = sub(r, &["from", "to", "port", "class"])?;
-            Check::Refused {
-                from: app(r, i, "from", t)?,
-                to: app(r, i, "to", t)?,
-                port: r.string(i, "port").map(|p| p.value),
-                class: class(r, i, "class")?,
-            }
-        }
-        "rejected" => {
-            let rule = r.string_value(v, kind)?;
-            known_rule(r, &rule)?;
-            Check::Rejected(rule.value)
-        }
-        "finding" => {
-            let i = sub(r, &["rule", "severity", "present"])?;
-            let rule = r.string(i, "rule")?;
-            known_rule(r, &rule)?;
-            let severity = r
-                .choice(
-                    i,
-                    "severity",
-                    &[(Severity::Error, "error"), (Severity::Warning, "warning")],
-                )
-                .map(|s| s.value);
-            Check::Finding {
-                rule: rule.value,
-                severity,
-                present: r.boolish(i, "present").is_none_or(|b| b.value),
-            }
-        }
-        "no-acked-event-lost" => Check::NoAckedEventLost(r.boolish_value(v, kind)?.value),
-        "two-primaries" => {
-            let i = sub(r, &["pair", "longer-than"])?;
-            let pair = app(r, i, "pair", t)?;
-            if t.pairs().all(|p| p.primary.name.value != pair) {
-                r.push(Problem::new(
-                    "bad-value",
-                    v.span(),
-                    format!("`{pair}` is not the primary of a pair"),
-                ));
-                return None;
-            }
-            Check::TwoPrimaries {
-                pair,
-                longer_than: r
-                    .duration(i, "longer-than")
-                    .map_or(Duration::ZERO, |d| d.value),
-            }
-        }
-        _ => return None,
-    })
-}
-
-fn known_rule(r: &mut Reader, rule: &crate::diag::Sp<String>) -> Option<()> {
-    if crate::rules::rule(&rule.value).is_some() {
-        return Some(());
-    }
-    let p = Problem::new(
-        "unknown-rule",
-        rule.span,
-        format!("no rule `{}`", rule.value),
-    );
-    r.push(
-        match crate::diag::closest(&rule.value, crate::rules::RULES.iter().map(|x| x.id)) {
-            Some(c) => p.help(format!("did you mean `{c}`?")),
-            None => p.help("`hapair rules` lists them"),
-        },
-    );
-    None
-}
+/// How many items of a list a detail names before "and N more".
+pub const LIST_BOUND: usize = 10;
 
 /// The verdict on one expectation or invariant.
 #[derive(Clone, Debug, Serialize)]
@@ -143,13 +33,41 @@ pub struct Verdict {
     pub excerpt: Vec<Event>,
 }
 
-fn window(timing: &Timing, end: u64) -> (u64, u64) {
+/// The first [`LIST_BOUND`] items, then how many more there are.
+pub fn bounded<T: AsRef<str>>(items: &[T]) -> String {
+    let shown: Vec<&str> = items.iter().take(LIST_BOUND).map(AsRef::as_ref).collect();
+    let more = items.len().saturating_sub(LIST_BOUND);
+    if more == 0 {
+        shown.join(", ")
+    } else {
+        format!("{}, and {} more", shown.join(", "), thousands(more))
+    }
+}
+
+/// A count with thousands separators (`24,899`).
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+pub(super) fn window(timing: &Timing, end: u64) -> (u64, u64) {
     let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
     match timing {
         Timing::Anytime => (0, end),
         Timing::At(t) => (ms(*t), ms(*t)),
-        Timing::Within { after, within, .. } => (ms(*after), ms(*after + *within)),
+        Timing::Within { after, within, .. } => (ms(*after), ms(after.saturating_add(*within))),
     }
+}
+
+fn port_suffix(port: &Option<String>) -> String {
+    port.as_ref().map_or(String::new(), |p| format!("/{p}"))
 }
 
 fn describe(check: &Check, timing: &Timing) -> String {
@@ -161,15 +79,36 @@ fn describe(check: &Check, timing: &Timing) -> String {
         }
     };
     let what = match check {
-        Check::Role { app, is } => format!("{app} is {is:?}").to_lowercase(),
-        Check::Connected { from, to, port, .. } => format!(
-            "{from} connected to {to}{}",
-            port.as_ref().map_or(String::new(), |p| format!("/{p}"))
-        ),
+        Check::Role { app, is } => format!("{app} is {is}"),
+        Check::Connected { from, to, port, .. } => {
+            format!("{from} connected to {to}{}", port_suffix(port))
+        }
+        Check::Established { from, to, port, .. } => {
+            format!(
+                "{from} established a new session with {to}{}",
+                port_suffix(port)
+            )
+        }
         Check::Reconnected { client, to, .. } => format!("{client} reconnected to {to}"),
+        Check::HaSynced {
+            primary, backup, ..
+        } => format!("{backup} resynchronised from {primary}"),
+        Check::Served { client, by } => format!("{client} served by {by}"),
         Check::Refused {
             from, to, class, ..
         } => format!("{from} -> {to} refused as {class}"),
+        Check::Never(Never::Plaintext { app, port }) => {
+            format!("never a plain session on {app}{}", port_suffix(port))
+        }
+        Check::Never(Never::Refused {
+            from, to, class, ..
+        }) => match class {
+            Some(c) => format!("never {from} -> {to} refused as {c}"),
+            None => format!("never {from} -> {to} refused"),
+        },
+        Check::Never(Never::TwoPrimaries { pair }) => {
+            format!("never two primaries in the pair of {pair}")
+        }
         Check::Rejected(rule) => format!("topology rejected with {rule}"),
         Check::Finding { rule, present, .. } => format!(
             "finding {rule} {}",
@@ -185,11 +124,11 @@ fn describe(check: &Check, timing: &Timing) -> String {
     format!("{what}{when}")
 }
 
-fn in_window(e: &Event, (a, b): (u64, u64)) -> bool {
+pub(super) fn in_window(e: &Event, (a, b): (u64, u64)) -> bool {
     e.at_ms >= a && e.at_ms <= b
 }
 
-fn tls_ok(want: &Option<TlsExpect>, tls: bool, version: Option<&str>) -> bool {
+pub(super) fn tls_ok(want: &Option<TlsExpect>, tls: bool, version: Option<&str>) -> bool {
     match want {
         None => true,
         Some(TlsExpect::On(on)) => *on == tls,
@@ -205,244 +144,72 @@ pub fn expectations(s: &Scenario, trace: &Trace, findings: &[Finding]) -> Vec<Ve
         .collect()
 }
 
+/// What one check concluded: held, the evidence or what the trace shows instead, a few
+/// events around it.
+pub(super) type Judged = (bool, String, Vec<Event>);
+
 fn expectation(s: &Scenario, e: &Expect, trace: &Trace, findings: &[Finding]) -> Verdict {
     let end = trace.events.last().map_or(0, |x| x.at_ms);
     let w = window(&e.timing, end);
-    let (held, detail, excerpt): (bool, String, Vec<Event>) = match &e.check {
-        Check::Role { app, is } => {
-            let roles = Timeline::of(trace);
-            match &e.timing {
-                Timing::At(_) => {
-                    let got = roles.at(app, w.0);
-                    (
-                        got == Some(*is),
-                        format!("{app} was {got:?} at {} ms", w.0),
-                        near(trace, app, w.0),
-                    )
-                }
-                _ => match roles.first(app, *is, w.0) {
-                    Some(at) if at <= w.1 => {
-                        (true, format!("{app} became {is:?} at {at} ms"), Vec::new())
-                    }
-                    Some(at) => (
-                        false,
-                        format!(
-                            "{app} became {is:?} only at {at} ms, after the deadline {} ms",
-                            w.1
-                        ),
-                        near(trace, app, at),
-                    ),
-                    None => (
-                        false,
-                        format!(
-                            "{app} never became {is:?} after {} ms; its role at the end: {:?}",
-                            w.0,
-                            roles.at(app, end)
-                        ),
-                        near(trace, app, w.1),
-                    ),
-                },
-            }
-        }
-        Check::Connected {
-            from,
-            to,
-            port,
-            tls,
-            peer,
-        } => {
-            let hs = trace.events.iter().find(|x| {
-                x.node == *from && in_window(x, w) && matches!(&x.kind, Kind::HandshakeOk { peer: p, port: q, version, peer_subject, .. }
-                    if p == to && port.as_ref().is_none_or(|port| port == q) && tls_ok(tls, true, Some(version)) && peer.as_ref().is_none_or(|want| peer_subject.as_deref() == Some(want)))
-            });
-            let plain = trace.events.iter().find(|x| {
-                x.node == *from && in_window(x, w) && matches!(&x.kind, Kind::Connected { peer: p, port: q, tls: false, .. } if p == to && port.as_ref().is_none_or(|port| port == q))
-            });
-            let wants_tls =
-                !matches!(tls, Some(TlsExpect::On(false))) && (tls.is_some() || peer.is_some());
-            // A handshake counts once the session is established on it: in TLS 1.3 the
-            // dialler finishes before the server has judged its certificate.
-            let established = hs.and_then(|h| {
-                trace.events.iter().find(|x| {
-                    x.node == *from && x.at_ms >= h.at_ms && x.at_ms <= w.1.max(h.at_ms)
-                        && matches!(&x.kind, Kind::Connected { peer: p, port: q, tls: true, .. } if p == to && port.as_ref().is_none_or(|port| port == q))
-                })
-            });
-            match (established, plain) {
-                (Some(x), _) if wants_tls || tls.is_none() => (
-                    true,
-                    format!("TLS session with {to} at {} ms", x.at_ms),
-                    Vec::new(),
-                ),
-                (_, Some(x)) if !wants_tls => (
-                    true,
-                    format!("plain session with {to} at {} ms", x.at_ms),
-                    Vec::new(),
-                ),
-                _ => (
-                    false,
-                    last_words(trace, from, to, w),
-                    related(trace, from, to, w),
-                ),
-            }
-        }
-        Check::Reconnected {
-            client,
-            to,
-            port,
-            tls,
-        } => {
-            let session = trace.events.iter().rev().find(|x| {
-                x.node == *client
-                    && x.at_ms <= w.1
-                    && matches!(&x.kind, Kind::Connected { peer, port: q, .. } if peer == to && port.as_ref().is_none_or(|p| p == q))
-            });
-            let served = trace.events.iter().find(|x| {
-                x.node == *client
-                    && in_window(x, w)
-                    && matches!(&x.kind, Kind::Acknowledged { by, .. } if by == to)
-            });
-            let fresh = session.filter(|x| in_window(x, w));
-            let tls_of = |x: &Event| matches!(&x.kind, Kind::Connected { tls: true, .. });
-            let version = trace
-                .events
-                .iter()
-                .rev()
-                .filter(|x| x.node == *client && x.at_ms <= w.1)
-                .find_map(|x| match &x.kind {
-                    Kind::HandshakeOk { peer, version, .. } if peer == to => Some(version.as_str()),
-                    _ => None,
-                });
-            match (session, fresh.or(served)) {
-                (Some(s_ev), Some(ev)) if tls_ok(tls, tls_of(s_ev), version) => (
-                    true,
-                    format!("{client} with {to} at {} ms", ev.at_ms),
-                    Vec::new(),
-                ),
-                (Some(s_ev), Some(_)) => (
-                    false,
-                    format!(
-                        "{client} reached {to} but its session is tls={} (version {version:?})",
-                        tls_of(s_ev)
-                    ),
-                    related(trace, client, to, w),
-                ),
-                _ => (
-                    false,
-                    last_words(trace, client, to, w),
-                    related(trace, client, to, w),
-                ),
-            }
-        }
+    let (held, detail, excerpt): Judged = match &e.check {
+        Check::Role { app, is } => role(trace, app, *is, &e.timing, w, end),
+        Check::Connected { .. }
+        | Check::Established { .. }
+        | Check::Reconnected { .. }
+        | Check::HaSynced { .. }
+        | Check::Served { .. } => super::connection::judge(s, &e.check, trace, w),
         Check::Refused {
             from,
             to,
             port,
             class,
-        } => {
-            let host = s
-                .topology
-                .app(from)
-                .and_then(|a| s.topology.host_of(a))
-                .map(|h| h.name.value.clone())
-                .unwrap_or_default();
-            let hit = trace.events.iter().find(|x| in_window(x, w) && matches!(&x.kind, Kind::HandshakeFailed { peer, port: q, class: c, .. }
-                if c == class && port.as_ref().is_none_or(|p| p == q) && ((x.node == *from && peer == to) || (x.node == *to && (peer == from || *peer == host)))));
-            match hit {
-                Some(x) => (
-                    true,
-                    format!("{} recorded {class} at {} ms", x.node, x.at_ms),
-                    Vec::new(),
-                ),
-                None => (
-                    false,
-                    last_words(trace, from, to, w),
-                    related(trace, from, to, w),
-                ),
-            }
-        }
-        Check::Rejected(rule) => {
-            let static_hit = findings
-                .iter()
-                .any(|f| f.rule == rule && f.severity == Severity::Error);
-            let node_hit = trace
-                .events
-                .iter()
-                .find(|x| matches!(&x.kind, Kind::ConfigRejected { rule: r, .. } if r == rule));
-            let held = static_hit || node_hit.is_some();
-            let detail = match (static_hit, node_hit) {
-                (_, Some(x)) => format!(
-                    "{} refused its configuration ({rule}) at {} ms",
-                    x.node, x.at_ms
-                ),
-                (true, None) => format!("hapair check reports {rule} as an error"),
-                (false, None) => {
-                    format!("neither hapair check nor any node refused the topology with {rule}")
+        } => match refusals(s, trace, from, to, port, Some(*class), w).first() {
+            Some(x) => (
+                true,
+                format!("{} recorded {class} at {} ms", x.node, x.at_ms),
+                Vec::new(),
+            ),
+            None => {
+                let other = refusals(s, trace, from, to, port, None, w);
+                match other.first() {
+                    Some(x) => (
+                        false,
+                        format!(
+                            "refused at {} ms, but as {} (recorded by {})",
+                            x.at_ms,
+                            class_of(x),
+                            x.node
+                        ),
+                        related(trace, from, to, w),
+                    ),
+                    None => (
+                        false,
+                        last_words(trace, from, to, w),
+                        related(trace, from, to, w),
+                    ),
                 }
-            };
-            (held, detail, Vec::new())
-        }
+            }
+        },
+        Check::Never(n) => never(s, trace, n, w),
+        Check::Rejected(rule) => rejected(trace, findings, rule),
         Check::Finding {
             rule,
             severity,
             present,
         } => {
-            let hits: Vec<&Finding> = findings
+            let hits: Vec<String> = findings
                 .iter()
                 .filter(|f| f.rule == rule && severity.is_none_or(|s| f.severity == s))
+                .map(|f| f.message.clone())
                 .collect();
             let detail = if hits.is_empty() {
                 format!("no {rule} finding")
             } else {
-                hits.iter()
-                    .map(|f| f.message.clone())
-                    .collect::<Vec<_>>()
-                    .join("; ")
+                bounded(&hits)
             };
             (hits.is_empty() != *present, detail, Vec::new())
         }
-        Check::NoAckedEventLost(none) => {
-            let lost = lost_acknowledged(&s.topology, trace);
-            let total: usize = lost.values().map(Vec::len).sum();
-            let list = lost
-                .iter()
-                .filter(|(_, v)| !v.is_empty())
-                .map(|(k, v)| format!("{k}: {}", v.join(", ")))
-                .collect::<Vec<_>>()
-                .join("; ");
-            let acked = trace
-                .events
-                .iter()
-                .filter(|x| matches!(x.kind, Kind::Acknowledged { .. }))
-                .count();
-            if acked == 0 {
-                (
-                    false,
-                    "no event was acknowledged at all: the expectation was never exercised".into(),
-                    Vec::new(),
-                )
-            } else if *none {
-                (
-                    total == 0,
-                    if total == 0 {
-                        format!("{acked} acknowledged, none lost")
-                    } else {
-                        format!("{total} acknowledged event(s) lost: {list}")
-                    },
-                    Vec::new(),
-                )
-            } else {
-                (
-                    total > 0,
-                    if total > 0 {
-                        format!("{total} acknowledged event(s) lost, as rehearsed: {list}")
-                    } else {
-                        format!("{acked} acknowledged, none lost")
-                    },
-                    Vec::new(),
-                )
-            }
-        }
+        Check::NoAckedEventLost(none) => lost(s, trace, *none),
         Check::TwoPrimaries { pair, longer_than } => {
             let partner = s
                 .topology
@@ -452,9 +219,14 @@ fn expectation(s: &Scenario, e: &Expect, trace: &Trace, findings: &[Finding]) ->
             let windows = primaries_windows(trace, pair, &partner);
             let ms = u64::try_from(longer_than.as_millis()).unwrap_or(u64::MAX);
             let hit = windows.iter().find(|(a, b)| b - a >= ms);
+            let shown: Vec<String> = windows.iter().map(|(a, b)| format!("{a}–{b}")).collect();
             (
                 hit.is_some(),
-                format!("two-primary windows (ms): {windows:?}"),
+                if windows.is_empty() {
+                    "no two-primary window".into()
+                } else {
+                    format!("two-primary windows (ms): {}", bounded(&shown))
+                },
                 Vec::new(),
             )
         }
@@ -469,25 +241,206 @@ fn expectation(s: &Scenario, e: &Expect, trace: &Trace, findings: &[Finding]) ->
     }
 }
 
+fn role(trace: &Trace, app: &str, is: State, timing: &Timing, w: (u64, u64), end: u64) -> Judged {
+    let roles = Timeline::of(trace);
+    if let Timing::At(_) = timing {
+        let got = roles.state_at(app, w.0);
+        return (
+            got == is,
+            format!("{app} was {got} at {} ms", w.0),
+            near(trace, app, w.0),
+        );
+    }
+    match roles.first_state(app, is, w.0) {
+        Some(at) if at <= w.1 => (true, format!("{app} was {is} at {at} ms"), Vec::new()),
+        Some(at) => (
+            false,
+            format!(
+                "{app} was {is} only at {at} ms, after the deadline {} ms",
+                w.1
+            ),
+            near(trace, app, at),
+        ),
+        None => (
+            false,
+            format!(
+                "{app} was never {is} after {} ms; at the end it was {}",
+                w.0,
+                roles.state_at(app, end)
+            ),
+            near(trace, app, w.1),
+        ),
+    }
+}
+
+/// Refused handshakes between `from` and `to` in the window, of `class` when given, seen by
+/// either side (the listener names the dialler by application or host).
+fn refusals<'t>(
+    s: &Scenario,
+    trace: &'t Trace,
+    from: &str,
+    to: &str,
+    port: &Option<String>,
+    class: Option<crate::tls::FailureClass>,
+    w: (u64, u64),
+) -> Vec<&'t Event> {
+    let host = s
+        .topology
+        .app(from)
+        .and_then(|a| s.topology.host_of(a))
+        .map(|h| h.name.value.clone())
+        .unwrap_or_default();
+    trace
+        .events
+        .iter()
+        .filter(|x| {
+            in_window(x, w)
+                && matches!(&x.kind, Kind::HandshakeFailed { peer, port: q, class: c, .. }
+                    if class.is_none_or(|k| k == *c)
+                        && port.as_ref().is_none_or(|p| p == q)
+                        && ((x.node == from && peer == to)
+                            || (x.node == to && (peer == from || *peer == host))))
+        })
+        .collect()
+}
+
+fn class_of(e: &Event) -> String {
+    match &e.kind {
+        Kind::HandshakeFailed { class, .. } => class.to_string(),
+        _ => String::new(),
+    }
+}
+
+fn never(s: &Scenario, trace: &Trace, n: &Never, w: (u64, u64)) -> Judged {
+    let hits: Vec<&Event> = match n {
+        Never::Plaintext { app, port } => trace
+            .events
+            .iter()
+            .filter(|x| {
+                x.node == *app
+                    && in_window(x, w)
+                    && matches!(&x.kind, Kind::PlainSession { port: q, .. }
+                        if port.as_ref().is_none_or(|p| p == q))
+            })
+            .collect(),
+        Never::Refused {
+            from,
+            to,
+            port,
+            class,
+        } => refusals(s, trace, from, to, port, *class, w),
+        Never::TwoPrimaries { pair } => {
+            let Some(p) = s.topology.pair_of(pair) else {
+                return (false, format!("`{pair}` has no pair"), Vec::new());
+            };
+            let windows = primaries_windows(trace, &p.primary.name.value, &p.backup.name.value);
+            let inside: Vec<String> = windows
+                .iter()
+                .filter(|(a, b)| *a <= w.1 && *b >= w.0)
+                .map(|(a, b)| format!("{a}–{b}"))
+                .collect();
+            return (
+                inside.is_empty(),
+                if inside.is_empty() {
+                    "never two primaries".into()
+                } else {
+                    format!("two primaries during (ms): {}", bounded(&inside))
+                },
+                Vec::new(),
+            );
+        }
+    };
+    match hits.first() {
+        None => (true, "never happened".into(), Vec::new()),
+        Some(first) => (
+            false,
+            format!(
+                "happened {} time(s), first at {} ms: {} {}",
+                thousands(hits.len()),
+                first.at_ms,
+                first.node,
+                describe_event(first)
+            ),
+            hits.iter().take(3).map(|e| (*e).clone()).collect(),
+        ),
+    }
+}
+
+fn rejected(trace: &Trace, findings: &[Finding], rule: &str) -> Judged {
+    let static_hit = findings
+        .iter()
+        .any(|f| f.rule == rule && f.severity == Severity::Error);
+    let node_hit = trace
+        .events
+        .iter()
+        .find(|x| matches!(&x.kind, Kind::ConfigRejected { rule: r, .. } if r == rule));
+    let detail = match (static_hit, node_hit) {
+        (_, Some(x)) => format!(
+            "{} refused its configuration ({rule}) at {} ms",
+            x.node, x.at_ms
+        ),
+        (true, None) => format!("hapair check reports {rule} as an error"),
+        (false, None) => {
+            format!("neither hapair check nor any node refused the topology with {rule}")
+        }
+    };
+    (static_hit || node_hit.is_some(), detail, Vec::new())
+}
+
+fn lost(s: &Scenario, trace: &Trace, none: bool) -> Judged {
+    let lost = lost_acknowledged(&s.topology, trace);
+    let total: usize = lost.values().map(Vec::len).sum();
+    let list = lost
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}: {}", bounded(v)))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let acked = trace
+        .events
+        .iter()
+        .filter(|x| matches!(x.kind, Kind::Acknowledged { .. }))
+        .count();
+    let (total_s, acked_s) = (thousands(total), thousands(acked));
+    if acked == 0 {
+        return (
+            false,
+            "no event was acknowledged at all: the expectation was never exercised".into(),
+            Vec::new(),
+        );
+    }
+    let detail = match (total, none) {
+        (0, _) => format!("{acked_s} acknowledged, none lost"),
+        (_, true) => format!("{total_s} acknowledged event(s) lost: {list}"),
+        (_, false) => format!("{total_s} acknowledged event(s) lost, as rehearsed: {list}"),
+    };
+    ((total == 0) == none, detail, Vec::new())
+}
+
+/// An event in words, for details (the JSON of its kind, without the Rust names).
+pub(super) fn describe_event(e: &Event) -> String {
+    serde_json::to_string(&e.kind).unwrap_or_default()
+}
+
 /// The dialler's last events towards `to` in the window, in words.
-fn last_words(trace: &Trace, from: &str, to: &str, w: (u64, u64)) -> String {
+pub(super) fn last_words(trace: &Trace, from: &str, to: &str, w: (u64, u64)) -> String {
     let ev = related(trace, from, to, w);
     match ev.last() {
         Some(x) => format!(
             "last seen at {} ms: {} {}",
             x.at_ms,
             x.node,
-            serde_json::to_string(&x.kind).unwrap_or_default()
+            describe_event(x)
         ),
         None => format!("no event between {from} and {to} in {}..{} ms", w.0, w.1),
     }
 }
 
-fn related(trace: &Trace, a: &str, b: &str, w: (u64, u64)) -> Vec<Event> {
+pub(super) fn related(trace: &Trace, a: &str, b: &str, w: (u64, u64)) -> Vec<Event> {
     let mut v: Vec<Event> = trace
         .events
         .iter()
-        .filter(|x| x.at_ms <= w.1 + 1_000 && (x.node == a || x.node == b))
+        .filter(|x| x.at_ms <= w.1.saturating_add(1_000) && (x.node == a || x.node == b))
         .filter(|x| {
             !matches!(
                 x.kind,
@@ -503,4 +456,20 @@ fn related(trace: &Trace, a: &str, b: &str, w: (u64, u64)) -> Vec<Event> {
 
 fn near(trace: &Trace, node: &str, at: u64) -> Vec<Event> {
     related(trace, node, "scs", (0, at))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lists_are_bounded() {
+        let ids: Vec<String> = (1..=24_909).map(|i| format!("desk-{i}")).collect();
+        let text = bounded(&ids);
+        assert!(text.starts_with("desk-1, desk-2,"), "{text}");
+        assert!(text.ends_with("desk-10, and 24,899 more"), "{text}");
+        assert_eq!(bounded(&["a", "b"]), "a, b");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(999), "999");
+    }
 }

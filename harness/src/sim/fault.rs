@@ -48,8 +48,8 @@ pub enum Action {
     Skew(String, i64),
     /// A certificate is replaced (new handshakes use the new one).
     Rotate(String, Box<LeafMaterial>),
-    /// The operator switches the pair of this primary over.
-    Switchover(String),
+    /// The operator orders a manual switchover.
+    Switchover(crate::node::Order),
     /// A client's traffic generator runs at this many requests per second.
     Traffic(String, f64),
     /// An application's option is set (application, section, key, value), as an operator
@@ -210,10 +210,13 @@ pub(super) fn apply(
             m.certs.insert(cert.clone(), leaf);
             cert.clone()
         }
-        Action::Switchover(app) => {
-            app_exists(app)?;
-            w.board.switchover.send_modify(|v| v.push(app.clone()));
-            app.clone()
+        Action::Switchover(order) => {
+            app_exists(order.app())?;
+            w.board.switchover.send_modify(|v| v.push(order.clone()));
+            match order {
+                crate::node::Order::Pair(app) => app.clone(),
+                crate::node::Order::To(app) => format!("to {app}"),
+            }
         }
         Action::Traffic(client, rate) => {
             let tx = w.board.traffic.get(client).ok_or_else(|| SimError::Step {
