@@ -131,7 +131,7 @@ fn action(
         StepAction::Rotate(what) => {
             // Re-issued as a CA would at the step's instant: a new key and serial, the same
             // names, signed by the key the material already holds for the CA (or the profile's
-            // signer). Made before the run, so that keys never come out of the simulation.
+            // signer). Made before the run starts; the step only swaps it in.
             let now = time::Duration::try_from(at)
                 .ok()
                 .and_then(|d| s.clock.checked_add(d))

@@ -94,8 +94,8 @@ pub fn reissue(
     })
 }
 
-/// The description of the new certificate: the old one's names and key, the issuer and
-/// profile of the re-issue, and a fresh validity counted from the re-issue.
+/// The description of the new certificate: the old one's names, key type and usages, the
+/// issuer and profile of the re-issue, and a fresh validity counted from the re-issue.
 fn renewed_spec(base: &CertSpec, what: &Reissue) -> CertSpec {
     let mut c = base.clone();
     // A renewal drops the old certificate's fault; usages a profile had taken away return.
