@@ -153,6 +153,36 @@ fn bad_scenario_files_exit_2_with_located_problems() {
             "not a member of a primary/backup pair",
         ),
         (
+            "rotate-cert",
+            "[[step]]\nat = \"1s\"\nrotate = { cert = \"ts-c\" }\n",
+            "did you mean `ts-a`?",
+        ),
+        (
+            "rotate-issuer",
+            "[[step]]\nat = \"1s\"\nrotate = { cert = \"ts-b\", issuer = \"lab-cs\" }\n",
+            "did you mean `lab-ca`?",
+        ),
+        (
+            "rotate-conflict",
+            "[[step]]\nat = \"1s\"\nrotate = { cert = \"ts-b\", issuer = \"lab-ca\", profile = \"other-ca\" }\n",
+            "leave `issuer` out",
+        ),
+        (
+            "trust-ca",
+            "[[step]]\nat = \"1s\"\ntrust = { app = \"ts_backup\", trusted-ca = [\"lab-ca\", \"new-cx\"] }\n[pki.ca.new-ca]\nsubject = \"CN=New\"\n",
+            "did you mean `new-ca`?",
+        ),
+        (
+            "trust-scope",
+            "[[step]]\nat = \"1s\"\ntrust = { trusted-ca = [\"lab-ca\"] }\n",
+            "names no `app` or `host`",
+        ),
+        (
+            "trust-host",
+            "[[step]]\nat = \"1s\"\ntrust = { host = \"ts-c\", trusted-ca = \"lab-ca\" }\n",
+            "did you mean `ts-a`?",
+        ),
+        (
             "label",
             "[[expect]]\nrole = { app = \"ts_backup\", is = \"primary\" }\nafter = \"crsh\"\nwithin = \"1s\"\n",
             "no step is labelled `crsh`",

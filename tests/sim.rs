@@ -441,58 +441,6 @@ fn clock_skew_makes_a_host_judge_certificates_expired() {
 }
 
 #[test]
-fn rotating_to_a_certificate_of_an_unknown_ca_breaks_new_handshakes_only() {
-    let text = reference("tserver-pair.toml");
-    let mut spec = parse(&text).pki;
-    let ts_b = spec
-        .certs
-        .iter_mut()
-        .find(|c| c.name == "ts-b")
-        .expect("ts-b");
-    ts_b.profile = Some(hapair::topology::pki::Profile::OtherCa);
-    let rotated = hapair::pki::generate(&spec, CLOCK)
-        .expect("material")
-        .certs
-        .remove("ts-b")
-        .expect("ts-b");
-    for seed in SEEDS {
-        let rotated = Box::new(rotated.clone());
-        let (_, trace) = run(
-            &text,
-            seed,
-            40,
-            vec![
-                (5, Action::Rotate("ts-b".into(), rotated)),
-                (10, Action::Crash("ts_primary".into())),
-                (20, Action::Restart("ts_primary".into())),
-            ],
-        );
-        // Sessions made before the rotation live on: the desktop's session to the backup.
-        assert!(
-            find(&trace, 10_000, |e| e.node == "desk"
-                && matches!(&e.kind, Kind::Disconnected { peer, .. } if peer == "ts_backup"))
-            .is_none(),
-            "seed {seed}"
-        );
-        let failed = find(&trace, 20_000, |e| {
-            e.node == "ts_primary"
-                && matches!(&e.kind, Kind::HandshakeFailed { peer, .. } if peer == "ts_backup")
-        })
-        .expect("refused");
-        assert!(
-            matches!(
-                &failed.kind,
-                Kind::HandshakeFailed {
-                    class: FailureClass::UnknownCa,
-                    ..
-                }
-            ),
-            "seed {seed}: {failed:?}"
-        );
-    }
-}
-
-#[test]
 fn warm_standby_may_lose_unreplicated_events_and_the_trace_shows_which() {
     let warm = reference("tserver-pair.toml").replace(
         "redundancy = \"hot-standby\"",

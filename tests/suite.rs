@@ -276,3 +276,29 @@ fn the_option_change_scenario_depends_on_its_option_change() {
         "{failed:?}"
     );
 }
+
+/// The CA rollover passes because both CAs are trusted while the certificates move: without the
+/// steps that trust old and new, exactly the handshakes of that phase are refused.
+#[test]
+fn the_ca_rollover_scenario_depends_on_trusting_both_cas() {
+    use hapair::scenario::StepAction;
+    let path = repo().join("scenarios/ca-rollover.toml");
+    let mut s = hapair::scenario::load(&path).expect("loads");
+    let with = hapair::scenario::run::execute(&s, s.seed).expect("runs");
+    assert!(with.passed(), "the scenario itself fails");
+    let before = s.steps.len();
+    s.steps
+        .retain(|st| !matches!(&st.action, StepAction::Trust(_, cas) if cas.len() == 2));
+    assert_eq!(s.steps.len(), before - 3);
+    let without = hapair::scenario::run::execute(&s, s.seed).expect("runs");
+    let failed: Vec<&str> = without
+        .verdicts
+        .iter()
+        .filter(|v| !v.held)
+        .map(|v| v.what.as_str())
+        .collect();
+    assert!(
+        failed.len() == 2 && failed.iter().all(|f| f.contains("after restart-a")),
+        "{failed:?}"
+    );
+}

@@ -11,6 +11,7 @@ pub mod control;
 pub mod server;
 pub mod session;
 pub mod transport;
+pub mod trust;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -95,6 +96,9 @@ pub struct Board {
     /// options through [`World::option`], each where the option's documented "changes take
     /// effect" says.
     pub options: RefCell<BTreeMap<(String, String, String), String>>,
+    /// Trusted CAs changed during the run, by application or host: the `[pki.ca]` names in
+    /// force there now. Read at every handshake through [`World::trust_override`].
+    pub trust: RefCell<BTreeMap<trust::Scope, Vec<String>>>,
 }
 
 impl Board {
@@ -119,6 +123,7 @@ impl Board {
                 .collect(),
             switchover: watch::channel(Vec::new()).0,
             options: RefCell::default(),
+            trust: RefCell::default(),
         }
     }
 }

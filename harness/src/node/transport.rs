@@ -134,10 +134,12 @@ pub async fn dial<N: Net>(
     }
     let config = {
         let material = w.material.borrow();
-        tls::client_config(
-            &tls::sides::client_side(link, &material),
-            w.time_of(my_host).provider(),
-        )
+        let mut side = tls::sides::client_side(link, &material);
+        let changed = w.topology.app(&link.from);
+        if let Some(cas) = changed.and_then(|a| w.trust_override(a, &link.client)) {
+            side.trust = crate::pki::paths::anchors_named(&cas, &material);
+        }
+        tls::client_config(&side, w.time_of(my_host).provider())
     };
     let config = match config {
         Ok(c) => c,
@@ -292,7 +294,13 @@ async fn tls_accept<N: Net, S: AsyncRead + AsyncWrite + Unpin + 'static>(
     let config = {
         let material = w.material.borrow();
         let side = tls::sides::listener_side(format!("{me}/{}", port.id.value), &params, &material);
-        side.and_then(|s| tls::server_config(&s, w.time_of(host_key).provider()))
+        let changed = w.trust_override(app, &params);
+        side.and_then(|mut s| {
+            if let Some(cas) = changed {
+                s.trust = crate::pki::paths::anchors_named(&cas, &material);
+            }
+            tls::server_config(&s, w.time_of(host_key).provider())
+        })
     };
     let config: Arc<rustls::ServerConfig> = match config {
         Ok(c) => c,

@@ -133,6 +133,12 @@ pub enum PkiError {
         /// The missing issuer.
         issuer: String,
     },
+    /// A certificate to re-issue that is not in [pki.cert].
+    #[error("there is no certificate `{name}` in [pki.cert] to re-issue")]
+    UnknownCertificate {
+        /// The certificate named.
+        name: String,
+    },
     /// A generated certificate that is neither self-signed nor names an issuer.
     #[error("certificate `{name}` has no `issuer` (name a CA, or set profile = \"self-signed\")")]
     NoIssuer {

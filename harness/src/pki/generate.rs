@@ -451,7 +451,10 @@ fn unique<'a>(names: impl Iterator<Item = &'a str>) -> Result<(), PkiError> {
     Ok(())
 }
 
+mod reissue;
 mod user;
+
+pub use reissue::{Reissue, reissue};
 
 #[cfg(test)]
 mod tests;

@@ -16,7 +16,7 @@ pub mod store;
 mod subject;
 
 pub use error::PkiError;
-pub use generate::generate;
+pub use generate::{Reissue, generate, reissue};
 pub use inspect::{CertInfo, Inspected, inspect};
 pub use material::{CaMaterial, KeyMaterial, LeafMaterial, Material};
 pub use resolve::{Level, Params, Resolved};

@@ -129,13 +129,22 @@ pub fn leaf<'m>(params: &Params, m: &'m Material) -> Option<&'m LeafMaterial> {
 
 /// The trust anchors an endpoint verifies its peer with (empty when it has no trusted CA).
 pub fn anchors(params: &Params, m: &Material) -> Vec<CertificateDer<'static>> {
-    let Some(ca) = &params.trusted_ca else {
-        return Vec::new();
-    };
-    (0..)
-        .map(|i| m.cas.get(&bundle_key(&ca.value, i)))
-        .take_while(Option::is_some)
-        .flatten()
+    params.trusted_ca.as_ref().map_or_else(Vec::new, |ca| {
+        anchors_named(std::slice::from_ref(&ca.value), m)
+    })
+}
+
+/// The trust anchors of a list of trusted CAs (PKI names, or bundle paths the topology
+/// names), in order; names the material lacks anchor nothing.
+pub fn anchors_named(names: &[String], m: &Material) -> Vec<CertificateDer<'static>> {
+    names
+        .iter()
+        .flat_map(|name| {
+            (0..)
+                .map(move |i| m.cas.get(&bundle_key(name, i)))
+                .take_while(Option::is_some)
+                .flatten()
+        })
         .map(|c| c.cert.clone())
         .collect()
 }

@@ -87,8 +87,12 @@ pub enum StepAction {
     Loss(String, String, f64),
     /// `skew = { host = "H", by = "400d" }` (negative: `by = "-1h"`).
     Skew(String, i64),
-    /// `rotate = { cert = "NAME", profile = "other-ca" }`.
-    Rotate(String, Option<crate::topology::pki::Profile>),
+    /// `rotate = { cert = "NAME", issuer = "CA", profile = "other-ca" }`: the certificate is
+    /// re-issued (issuer and profile optional: by default a clean renewal by its own CA).
+    Rotate(crate::pki::Reissue),
+    /// `trust = { app = "APP", trusted-ca = ["CA", …] }` (or `host = "HOST"`): the trusted CAs
+    /// of an application or host change, as an operator would edit `trusted-ca`.
+    Trust(crate::node::trust::Scope, Vec<String>),
     /// `switchover = "APP"` (the pair's current backup becomes primary) or
     /// `switchover = { to = "APP" }` (that instance becomes primary).
     Switchover(crate::node::Order),

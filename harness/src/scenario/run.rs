@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::verdict::{self, Verdict};
 use super::{Scenario, StepAction};
-use crate::pki::PkiError;
+use crate::pki::{Material, PkiError};
 use crate::rules::Finding;
 use crate::sim::{self, Action, Plan, SimError};
 use crate::trace::{Kind, Trace};
@@ -75,14 +75,16 @@ pub fn execute_stepping(s: &Scenario, seed: u64, skip_idle: bool) -> Result<Outc
     let started = Instant::now();
     let material = crate::pki::paths::for_topology(&s.topology, s.clock)?;
     let findings = crate::rules::judge(&s.topology, s.clock)?;
-    let mut plan = Plan::new(Rc::clone(&s.topology), material, s.clock, seed, s.duration);
-    plan.skip_idle = skip_idle;
+    let mut steps = Vec::with_capacity(s.steps.len());
     for step in &s.steps {
-        plan.steps.push(sim::Step {
+        steps.push(sim::Step {
             at: step.at,
-            action: action(s, &step.action)?,
+            action: action(s, &material, step.at, &step.action)?,
         });
     }
+    let mut plan = Plan::new(Rc::clone(&s.topology), material, s.clock, seed, s.duration);
+    plan.skip_idle = skip_idle;
+    plan.steps = steps;
     let (trace, stats) = sim::run_counted(plan)?;
     let mut verdicts = verdict::expectations(s, &trace, &findings);
     verdicts.extend(super::invariant::check(s, &trace));
@@ -104,7 +106,12 @@ pub fn execute_stepping(s: &Scenario, seed: u64, skip_idle: bool) -> Result<Outc
     })
 }
 
-fn action(s: &Scenario, a: &StepAction) -> Result<Action, RunError> {
+fn action(
+    s: &Scenario,
+    material: &Material,
+    at: Duration,
+    a: &StepAction,
+) -> Result<Action, RunError> {
     Ok(match a.clone() {
         StepAction::Crash(x) => Action::Crash(x),
         StepAction::Restart(x) => Action::Restart(x),
@@ -120,37 +127,17 @@ fn action(s: &Scenario, a: &StepAction) -> Result<Action, RunError> {
         StepAction::Switchover(x) => Action::Switchover(x),
         StepAction::Traffic(c, r) => Action::Traffic(c, r),
         StepAction::Option(a, section, key, value) => Action::Option(a, section, key, value),
-        StepAction::Rotate(cert, profile) => {
-            // The replacement is the same certificate description, reissued (with the fault
-            // profile, if any): a new key, a new serial, the same names.
-            let mut spec = s.topology.pki.clone();
-            if let Some(c) = spec.certs.iter_mut().find(|c| c.name == cert) {
-                c.profile = profile;
-                use crate::topology::pki::TimeSpec;
-                const DAY: i64 = 86_400;
-                match profile {
-                    Some(crate::topology::pki::Profile::Expired) => {
-                        (c.not_before, c.not_after) =
-                            (TimeSpec::Offset(-366 * DAY), TimeSpec::Offset(-DAY))
-                    }
-                    Some(crate::topology::pki::Profile::NotYetValid) => {
-                        c.not_before = TimeSpec::Offset(DAY)
-                    }
-                    _ => {}
-                }
-                if profile == Some(crate::topology::pki::Profile::NoServerAuth) {
-                    c.server_auth = false;
-                }
-                if profile == Some(crate::topology::pki::Profile::NoClientAuth) {
-                    c.client_auth = false;
-                }
-            }
-            let mut m = crate::pki::generate(&spec, s.clock)?;
-            let leaf = m.certs.remove(&cert).ok_or_else(|| SimError::Step {
-                at: Duration::ZERO,
-                what: format!("no certificate `{cert}`"),
-            })?;
-            Action::Rotate(cert, Box::new(leaf))
+        StepAction::Trust(scope, cas) => Action::Trust(scope, cas),
+        StepAction::Rotate(what) => {
+            // Re-issued as a CA would at the step's instant: a new key and serial, the same
+            // names, signed by the key the material already holds for the CA (or the profile's
+            // signer). Made before the run starts; the step only swaps it in.
+            let now = time::Duration::try_from(at)
+                .ok()
+                .and_then(|d| s.clock.checked_add(d))
+                .unwrap_or(s.clock);
+            let leaf = crate::pki::reissue(&s.topology.pki, material, &what, now)?;
+            Action::Rotate(what.cert, Box::new(leaf))
         }
     })
 }

@@ -11,7 +11,7 @@ use crate::topology::reader::{Reader, Table, Value};
 use crate::topology::value::parse_duration;
 use crate::topology::{self, Topology};
 
-const STEP_ACTIONS: [&str; 15] = [
+const STEP_ACTIONS: [&str; 16] = [
     "crash",
     "restart",
     "power-off",
@@ -27,8 +27,12 @@ const STEP_ACTIONS: [&str; 15] = [
     "switchover",
     "traffic",
     "option",
+    "trust",
 ];
-fn host_ref(r: &mut Reader, t: &Topology, name: Sp<String>) -> Option<String> {
+
+mod certs;
+
+pub(super) fn host_ref(r: &mut Reader, t: &Topology, name: Sp<String>) -> Option<String> {
     if t.host(&name.value).is_some() {
         return Some(name.value);
     }
@@ -256,23 +260,8 @@ fn decode_action(r: &mut Reader, st: &Table<'_>, t: &Topology, kind: &str) -> Op
                 }
             }
         }
-        "rotate" => {
-            let inner = r.table(v, kind)?;
-            r.keys(inner, &["cert", "profile"], "`rotate`");
-            let cert = r.string(inner, "cert")?;
-            if t.pki.cert(&cert.value).is_none() {
-                r.push(Problem::new(
-                    "unknown-cert",
-                    cert.span,
-                    format!("the topology has no certificate `{}`", cert.value),
-                ));
-                return None;
-            }
-            let profile = r
-                .choice(inner, "profile", &topology::pki::Profile::ALL)
-                .map(|p| p.value);
-            StepAction::Rotate(cert.value, profile)
-        }
+        "rotate" => certs::rotate(r, v, t)?,
+        "trust" => certs::trust(r, v, t)?,
         "traffic" => {
             let inner = r.table(v, kind)?;
             r.keys(inner, &["from", "rate"], "`traffic`");

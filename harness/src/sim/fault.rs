@@ -10,6 +10,7 @@ use turmoil::Sim;
 
 use super::{MANAGEMENT_HOST, SimError};
 use crate::net::sim::SimNet;
+use crate::node::trust::Scope;
 use crate::node::{Run, World};
 use crate::pki::LeafMaterial;
 use crate::trace::Kind;
@@ -48,6 +49,9 @@ pub enum Action {
     Skew(String, i64),
     /// A certificate is replaced (new handshakes use the new one).
     Rotate(String, Box<LeafMaterial>),
+    /// The trusted CAs of an application or host change (`[pki.ca]` names; new handshakes
+    /// verify with them).
+    Trust(Scope, Vec<String>),
     /// The operator orders a manual switchover.
     Switchover(crate::node::Order),
     /// A client's traffic generator runs at this many requests per second.
@@ -73,6 +77,7 @@ impl Action {
             Action::Loss(..) => "loss",
             Action::Skew(..) => "clock-skew",
             Action::Rotate(..) => "rotate-certificate",
+            Action::Trust(..) => "trusted-ca-change",
             Action::Switchover(_) => "switchover",
             Action::Traffic(..) => "traffic",
             Action::Option(..) => "option-change",
@@ -207,8 +212,31 @@ pub(super) fn apply(
                 name: cert.clone(),
                 ..(**leaf).clone()
             };
+            let target = format!("{cert}: {}", describe(&leaf));
             m.certs.insert(cert.clone(), leaf);
-            cert.clone()
+            target
+        }
+        Action::Trust(scope, cas) => {
+            match scope {
+                Scope::App(app) => app_exists(app)?,
+                Scope::Host(key) => {
+                    host_name(w, at, key)?;
+                }
+            }
+            if let Some(ca) = cas
+                .iter()
+                .find(|c| !w.material.borrow().cas.contains_key(*c))
+            {
+                return Err(SimError::Step {
+                    at,
+                    what: format!("no CA `{ca}`"),
+                });
+            }
+            w.board
+                .trust
+                .borrow_mut()
+                .insert(scope.clone(), cas.clone());
+            format!("{scope} trusted-ca = [{}]", cas.join(", "))
         }
         Action::Switchover(order) => {
             app_exists(order.app())?;
@@ -244,4 +272,23 @@ pub(super) fn apply(
         },
     );
     Ok(())
+}
+
+/// What the trace says of a re-issued certificate: its issuer, end of validity and names
+/// (never its key; the serial is random, and traces must replay identically).
+fn describe(leaf: &LeafMaterial) -> String {
+    match crate::pki::CertInfo::from_der(&leaf.cert) {
+        Ok(i) => {
+            let until = i
+                .not_after
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_else(|_| i.not_after.unix_timestamp().to_string());
+            format!(
+                "issued by {}, not after {until}, names {}",
+                i.issuer,
+                i.sans.join(" ")
+            )
+        }
+        Err(e) => format!("unreadable certificate ({e})"),
+    }
 }
