@@ -345,3 +345,30 @@ fn expectations_mean_what_their_names_say() {
         assert!(out.contains(says), "case {i}: expected `{says}` in\n{out}");
     }
 }
+
+/// A defect of hapair's in one scenario (a panic) is that scenario's internal error: the
+/// other scenarios still run and report, the JUnit file is written, and the run exits 3.
+#[test]
+fn a_panic_in_one_scenario_leaves_the_others_and_exits_3() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = scenario(dir.path(), "good", CRASH);
+    let bad = scenario(dir.path(), "boom", CRASH);
+    let out = dir.path().join("out");
+    let o = Command::new(env!("CARGO_BIN_EXE_hapair"))
+        .args(["run", &good, &bad, "--out"])
+        .arg(&out)
+        .env("NO_COLOR", "1")
+        .env("HAPAIR_TEST_PANIC", "boom.toml")
+        .output()
+        .expect("runs");
+    let all = format!("{}{}", text(&o.stdout), text(&o.stderr));
+    assert_eq!(code(&o), 3, "{all}");
+    assert!(all.contains("PASS good"), "{all}");
+    assert!(all.contains("internal error (seed 3): panic at "), "{all}");
+    assert!(
+        !all.contains("RUST_BACKTRACE"),
+        "the default panic hook printed: {all}"
+    );
+    let junit = std::fs::read_to_string(out.join("junit.xml")).expect("junit written");
+    assert!(junit.contains("good") && junit.contains("boom"), "{junit}");
+}

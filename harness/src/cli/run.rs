@@ -91,7 +91,9 @@ pub(super) fn execute(o: &Options) -> Outcome {
         eprintln!("hapair: no scenario files to run");
         return Outcome::BadInput;
     }
+    quiet_panics();
     let results = run_all(&files, o);
+    let _ = std::panic::take_hook();
     let text = match o.format {
         RunFormat::Human => run::human(&results, colour()),
         RunFormat::Json => run::json(&results),
@@ -220,15 +222,70 @@ fn one(path: &Path, o: &Options) -> FileResult {
             .collect(),
     };
     for seed in seeds {
-        match scenario::run::execute(&s, seed) {
-            Ok(outcome) => result.runs.push(outcome),
-            Err(e) => {
+        match isolated(path, || scenario::run::execute(&s, seed)) {
+            Ok(Ok(outcome)) => result.runs.push(outcome),
+            Ok(Err(e)) => {
                 result.error = Some((e.to_string(), e.is_bad_input()));
+                break;
+            }
+            Err(panic) => {
+                result.error = Some((
+                    format!(
+                        "internal error (seed {seed}): {panic}; the other scenarios ran on \
+                         (please report it with: {})",
+                        run::replay(path, seed)
+                    ),
+                    false,
+                ));
                 break;
             }
         }
     }
     result
+}
+
+/// Runs one scenario run so that a panic inside it (a defect of hapair's) becomes that
+/// scenario's internal error instead of ending the whole run: the other scenarios' results
+/// and artefacts are kept, and the run exits 3. `HAPAIR_TEST_PANIC=TEXT` makes the run of
+/// every file whose path contains TEXT panic, so that tests can prove the isolation.
+fn isolated<T>(path: &Path, f: impl FnOnce() -> T) -> Result<T, String> {
+    let inject = std::env::var("HAPAIR_TEST_PANIC")
+        .ok()
+        .filter(|t| !t.is_empty() && path.display().to_string().contains(t.as_str()));
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        if inject.is_some() {
+            panic!("HAPAIR_TEST_PANIC asked for a panic");
+        }
+        f()
+    }))
+    .map_err(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".to_string());
+        let place = PANIC_AT.with(|p| p.borrow_mut().take());
+        match place {
+            Some(at) => format!("panic at {at}: {what}"),
+            None => format!("panic: {what}"),
+        }
+    })
+}
+
+thread_local! {
+    /// Where the last panic on this thread happened (the hook records it; [`isolated`] reads).
+    static PANIC_AT: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Panics inside a scenario run are reported with that scenario, not printed by the default
+/// hook in the middle of the results: the hook only notes where it happened.
+fn quiet_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let at = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()));
+        PANIC_AT.with(|p| *p.borrow_mut() = at);
+    }));
 }
 
 /// A load error in words, with located problems rendered as `hapair check` renders them.
