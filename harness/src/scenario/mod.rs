@@ -5,6 +5,8 @@
 //! Judging a trace against the expectations is `verdict`'s.
 
 pub mod invariant;
+#[cfg(test)]
+mod keys_tests;
 mod load;
 pub mod run;
 mod steps;

@@ -168,10 +168,18 @@ fn decode_document(r: &mut Reader, doc: &Table<'_>, source: &Arc<Source>) -> Top
 
 fn decode_host(r: &mut Reader, key: Sp<String>, t: &Table<'_>) -> Host {
     let what = format!("host `{}`", key.value);
-    r.keys(t, &["name", "address", "addp-timeout", "security"], &what);
+    r.keys_with(
+        t,
+        &["name", "addp-timeout", "security"],
+        &what,
+        &[(
+            "address",
+            "hapair dials a host by its `name` and checks certificates against it: write \
+             there the name clients dial, and list it in the certificate's `hosts`",
+        )],
+    );
     Host {
         name: r.string(t, "name").unwrap_or_else(|| key.clone()),
-        address: r.string(t, "address"),
         addp_timeout: r
             .duration(t, "addp-timeout")
             .unwrap_or(Sp::new(Duration::from_secs(9), key.span)),
@@ -268,7 +276,7 @@ fn decode_port(
     let mut mode = r.choice(t, "mode", &mode_choices);
     let mut security = decode_security(r, t, &what);
     if let Some(transport) = r.string(t, "transport") {
-        let flags = super::security::decode_transport(r, &transport, &mut security);
+        let flags = super::security::decode_transport(r, &transport, &mut security, true);
         let from_transport = if flags.upgrade {
             ListenMode::Upgrade
         } else if flags.tls {
@@ -354,7 +362,7 @@ fn decode_connections(r: &mut Reader, doc: &Table<'_>, out: &mut Vec<Connection>
         );
         let mut security = decode_security(r, t, what);
         if let Some(transport) = r.string(t, "transport") {
-            super::security::decode_transport(r, &transport, &mut security);
+            super::security::decode_transport(r, &transport, &mut security, false);
         }
         let addp = r.opt_table(t, "addp").map(|a| {
             r.keys(a, &["local", "remote"], "`addp`");

@@ -54,8 +54,6 @@ pub struct Host {
     pub key: Sp<String>,
     /// The name clients dial and certificates must carry.
     pub name: Sp<String>,
-    /// An IP address, when the lab knows it.
-    pub address: Option<Sp<String>>,
     /// ADDP timeout the SCS uses towards this host's LCA.
     pub addp_timeout: Sp<Duration>,
     /// Host-level security parameters (lowest precedence).
@@ -356,5 +354,7 @@ impl Pair<'_> {
     }
 }
 
+#[cfg(test)]
+mod keys_tests;
 #[cfg(test)]
 mod tests;
