@@ -279,3 +279,35 @@ fn a_lab_pem_file_that_does_not_load_is_bad_input_naming_the_file() {
         assert!(stdout(&o).contains("lab.pem"), "{}", stdout(&o));
     }
 }
+
+#[test]
+fn connections_to_daps_that_listen_on_no_port_check_clean() {
+    let icon_ha = repo("scenarios/topologies/icon-ha.toml")
+        .display()
+        .to_string();
+    let o = hapair(&["check", "--deny", "warnings", &icon_ha]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    let o = hapair(&["certs", "show", "--format", "json", &icon_ha]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
+    let links = doc["links"].as_array().expect("links");
+    assert!(
+        links
+            .iter()
+            .all(|l| l["to"] != "dap_a" && l["to"] != "dap_b"),
+        "a link to a DAP that listens on no port: {links:?}"
+    );
+    // Naming a port on a DAP that has none is a located error that says so.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = std::fs::read_to_string(&icon_ha)
+        .expect("read")
+        .replace("to = \"dap_a\"", "to = \"dap_a\"\nport = \"default\"");
+    let file = write(&dir, "icon-ha.toml", &text);
+    let o = hapair(&["check", &file]);
+    assert_eq!(code(&o), 2, "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("icon-ha.toml:112:8") && stdout(&o).contains("listens on no port"),
+        "{}",
+        stdout(&o)
+    );
+}

@@ -150,6 +150,7 @@ fn decode_document(r: &mut Reader, doc: &Table<'_>, source: &Arc<Source>) -> Top
             }
         }
     }
+    imply_default_ports(&mut t);
     if let Some(sets) = r.opt_table(doc, "icon-ha") {
         for (name, v) in entries(sets) {
             if let Some(s) = r.table(v, &name.value) {
@@ -376,15 +377,28 @@ fn decode_connections(r: &mut Reader, doc: &Table<'_>, out: &mut Vec<Connection>
         let to = r.required_string(t, "to", span, what);
         if let (Some(from), Some(to)) = (from, to) {
             out.push(Connection {
-                port: r
-                    .string(t, "port")
-                    .unwrap_or_else(|| Sp::new("default".to_string(), to.span)),
+                port: r.string(t, "port"),
                 from,
                 to,
                 addp,
                 security,
                 span,
             });
+        }
+    }
+}
+
+/// A connection that names no port dials the target's `default` port, unless the target
+/// listens on no port at all (a DAP): then there is nothing to dial and the port stays unset.
+fn imply_default_ports(t: &mut Topology) {
+    for c in &mut t.connections {
+        let has_ports = t
+            .apps
+            .iter()
+            .find(|a| a.name.value == c.to.value)
+            .is_none_or(|a| !a.ports.is_empty());
+        if c.port.is_none() && has_ports {
+            c.port = Some(Sp::new("default".to_string(), c.to.span));
         }
     }
 }

@@ -248,8 +248,9 @@ pub struct Connection {
     pub from: Sp<String>,
     /// Server application it dials (the primary of a pair).
     pub to: Sp<String>,
-    /// Port ID on the target.
-    pub port: Sp<String>,
+    /// Port ID on the target: as written, else `default` (located at `to`) when the target
+    /// has ports; `None` when the target listens on no port (a DAP), which nobody dials.
+    pub port: Option<Sp<String>>,
     /// ADDP settings, if any.
     pub addp: Option<Addp>,
     /// Connection-level security parameters (highest precedence on the client side).
