@@ -311,3 +311,94 @@ fn connections_to_daps_that_listen_on_no_port_check_clean() {
         stdout(&o)
     );
 }
+
+#[test]
+fn a_file_that_is_not_text_names_its_first_bad_byte() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, b"name = \"x\"\n[host.a]\nname = \"a\xff\xfe\"\n").expect("written");
+    let garbage = dir.path().join("garbage.toml");
+    std::fs::write(&garbage, b"\x00\x01\x1b[31m\x9b\x00binary").expect("written");
+    for (file, at) in [(&bad, "bad.toml:3:10"), (&garbage, "garbage.toml:1:8")] {
+        let o = hapair(&["check", &file.display().to_string()]);
+        let out = stdout(&o);
+        assert_eq!(code(&o), 2, "{out}");
+        assert!(out.contains(at) && out.contains("not UTF-8"), "{out}");
+        assert!(
+            !out.contains('\u{1b}'),
+            "raw escape codes from the file: {out}"
+        );
+    }
+    assert!(stdout(&hapair(&["check", &bad.display().to_string()])).contains("(byte 29)"));
+
+    // A scenario, and a scenario whose topology file is the bad one: located in that file.
+    let scenario = dir.path().join("s.toml");
+    std::fs::write(&scenario, b"name = \"s\"\ntopology = \"bad.toml\"\n").expect("written");
+    let o = hapair(&["run", &scenario.display().to_string()]);
+    assert_eq!(code(&o), 2, "{}", stdout(&o));
+    assert!(stdout(&o).contains("bad.toml:3:10"), "{}", stdout(&o));
+    std::fs::write(&scenario, b"name = \"s\xc0\"\n").expect("written");
+    let o = hapair(&["run", &scenario.display().to_string()]);
+    assert_eq!(code(&o), 2, "{}", stdout(&o));
+    assert!(stdout(&o).contains("s.toml:1:10"), "{}", stdout(&o));
+}
+
+#[test]
+fn a_byte_order_mark_and_crlf_line_ends_are_fine() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = format!(
+        "\u{feff}{}",
+        PAIR.replace("HOST_Q", "b").replace('\n', "\r\n")
+    );
+    let file = write(&dir, "crlf.toml", &text);
+    let o = hapair(&["check", &file]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    // Locations still count lines and columns as an editor shows them.
+    let file = write(
+        &dir,
+        "crlf.toml",
+        &text.replace("[app.p]", "colour = 1\r\n[app.p]"),
+    );
+    let o = hapair(&["check", &file]);
+    assert_eq!(code(&o), 2, "{}", stdout(&o));
+    assert!(stdout(&o).contains("crlf.toml:6:1"), "{}", stdout(&o));
+}
+
+#[test]
+fn lab_pem_files_with_a_byte_order_mark_and_crlf_load_and_binary_ones_are_located() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let topology = repo("scenarios/topologies/tserver-pair.toml")
+        .display()
+        .to_string();
+    let certs = dir.path().join("certs");
+    let o = hapair(&[
+        "certs",
+        "gen",
+        "--out",
+        &certs.display().to_string(),
+        &topology,
+    ]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    for (name, from) in [("lab.pem", "ts-a.pem"), ("lab.key", "ts-a.key")] {
+        let pem = std::fs::read_to_string(certs.join(from)).expect("generated");
+        let text = format!("\u{feff}{}", pem.replace('\n', "\r\n"));
+        std::fs::write(dir.path().join(name), text).expect("written");
+    }
+    let text = PAIR.replace("HOST_Q", "b").replace(
+        "backup = \"q\"",
+        "backup = \"q\"\nsecurity = { certificate = \"lab.pem\", certificate-key = \"lab.key\" }",
+    );
+    let file = write(&dir, "lab.toml", &text);
+    let o = hapair(&["certs", "show", &file]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+
+    // A DER file where PEM is expected: the first byte that is not text, located.
+    std::fs::write(dir.path().join("lab.pem"), b"0\x82\x01\x0a\x02\x01").expect("written");
+    let o = hapair(&["check", &file]);
+    assert_eq!(code(&o), 2, "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("lab.pem:1:2 (byte 1): not PEM text"),
+        "{}",
+        stdout(&o)
+    );
+}

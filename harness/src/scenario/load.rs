@@ -8,7 +8,7 @@ use std::time::Duration;
 use toml::de::{DeTable, DeValue};
 
 use super::{Check, Expect, Invariants, Scenario, Step, StepAction, Timing, TlsExpect};
-use crate::diag::{Invalid, Problem, Source, Sp, Span, closest};
+use crate::diag::{Invalid, Problem, ReadError, Source, Sp, Span, closest};
 use crate::tls::FailureClass;
 use crate::topology::reader::{Reader, Table, Value};
 use crate::topology::value::parse_duration;
@@ -55,9 +55,12 @@ const CHECKS: [&str; 8] = [
 /// # Errors
 /// [`LoadError`]: unreadable, invalid scenario (every located problem), or invalid topology.
 pub fn load(path: &Path) -> Result<Scenario, LoadError> {
-    let source = Source::read(path).map_err(|source| LoadError::Read {
-        path: path.to_path_buf(),
-        source,
+    let source = Source::read(path).map_err(|e| match e {
+        ReadError::Io(source) => LoadError::Read {
+            path: path.to_path_buf(),
+            source,
+        },
+        ReadError::NotText(invalid) => LoadError::Invalid(invalid),
     })?;
     let (doc, syntax) = DeTable::parse_recoverable(&source.text);
     let mut r = Reader::default();

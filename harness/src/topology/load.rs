@@ -14,7 +14,7 @@ use super::{
     Addp, App, AppType, Connection, Database, Host, IconSet, ListenMode, OptionSection, Port,
     Redundancy, Resolution, Topology,
 };
-use crate::diag::{Invalid, Problem, Source, Sp, Span};
+use crate::diag::{Invalid, Problem, ReadError, Source, Sp, Span};
 
 /// Why a topology could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -38,9 +38,12 @@ pub enum LoadError {
 /// [`LoadError::Read`] when the file cannot be read; [`LoadError::Invalid`] with every
 /// located problem when it is not a valid topology.
 pub fn load(path: &Path) -> Result<Topology, LoadError> {
-    let source = Source::read(path).map_err(|source| LoadError::Read {
-        path: path.to_path_buf(),
-        source,
+    let source = Source::read(path).map_err(|e| match e {
+        ReadError::Io(source) => LoadError::Read {
+            path: path.to_path_buf(),
+            source,
+        },
+        ReadError::NotText(invalid) => LoadError::Invalid(invalid),
     })?;
     parse(source).map_err(LoadError::Invalid)
 }
