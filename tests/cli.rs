@@ -402,3 +402,89 @@ fn lab_pem_files_with_a_byte_order_mark_and_crlf_load_and_binary_ones_are_locate
         stdout(&o)
     );
 }
+
+#[test]
+fn check_and_certs_take_a_scenario_with_its_pki_overrides() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let topology = repo("scenarios/topologies/tserver-pair.toml");
+    let scenario = format!(
+        "name = \"s\"\ntopology = \"{}\"\nclock = 2026-07-01T00:00:00Z\n\n[pki.cert.ts-b]\nissuer = \"lab-ca\"\nhosts = [\"ts-b.lab.example\"]\nprofile = \"expired\"\n\n[[step]]\nat = \"1s\"\ncrash = \"ts_primary\"\n",
+        topology.display().to_string().replace('\\', "/")
+    );
+    let file = write(&dir, "s.toml", &scenario);
+    // The expired override is judged at the scenario's clock, located in the scenario.
+    let o = hapair(&["check", &file]);
+    let out = stdout(&o);
+    assert_eq!(code(&o), 1, "{out}");
+    assert!(
+        out.contains("TLS-CERT-VALIDITY") && out.contains("s.toml:5:11"),
+        "{out}"
+    );
+    assert!(out.contains("tserver-pair.toml: 0 error(s)"), "{out}");
+    // certs show: the scenario's clock and certificate.
+    let o = hapair(&["certs", "show", "--format", "json", &file]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
+    assert_eq!(doc["clock"], "2026-07-01T00:00:00Z");
+    let not_after = doc["certificates"]["ts-b"]["not_after"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        not_after.starts_with("2026-06-30"),
+        "{}",
+        doc["certificates"]["ts-b"]
+    );
+    // certs gen writes the scenario's certificates.
+    let out_dir = dir.path().join("certs");
+    let o = hapair(&[
+        "certs",
+        "gen",
+        "--out",
+        &out_dir.display().to_string(),
+        &file,
+    ]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert!(stdout(&o).starts_with("s: "), "{}", stdout(&o));
+    assert!(out_dir.join("ts-b.pem").exists());
+
+    // An inline topology is located in the scenario file.
+    let inline = format!(
+        "name = \"i\"\n[topology]\n{}",
+        PAIR.replace("HOST_Q", "a")
+            .replace("[host.", "[topology.host.")
+            .replace("[app.", "[topology.app.")
+    );
+    let file = write(&dir, "inline.toml", &inline);
+    let o = hapair(&["check", "--format", "json", &file]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
+    assert_eq!(doc["files"].as_array().map(Vec::len), Some(1));
+    assert_eq!(doc["files"][0]["findings"][0]["rule"], "HA-SEPARATE-HOSTS");
+    assert_eq!(doc["files"][0]["findings"][0]["location"]["line"], 19);
+
+    // Bad input: in the scenario, or in its topology file, each located in its own file.
+    let file = write(&dir, "bad.toml", &scenario.replace("profile =", "profil ="));
+    let never = dir.path().join("never").display().to_string();
+    for sub in [
+        &["check"][..],
+        &["certs", "show"],
+        &["certs", "gen", "--out", &never],
+    ] {
+        let o = hapair(&[sub, &[file.as_str()]].concat());
+        assert_eq!(code(&o), 2, "{sub:?}: {}", stdout(&o));
+        assert!(
+            stdout(&o).contains("bad.toml:8:1"),
+            "{sub:?}: {}",
+            stdout(&o)
+        );
+    }
+    let bad_topology = write(&dir, "t.toml", &PAIR.replace("HOST_Q", "nowhere"));
+    let file = write(&dir, "s2.toml", "topology = \"t.toml\"\n");
+    let o = hapair(&["check", &file]);
+    assert_eq!(code(&o), 2, "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains(&format!("{bad_topology}:17:8")),
+        "{}",
+        stdout(&o)
+    );
+}

@@ -128,9 +128,12 @@ pub fn load(path: &Path) -> Result<Scenario, LoadError> {
         },
     };
     let mut topology = topology;
+    let mut pki_overrides = Vec::new();
     if let Some(over) = r.opt_table(doc, "pki") {
         let spec = topology::pki::decode_unchecked(&mut r, over, source.dir());
         let names = spec.clone();
+        pki_overrides.extend(spec.cas.iter().map(|c| c.span));
+        pki_overrides.extend(spec.certs.iter().map(|c| c.span));
         apply_overrides(&mut topology, spec);
         topology::pki::check_issuers(&mut r, &topology.pki, &names);
     }
@@ -183,6 +186,7 @@ pub fn load(path: &Path) -> Result<Scenario, LoadError> {
         source,
         topology_path,
         topology: std::rc::Rc::new(topology),
+        pki_overrides,
         clock,
         seed,
         duration,
