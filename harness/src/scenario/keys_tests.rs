@@ -186,3 +186,18 @@ fn an_inline_topology_reports_unknown_keys_in_the_scenario_file() {
         "{got:?}"
     );
 }
+
+#[test]
+fn a_pki_clock_in_the_scenario_is_not_ignored() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = base()
+        .replace("clock = 2026-06-01T08:00:00Z\n", "")
+        .replace(
+            "[pki.cert.ts-a]",
+            "[pki]\nclock = 2027-01-01T00:00:00Z\n[pki.cert.ts-a]",
+        );
+    let path = dir.path().join("clock.toml");
+    std::fs::write(&path, text).expect("written");
+    let s = load(&path).expect("valid");
+    assert_eq!(s.clock, time::macros::datetime!(2027-01-01 00:00 UTC));
+}

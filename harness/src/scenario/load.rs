@@ -205,8 +205,12 @@ fn invalid(source: Arc<Source>, mut r: Reader) -> LoadError {
     })
 }
 
-/// Scenario `[pki]` entries replace the topology's entries of the same name, or add to them.
+/// Scenario `[pki]` entries replace the topology's entries of the same name, or add to them;
+/// its `clock` replaces the topology's (the scenario's own `clock` still wins).
 fn apply_overrides(t: &mut Topology, over: topology::PkiSpec) {
+    if over.clock.is_some() {
+        t.pki.clock = over.clock;
+    }
     for ca in over.cas {
         match t.pki.cas.iter_mut().find(|c| c.name == ca.name) {
             Some(slot) => *slot = ca,
