@@ -279,3 +279,212 @@ fn a_lab_pem_file_that_does_not_load_is_bad_input_naming_the_file() {
         assert!(stdout(&o).contains("lab.pem"), "{}", stdout(&o));
     }
 }
+
+#[test]
+fn connections_to_daps_that_listen_on_no_port_check_clean() {
+    let icon_ha = repo("scenarios/topologies/icon-ha.toml")
+        .display()
+        .to_string();
+    let o = hapair(&["check", "--deny", "warnings", &icon_ha]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    let o = hapair(&["certs", "show", "--format", "json", &icon_ha]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
+    let links = doc["links"].as_array().expect("links");
+    assert!(
+        links
+            .iter()
+            .all(|l| l["to"] != "dap_a" && l["to"] != "dap_b"),
+        "a link to a DAP that listens on no port: {links:?}"
+    );
+    // Naming a port on a DAP that has none is a located error that says so.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = std::fs::read_to_string(&icon_ha)
+        .expect("read")
+        .replace("to = \"dap_a\"", "to = \"dap_a\"\nport = \"default\"");
+    let file = write(&dir, "icon-ha.toml", &text);
+    let o = hapair(&["check", &file]);
+    assert_eq!(code(&o), 2, "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("icon-ha.toml:112:8") && stdout(&o).contains("listens on no port"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn a_file_that_is_not_text_names_its_first_bad_byte() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, b"name = \"x\"\n[host.a]\nname = \"a\xff\xfe\"\n").expect("written");
+    let garbage = dir.path().join("garbage.toml");
+    std::fs::write(&garbage, b"\x00\x01\x1b[31m\x9b\x00binary").expect("written");
+    for (file, at) in [(&bad, "bad.toml:3:10"), (&garbage, "garbage.toml:1:8")] {
+        let o = hapair(&["check", &file.display().to_string()]);
+        let out = stdout(&o);
+        assert_eq!(code(&o), 2, "{out}");
+        assert!(out.contains(at) && out.contains("not UTF-8"), "{out}");
+        assert!(
+            !out.contains('\u{1b}'),
+            "raw escape codes from the file: {out}"
+        );
+    }
+    assert!(stdout(&hapair(&["check", &bad.display().to_string()])).contains("(byte 29)"));
+
+    // A scenario, and a scenario whose topology file is the bad one: located in that file.
+    let scenario = dir.path().join("s.toml");
+    std::fs::write(&scenario, b"name = \"s\"\ntopology = \"bad.toml\"\n").expect("written");
+    let o = hapair(&["run", &scenario.display().to_string()]);
+    assert_eq!(code(&o), 2, "{}", stdout(&o));
+    assert!(stdout(&o).contains("bad.toml:3:10"), "{}", stdout(&o));
+    std::fs::write(&scenario, b"name = \"s\xc0\"\n").expect("written");
+    let o = hapair(&["run", &scenario.display().to_string()]);
+    assert_eq!(code(&o), 2, "{}", stdout(&o));
+    assert!(stdout(&o).contains("s.toml:1:10"), "{}", stdout(&o));
+}
+
+#[test]
+fn a_byte_order_mark_and_crlf_line_ends_are_fine() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = format!(
+        "\u{feff}{}",
+        PAIR.replace("HOST_Q", "b").replace('\n', "\r\n")
+    );
+    let file = write(&dir, "crlf.toml", &text);
+    let o = hapair(&["check", &file]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    // Locations still count lines and columns as an editor shows them.
+    let file = write(
+        &dir,
+        "crlf.toml",
+        &text.replace("[app.p]", "colour = 1\r\n[app.p]"),
+    );
+    let o = hapair(&["check", &file]);
+    assert_eq!(code(&o), 2, "{}", stdout(&o));
+    assert!(stdout(&o).contains("crlf.toml:6:1"), "{}", stdout(&o));
+}
+
+#[test]
+fn lab_pem_files_with_a_byte_order_mark_and_crlf_load_and_binary_ones_are_located() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let topology = repo("scenarios/topologies/tserver-pair.toml")
+        .display()
+        .to_string();
+    let certs = dir.path().join("certs");
+    let o = hapair(&[
+        "certs",
+        "gen",
+        "--out",
+        &certs.display().to_string(),
+        &topology,
+    ]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    for (name, from) in [("lab.pem", "ts-a.pem"), ("lab.key", "ts-a.key")] {
+        let pem = std::fs::read_to_string(certs.join(from)).expect("generated");
+        let text = format!("\u{feff}{}", pem.replace('\n', "\r\n"));
+        std::fs::write(dir.path().join(name), text).expect("written");
+    }
+    let text = PAIR.replace("HOST_Q", "b").replace(
+        "backup = \"q\"",
+        "backup = \"q\"\nsecurity = { certificate = \"lab.pem\", certificate-key = \"lab.key\" }",
+    );
+    let file = write(&dir, "lab.toml", &text);
+    let o = hapair(&["certs", "show", &file]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+
+    // A DER file where PEM is expected: the first byte that is not text, located.
+    std::fs::write(dir.path().join("lab.pem"), b"0\x82\x01\x0a\x02\x01").expect("written");
+    let o = hapair(&["check", &file]);
+    assert_eq!(code(&o), 2, "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("lab.pem:1:2 (byte 1): not PEM text"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn check_and_certs_take_a_scenario_with_its_pki_overrides() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let topology = repo("scenarios/topologies/tserver-pair.toml");
+    let scenario = format!(
+        "name = \"s\"\ntopology = \"{}\"\nclock = 2026-07-01T00:00:00Z\n\n[pki.cert.ts-b]\nissuer = \"lab-ca\"\nhosts = [\"ts-b.lab.example\"]\nprofile = \"expired\"\n\n[[step]]\nat = \"1s\"\ncrash = \"ts_primary\"\n",
+        topology.display().to_string().replace('\\', "/")
+    );
+    let file = write(&dir, "s.toml", &scenario);
+    // The expired override is judged at the scenario's clock, located in the scenario.
+    let o = hapair(&["check", &file]);
+    let out = stdout(&o);
+    assert_eq!(code(&o), 1, "{out}");
+    assert!(
+        out.contains("TLS-CERT-VALIDITY") && out.contains("s.toml:5:11"),
+        "{out}"
+    );
+    assert!(out.contains("tserver-pair.toml: 0 error(s)"), "{out}");
+    // certs show: the scenario's clock and certificate.
+    let o = hapair(&["certs", "show", "--format", "json", &file]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
+    assert_eq!(doc["clock"], "2026-07-01T00:00:00Z");
+    let not_after = doc["certificates"]["ts-b"]["not_after"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        not_after.starts_with("2026-06-30"),
+        "{}",
+        doc["certificates"]["ts-b"]
+    );
+    // certs gen writes the scenario's certificates.
+    let out_dir = dir.path().join("certs");
+    let o = hapair(&[
+        "certs",
+        "gen",
+        "--out",
+        &out_dir.display().to_string(),
+        &file,
+    ]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert!(stdout(&o).starts_with("s: "), "{}", stdout(&o));
+    assert!(out_dir.join("ts-b.pem").exists());
+
+    // An inline topology is located in the scenario file.
+    let inline = format!(
+        "name = \"i\"\n[topology]\n{}",
+        PAIR.replace("HOST_Q", "a")
+            .replace("[host.", "[topology.host.")
+            .replace("[app.", "[topology.app.")
+    );
+    let file = write(&dir, "inline.toml", &inline);
+    let o = hapair(&["check", "--format", "json", &file]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
+    assert_eq!(doc["files"].as_array().map(Vec::len), Some(1));
+    assert_eq!(doc["files"][0]["findings"][0]["rule"], "HA-SEPARATE-HOSTS");
+    assert_eq!(doc["files"][0]["findings"][0]["location"]["line"], 19);
+
+    // Bad input: in the scenario, or in its topology file, each located in its own file.
+    let file = write(&dir, "bad.toml", &scenario.replace("profile =", "profil ="));
+    let never = dir.path().join("never").display().to_string();
+    for sub in [
+        &["check"][..],
+        &["certs", "show"],
+        &["certs", "gen", "--out", &never],
+    ] {
+        let o = hapair(&[sub, &[file.as_str()]].concat());
+        assert_eq!(code(&o), 2, "{sub:?}: {}", stdout(&o));
+        assert!(
+            stdout(&o).contains("bad.toml:8:1"),
+            "{sub:?}: {}",
+            stdout(&o)
+        );
+    }
+    let bad_topology = write(&dir, "t.toml", &PAIR.replace("HOST_Q", "nowhere"));
+    let file = write(&dir, "s2.toml", "topology = \"t.toml\"\n");
+    let o = hapair(&["check", &file]);
+    assert_eq!(code(&o), 2, "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains(&format!("{bad_topology}:17:8")),
+        "{}",
+        stdout(&o)
+    );
+}

@@ -372,3 +372,52 @@ fn a_panic_in_one_scenario_leaves_the_others_and_exits_3() {
     let junit = std::fs::read_to_string(out.join("junit.xml")).expect("junit written");
     assert!(junit.contains("good") && junit.contains("boom"), "{junit}");
 }
+
+#[test]
+fn a_client_never_dials_an_application_that_listens_on_no_port() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let body = r#"name = "dap-no-port"
+clock = 2026-06-01T08:00:00Z
+[topology]
+name = "dap-no-port"
+[topology.host.a]
+name = "a.lab.example"
+[topology.host.b]
+name = "b.lab.example"
+[topology.app.ts]
+type = "tserver"
+host = "a"
+[topology.app.ts.port.default]
+number = 3000
+[topology.app.dap]
+type = "dap"
+host = "b"
+[topology.app.desk]
+type = "client"
+host = "b"
+[[topology.connection]]
+from = "desk"
+to = "dap"
+[[topology.connection]]
+from = "desk"
+to = "ts"
+[[expect]]
+connected = { from = "desk", to = "ts", port = "default" }
+"#;
+    let file = dir.path().join("dap.toml");
+    std::fs::write(&file, body).expect("written");
+    let out = dir.path().join("out");
+    let o = hapair(&[
+        "run",
+        "--out",
+        &out.display().to_string(),
+        &file.display().to_string(),
+    ]);
+    assert_eq!(code(&o), 0, "{}{}", text(&o.stdout), text(&o.stderr));
+    let trace = std::fs::read_to_string(out.join("dap/trace.jsonl")).expect("trace");
+    assert!(trace.contains("\"to\":\"ts\""), "desk dialled ts: {trace}");
+    assert!(
+        !trace.contains("\"to\":\"dap\""),
+        "desk dialled the DAP: {trace}"
+    );
+}

@@ -28,13 +28,51 @@ impl Source {
         })
     }
 
-    /// Reads a file from disk.
+    /// Reads a file from disk: UTF-8 text, a byte-order mark left out.
     ///
     /// # Errors
-    /// The underlying I/O error when the file cannot be read or is not UTF-8.
-    pub fn read(path: &Path) -> std::io::Result<Arc<Self>> {
-        let text = std::fs::read_to_string(path)?;
-        Ok(Self::new(path, text))
+    /// [`ReadError::Io`] when the file cannot be read; [`ReadError::NotText`] locating the
+    /// first byte that is not UTF-8.
+    pub fn read(path: &Path) -> Result<Arc<Self>, ReadError> {
+        let bytes = std::fs::read(path)?;
+        Self::from_bytes(path, bytes).map_err(ReadError::NotText)
+    }
+
+    /// Takes a file's bytes as text: a byte-order mark is left out, and the first byte that is
+    /// not UTF-8 is a located problem (in a copy of the text with it replaced, for excerpts).
+    ///
+    /// # Errors
+    /// [`Invalid`] with one `not-utf8` problem at the first bad byte.
+    pub fn from_bytes(path: impl Into<PathBuf>, mut bytes: Vec<u8>) -> Result<Arc<Self>, Invalid> {
+        let bom = if bytes.starts_with(BOM) { BOM.len() } else { 0 };
+        bytes.drain(..bom);
+        let path = path.into();
+        match String::from_utf8(bytes) {
+            Ok(text) => Ok(Self::new(path, text)),
+            Err(e) => {
+                let at = e.utf8_error().valid_up_to();
+                let bytes = e.into_bytes();
+                let value = bytes.get(at).copied().unwrap_or_default();
+                let source = Self::new(path, printable(&String::from_utf8_lossy(&bytes)));
+                let Location { line, column } = source.locate(at);
+                let byte = at + bom;
+                let problem = Problem::new(
+                    "not-utf8",
+                    at..at + '\u{fffd}'.len_utf8(),
+                    format!(
+                        "not UTF-8 text: the first bad byte (0x{value:02x}) is at line {line}, \
+                         column {column} (byte {byte})"
+                    ),
+                )
+                .help(format!(
+                    "save the file as UTF-8; bytes count from 0: `xxd -s {byte} -l 16 FILE` shows it"
+                ));
+                Err(Invalid {
+                    source_file: source,
+                    problems: vec![problem],
+                })
+            }
+        }
     }
 
     /// The 1-based line and column (in characters) of a byte offset.
@@ -50,6 +88,61 @@ impl Source {
     /// The directory that relative paths inside this file are resolved against.
     pub fn dir(&self) -> &Path {
         self.path.parent().unwrap_or(Path::new("."))
+    }
+}
+
+/// `text` with control characters (but tab and line ends) replaced by characters of the same
+/// length in bytes, so that an excerpt of a binary file cannot drive the terminal and the
+/// spans into it still hold.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\t' | '\n' | '\r' => c,
+            c if c.is_control() && c.len_utf8() == 1 => '.',
+            c if c.is_control() => '\u{b7}',
+            c => c,
+        })
+        .collect()
+}
+
+/// The UTF-8 byte-order mark some editors write first.
+const BOM: &[u8] = b"\xef\xbb\xbf";
+
+/// Why a file could not be taken as source text.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The file could not be read.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// The file is not UTF-8 text; the problem locates the first bad byte.
+    #[error(transparent)]
+    NotText(Invalid),
+}
+
+/// The first byte of `bytes` that a text file cannot hold: not UTF-8, or a control character
+/// other than tab, line feed, form feed and carriage return (a binary file).
+pub fn first_binary_byte(bytes: &[u8]) -> Option<usize> {
+    let valid = std::str::from_utf8(bytes).map_or_else(|e| e.valid_up_to(), |_| bytes.len());
+    bytes[..valid]
+        .iter()
+        .position(|b| b.is_ascii_control() && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c))
+        .or((valid < bytes.len()).then_some(valid))
+}
+
+/// The 1-based line and column (in characters) of a byte offset into bytes that may not be
+/// UTF-8 (a bad sequence counts as one character).
+pub fn locate_bytes(bytes: &[u8], offset: usize) -> Location {
+    let before = &bytes[..offset.min(bytes.len())];
+    let line_start = before
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    Location {
+        line: before.iter().filter(|b| **b == b'\n').count() + 1,
+        column: String::from_utf8_lossy(&before[line_start..])
+            .chars()
+            .count()
+            + 1,
     }
 }
 
@@ -182,6 +275,44 @@ mod tests {
         // 'é' is two bytes: the '=' after "bé " is the 4th character.
         assert_eq!(s.locate(10), Location { line: 2, column: 4 });
         assert_eq!(s.locate(999).line, 3);
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_left_out_and_a_bad_byte_is_located() {
+        let s = Source::from_bytes("x.toml", b"\xef\xbb\xbfa = 1\n".to_vec()).expect("text");
+        assert_eq!(s.text, "a = 1\n");
+        let e = Source::from_bytes(
+            "x.toml",
+            b"\xef\xbb\xbfa = 1\nb = \"\xc3\xa9\xff\"\n".to_vec(),
+        )
+        .expect_err("0xff is not UTF-8");
+        let p = &e.problems[0];
+        assert_eq!(p.code, "not-utf8");
+        assert_eq!(
+            e.source_file.locate(p.span.start),
+            Location { line: 2, column: 7 }
+        );
+        assert!(
+            p.message.contains("line 2, column 7 (byte 16)"),
+            "{}",
+            p.message
+        );
+        assert_eq!(&e.source_file.text[p.span.start..p.span.end], "\u{fffd}");
+        // Control characters of a binary file do not reach the terminal; offsets hold.
+        let e = Source::from_bytes("x", b"\x1b[31m\xc2\x9b\xff".to_vec()).expect_err("binary");
+        assert_eq!(e.source_file.text, ".[31m\u{b7}\u{fffd}");
+        assert_eq!(e.problems[0].span.start, 7);
+    }
+
+    #[test]
+    fn binary_bytes_are_found_and_located() {
+        assert_eq!(first_binary_byte(b"-----BEGIN X-----\r\nAA==\r\n"), None);
+        assert_eq!(first_binary_byte(b"ab\ncd\x00"), Some(5));
+        assert_eq!(first_binary_byte(b"ab\n\xe9t\xe9"), Some(3));
+        assert_eq!(
+            locate_bytes(b"ab\n\xe9t\xe9", 5),
+            Location { line: 2, column: 3 }
+        );
     }
 
     #[test]

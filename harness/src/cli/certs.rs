@@ -8,10 +8,11 @@ use clap::Subcommand;
 use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, Time};
 
+use super::input::{self, Input};
 use super::{Format, Outcome, colour, parse_clock};
 use crate::pki::store::{self, FileKind, Freshness};
-use crate::report::{self, FileOutcome};
-use crate::topology::{self, LoadError, Topology};
+use crate::report;
+use crate::topology::Topology;
 
 /// The `certs` subcommands.
 #[derive(Debug, Subcommand)]
@@ -19,25 +20,26 @@ pub enum CertsCommand {
     /// Generate the topology's CAs and certificates as PEM files (reused while its pki
     /// section, the clock and the user's PEM files are unchanged).
     Gen {
-        /// Topology file.
+        /// Topology file, or a scenario file (its topology with its `[pki]` overrides).
         topology: PathBuf,
-        /// Folder to write to (default: certs/TOPOLOGY-NAME).
+        /// Folder to write to (default: certs/TOPOLOGY-NAME, for a scenario certs/FILE-STEM).
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
-        /// Reference instant for relative validity, RFC 3339 (default: the clock of the
-        /// topology's pki section, else today 00:00 UTC).
+        /// Reference instant for relative validity, RFC 3339 (default: a scenario's clock, the
+        /// clock of the topology's pki section, else today 00:00 UTC).
         #[arg(long, value_name = "RFC3339", value_parser = parse_clock)]
         clock: Option<OffsetDateTime>,
     },
     /// Show, for every port, connection and HA link, the certificate, key, trusted CA and TLS
     /// options in force, and the level each came from.
     Show {
-        /// Topology file.
+        /// Topology file, or a scenario file (its topology with its `[pki]` overrides).
         topology: PathBuf,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
-        /// Instant validity is shown at, RFC 3339 (default: the topology's pki clock, else now).
+        /// Instant validity is shown at, RFC 3339 (default: a scenario's clock, the topology's
+        /// pki clock, else now).
         #[arg(long, value_name = "RFC3339", value_parser = parse_clock)]
         clock: Option<OffsetDateTime>,
     },
@@ -60,16 +62,17 @@ pub(super) fn run(command: CertsCommand) -> Outcome {
 }
 
 fn gen_certs(path: &Path, out: Option<&Path>, clock: Option<OffsetDateTime>) -> Outcome {
-    let topology = match load(path) {
-        Ok(t) => t,
+    let input = match load(path) {
+        Ok(input) => input,
         Err(outcome) => return outcome,
     };
+    let topology = input.topology();
     let clock = clock
-        .or(topology.pki.clock)
+        .or(input.clock())
         .unwrap_or_else(|| OffsetDateTime::now_utc().replace_time(Time::MIDNIGHT));
     let dir = match out {
         Some(dir) => dir.to_path_buf(),
-        None => match store::default_dir(&topology.name) {
+        None => match store::default_dir(&input.certs_name()) {
             Ok(dir) => dir,
             Err(e) => {
                 eprintln!("hint: name the folder with --out DIR");
@@ -93,7 +96,7 @@ fn gen_certs(path: &Path, out: Option<&Path>, clock: Option<OffsetDateTime>) -> 
     let clock_text = clock.format(&Rfc3339).unwrap_or_else(|_| clock.to_string());
     println!(
         "{}: {} CA(s), {} certificate(s) {verb}",
-        topology.name,
+        input.certs_name(),
         material.cas.len(),
         material.certs.len(),
     );
@@ -110,21 +113,13 @@ fn gen_certs(path: &Path, out: Option<&Path>, clock: Option<OffsetDateTime>) -> 
     Outcome::Held
 }
 
-/// Loads the topology, printing its problems as `hapair check` does when it is not valid.
-fn load(path: &Path) -> Result<Topology, Outcome> {
-    let outcome = match topology::load(path) {
-        Ok(t) => return Ok(t),
-        Err(LoadError::Invalid(invalid)) => FileOutcome::Invalid {
-            source: invalid.source_file,
-            problems: invalid.problems,
-        },
-        Err(e @ LoadError::Read { .. }) => FileOutcome::Unreadable {
-            path: path.to_path_buf(),
-            error: e.to_string(),
-        },
-    };
-    print!("{}", report::human::check(&[outcome], colour()));
-    Err(Outcome::BadInput)
+/// Loads the topology or scenario, printing its problems as `hapair check` does when it is
+/// not valid.
+fn load(path: &Path) -> Result<Input, Outcome> {
+    input::load(path).map_err(|outcome| {
+        print!("{}", report::human::check(&[outcome], colour()));
+        Outcome::BadInput
+    })
 }
 
 fn fail(e: &crate::pki::PkiError) -> Outcome {
@@ -137,14 +132,14 @@ fn fail(e: &crate::pki::PkiError) -> Outcome {
 }
 
 fn show(path: &Path, format: Format, clock: Option<OffsetDateTime>) -> Outcome {
-    let topology = match load(path) {
-        Ok(t) => t,
+    let input = match load(path) {
+        Ok(input) => input,
         Err(outcome) => return outcome,
     };
     let clock = clock
-        .or(topology.pki.clock)
+        .or(input.clock())
         .unwrap_or_else(OffsetDateTime::now_utc);
-    match render_table(&topology, clock, format) {
+    match render_table(input.topology(), clock, format) {
         Ok(text) => {
             print!("{text}");
             Outcome::Held

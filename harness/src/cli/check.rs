@@ -1,13 +1,13 @@
-//! `hapair check FILE...`: load each topology, run the rule catalogue, report.
+//! `hapair check FILE...`: load each topology (or scenario's topology), run the rule
+//! catalogue, report.
 
 use std::path::PathBuf;
 
 use time::OffsetDateTime;
 
-use super::{Format, Outcome, colour};
+use super::{Format, Outcome, colour, input};
 use crate::report::{self, FileOutcome};
 use crate::rules::{self, Severity};
-use crate::topology::{self, LoadError};
 
 /// Checks every file; all are reported even when one is bad.
 pub(super) fn run(
@@ -16,7 +16,7 @@ pub(super) fn run(
     deny_warnings: bool,
     clock: Option<OffsetDateTime>,
 ) -> Outcome {
-    let outcomes: Vec<FileOutcome> = files.iter().map(|f| judge(f, clock)).collect();
+    let outcomes: Vec<FileOutcome> = files.iter().flat_map(|f| judge(f, clock)).collect();
     let text = match format {
         Format::Human => report::human::check(&outcomes, colour()),
         Format::Json => report::json::check(&outcomes),
@@ -42,32 +42,20 @@ pub(super) fn run(
     }
 }
 
-fn judge(path: &std::path::Path, clock: Option<OffsetDateTime>) -> FileOutcome {
-    match topology::load(path) {
-        Ok(t) => {
-            let clock = clock
-                .or(t.pki.clock)
-                .unwrap_or_else(OffsetDateTime::now_utc);
-            match rules::judge(&t, clock) {
-                Ok(findings) => FileOutcome::Checked {
-                    findings,
-                    topology: t.name.clone(),
-                    source: t.source,
-                },
-                Err(e) => FileOutcome::Material {
-                    internal: !e.is_bad_input(),
-                    error: e.to_string(),
-                    source: t.source,
-                },
-            }
-        }
-        Err(LoadError::Invalid(invalid)) => FileOutcome::Invalid {
-            source: invalid.source_file,
-            problems: invalid.problems,
-        },
-        Err(e @ LoadError::Read { .. }) => FileOutcome::Unreadable {
-            path: path.to_path_buf(),
+fn judge(path: &std::path::Path, clock: Option<OffsetDateTime>) -> Vec<FileOutcome> {
+    let input = match input::load(path) {
+        Ok(input) => input,
+        Err(outcome) => return vec![outcome],
+    };
+    let clock = clock
+        .or(input.clock())
+        .unwrap_or_else(OffsetDateTime::now_utc);
+    match rules::judge(input.topology(), clock) {
+        Ok(findings) => input.outcomes(findings),
+        Err(e) => vec![FileOutcome::Material {
+            internal: !e.is_bad_input(),
             error: e.to_string(),
-        },
+            source: input.source(),
+        }],
     }
 }

@@ -3,6 +3,7 @@
 
 mod certs;
 mod check;
+mod input;
 mod rules;
 mod run;
 
@@ -112,9 +113,10 @@ fn init(filter: tracing_subscriber::EnvFilter, format: LogFormat) {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Check topology files against the HA/TLS rule catalogue.
+    /// Check topology files (or the topologies of scenario files, with their `[pki]`
+    /// overrides) against the HA/TLS rule catalogue.
     Check {
-        /// Topology files.
+        /// Topology or scenario files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Output format.
@@ -123,8 +125,9 @@ pub enum Command {
         /// Treat warnings as failures.
         #[arg(long, value_enum)]
         deny: Option<Deny>,
-        /// Instant certificate validity is judged at, RFC 3339 (default: the topology's
-        /// `[pki] clock`, else now). Generated certificates are made relative to it.
+        /// Instant certificate validity is judged at, RFC 3339 (default: a scenario's clock,
+        /// the topology's `[pki] clock`, else now). Generated certificates are made relative
+        /// to it.
         #[arg(long, value_name = "RFC3339", value_parser = parse_clock)]
         clock: Option<OffsetDateTime>,
     },

@@ -297,21 +297,7 @@ fn load_error(e: &LoadError) -> String {
                 problems: invalid.problems.clone(),
             };
             eprint!("{}", crate::report::human::check(&[outcome], colour()));
-            let first = invalid.problems.first().map(|p| {
-                let l = invalid.source_file.locate(p.span.start);
-                format!(
-                    "{}:{}:{}: {}",
-                    invalid.source_file.path.display(),
-                    l.line,
-                    l.column,
-                    p.message
-                )
-            });
-            format!(
-                "invalid scenario ({} problem(s)); first: {}",
-                invalid.problems.len(),
-                first.unwrap_or_default()
-            )
+            format!("invalid scenario {}", first_problem(invalid))
         }
         LoadError::Topology {
             source: crate::topology::LoadError::Invalid(invalid),
@@ -322,10 +308,29 @@ fn load_error(e: &LoadError) -> String {
                 problems: invalid.problems.clone(),
             };
             eprint!("{}", crate::report::human::check(&[outcome], colour()));
-            e.to_string()
+            format!("invalid topology {}", first_problem(invalid))
         }
         other => other.to_string(),
     }
+}
+
+/// `(N problem(s)); first: FILE:LINE:COL: MESSAGE`.
+fn first_problem(invalid: &crate::diag::Invalid) -> String {
+    let first = invalid.problems.first().map(|p| {
+        let l = invalid.source_file.locate(p.span.start);
+        format!(
+            "{}:{}:{}: {}",
+            invalid.source_file.path.display(),
+            l.line,
+            l.column,
+            p.message
+        )
+    });
+    format!(
+        "({} problem(s)); first: {}",
+        invalid.problems.len(),
+        first.unwrap_or_default()
+    )
 }
 
 fn write_out(dir: &Path, results: &[FileResult]) -> std::io::Result<()> {

@@ -117,7 +117,8 @@ pub fn links(t: &Topology) -> Vec<Link> {
             targets.push((other, LinkKind::FollowsToBackup));
         }
         for (server, kind) in targets {
-            let Some(port) = server.port(&c.port.value) else {
+            // No port: the target listens on none (a DAP), and nobody dials it.
+            let Some(port) = c.port.as_ref().and_then(|id| server.port(&id.value)) else {
                 continue;
             };
             out.push(link(

@@ -25,6 +25,25 @@ pub enum PkiError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A PEM file that is not text (a DER file, binary garbage, another encoding): the first
+    /// byte that cannot be in one, located.
+    #[error(
+        "{}:{line}:{column} (byte {byte}): not PEM text: byte 0x{value:02x} is not UTF-8 or is a control character \
+         (a DER file? `openssl x509 -inform der -in FILE -out FILE.pem` converts one)",
+        path.display()
+    )]
+    NotText {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the byte.
+        line: usize,
+        /// 1-based column (in characters) of the byte.
+        column: usize,
+        /// Offset of the byte, from 0.
+        byte: usize,
+        /// The byte.
+        value: u8,
+    },
     /// A certificate file holds no certificate.
     #[error("{}: no certificate in it (expected a -----BEGIN CERTIFICATE----- block)", path.display())]
     NoCertificate {

@@ -95,20 +95,21 @@ fn add_level(s: &Security, dir: &std::path::Path, m: &mut Material) -> Result<()
 /// Reads every certificate of a CA bundle file, in any order (unlike a chain).
 fn read_bundle(path: &std::path::Path) -> Result<Vec<CertificateDer<'static>>, PkiError> {
     use rustls_pki_types::pem::PemObject;
-    let text = std::fs::read(path).map_err(|source| PkiError::Unreadable {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = pem::read_pem_bytes(path)?;
     let certs = CertificateDer::pem_slice_iter(&text)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| PkiError::MalformedPem {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
+        .map_err(|e| {
+            pem::not_text(path, &text).unwrap_or_else(|| PkiError::MalformedPem {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            })
         })?;
     if certs.is_empty() {
-        return Err(PkiError::NoCertificate {
-            path: path.to_path_buf(),
-        });
+        return Err(
+            pem::not_text(path, &text).unwrap_or_else(|| PkiError::NoCertificate {
+                path: path.to_path_buf(),
+            }),
+        );
     }
     Ok(certs)
 }

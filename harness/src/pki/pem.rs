@@ -56,16 +56,18 @@ pub fn load(files: &PemFiles) -> Result<UserFiles, PkiError> {
 /// [`PkiError::Unreadable`], [`PkiError::MalformedPem`], [`PkiError::NoCertificate`],
 /// [`PkiError::BadCertificate`] or [`PkiError::ChainOrder`], each naming the file.
 pub fn read_chain(path: &Path) -> Result<Vec<CertificateDer<'static>>, PkiError> {
-    let (_, sections) = sections(path)?;
+    let (bytes, sections) = sections(path)?;
     let chain: Vec<CertificateDer<'static>> = sections
         .into_iter()
         .filter(|(kind, _)| *kind == SectionKind::Certificate)
         .map(|(_, der)| CertificateDer::from(der))
         .collect();
     if chain.is_empty() {
-        return Err(PkiError::NoCertificate {
-            path: path.to_path_buf(),
-        });
+        return Err(
+            not_text(path, &bytes).unwrap_or_else(|| PkiError::NoCertificate {
+                path: path.to_path_buf(),
+            }),
+        );
     }
     let parsed = chain
         .iter()
@@ -112,6 +114,9 @@ pub fn read_key(path: &Path) -> Result<KeyMaterial, PkiError> {
     let Some(der) = der else {
         if contains(&bytes, b"ENCRYPTED") {
             return Err(encrypted(path));
+        }
+        if let Some(e) = not_text(path, &bytes) {
+            return Err(e);
         }
         return Err(PkiError::NoKey {
             path: path.to_path_buf(),
@@ -242,17 +247,48 @@ pub fn encode_key(der: &PrivateKeyDer<'_>) -> String {
 /// The PEM sections of a file: their kind and DER.
 type Sections = Vec<(SectionKind, Vec<u8>)>;
 
-/// The raw bytes of a file and its PEM sections.
-fn sections(path: &Path) -> Result<(Vec<u8>, Sections), PkiError> {
-    let bytes = std::fs::read(path).map_err(|source| PkiError::Unreadable {
+/// The bytes of a PEM file, a UTF-8 byte-order mark left out (the PEM parser would take the
+/// first BEGIN line for text around the blocks).
+///
+/// # Errors
+/// [`PkiError::Unreadable`] naming the file.
+pub fn read_pem_bytes(path: &Path) -> Result<Vec<u8>, PkiError> {
+    let mut bytes = std::fs::read(path).map_err(|source| PkiError::Unreadable {
         path: path.to_path_buf(),
         source,
     })?;
+    if bytes.starts_with(b"\xef\xbb\xbf") {
+        bytes.drain(..3);
+    }
+    Ok(bytes)
+}
+
+/// When a PEM file did not parse or held nothing usable: the first byte that a text file
+/// cannot hold, located, if there is one (that is then the likelier cause).
+pub fn not_text(path: &Path, bytes: &[u8]) -> Option<PkiError> {
+    let at = crate::diag::first_binary_byte(bytes)?;
+    let crate::diag::Location { line, column } = crate::diag::locate_bytes(bytes, at);
+    // Offsets count in the file as it is on disk, byte-order mark included.
+    let bom = std::fs::read(path).is_ok_and(|b| b.starts_with(b"\xef\xbb\xbf"));
+    Some(PkiError::NotText {
+        path: path.to_path_buf(),
+        line,
+        column,
+        byte: at + if bom { 3 } else { 0 },
+        value: bytes.get(at).copied().unwrap_or_default(),
+    })
+}
+
+/// The raw bytes of a file and its PEM sections.
+fn sections(path: &Path) -> Result<(Vec<u8>, Sections), PkiError> {
+    let bytes = read_pem_bytes(path)?;
     let sections = <(SectionKind, Vec<u8>)>::pem_slice_iter(&bytes)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| PkiError::MalformedPem {
-            path: path.to_path_buf(),
-            reason: describe(&e),
+        .map_err(|e| {
+            not_text(path, &bytes).unwrap_or_else(|| PkiError::MalformedPem {
+                path: path.to_path_buf(),
+                reason: describe(&e),
+            })
         })?;
     Ok((bytes, sections))
 }

@@ -384,7 +384,7 @@ fn separate_hosts(pair: Pair<'_>, out: &mut Vec<Finding>) {
 /// CLIENT-BACKUP-PORT-ID
 fn client_backup_port_id(t: &Topology, out: &mut Vec<Finding>) {
     for c in &t.connections {
-        let Some(pair) = t.pair_of(&c.to.value) else {
+        let (Some(pair), Some(port)) = (t.pair_of(&c.to.value), &c.port) else {
             continue;
         };
         let other = if pair.primary.name.value == c.to.value {
@@ -392,19 +392,19 @@ fn client_backup_port_id(t: &Topology, out: &mut Vec<Finding>) {
         } else {
             pair.primary
         };
-        if other.port(&c.port.value).is_none() {
+        if other.port(&port.value).is_none() {
             out.push(
                 Finding::new(
                     "CLIENT-BACKUP-PORT-ID",
-                    c.port.span,
+                    port.span,
                     format!(
                         "`{}` connects to `{}` on port `{}`, but `{}` has no port with that ID: after a switchover the client cannot follow",
-                        c.from.value, c.to.value, c.port.value, other.name.value
+                        c.from.value, c.to.value, port.value, other.name.value
                     ),
                 )
                 .object(format!("connection:{}->{}", c.from.value, c.to.value))
                 .object(app_obj(&other.name.value))
-                .fix(format!("declare port `{}` on `{}`", c.port.value, other.name.value)),
+                .fix(format!("declare port `{}` on `{}`", port.value, other.name.value)),
             );
         }
     }

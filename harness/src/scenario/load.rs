@@ -8,7 +8,7 @@ use std::time::Duration;
 use toml::de::{DeTable, DeValue};
 
 use super::{Check, Expect, Invariants, Scenario, Step, StepAction, Timing, TlsExpect};
-use crate::diag::{Invalid, Problem, Source, Sp, Span, closest};
+use crate::diag::{Invalid, Problem, ReadError, Source, Sp, Span, closest};
 use crate::tls::FailureClass;
 use crate::topology::reader::{Reader, Table, Value};
 use crate::topology::value::parse_duration;
@@ -43,9 +43,12 @@ pub enum LoadError {
 /// # Errors
 /// [`LoadError`]: unreadable, invalid scenario (every located problem), or invalid topology.
 pub fn load(path: &Path) -> Result<Scenario, LoadError> {
-    let source = Source::read(path).map_err(|source| LoadError::Read {
-        path: path.to_path_buf(),
-        source,
+    let source = Source::read(path).map_err(|e| match e {
+        ReadError::Io(source) => LoadError::Read {
+            path: path.to_path_buf(),
+            source,
+        },
+        ReadError::NotText(invalid) => LoadError::Invalid(invalid),
     })?;
     let (doc, syntax) = DeTable::parse_recoverable(&source.text);
     let mut r = Reader::default();
@@ -113,9 +116,12 @@ pub fn load(path: &Path) -> Result<Scenario, LoadError> {
         },
     };
     let mut topology = topology;
+    let mut pki_overrides = Vec::new();
     if let Some(over) = r.opt_table(doc, "pki") {
         let spec = topology::pki::decode_unchecked(&mut r, over, source.dir());
         let names = spec.clone();
+        pki_overrides.extend(spec.cas.iter().map(|c| c.span));
+        pki_overrides.extend(spec.certs.iter().map(|c| c.span));
         apply_overrides(&mut topology, spec);
         topology::pki::check_issuers(&mut r, &topology.pki, &names);
     }
@@ -168,6 +174,7 @@ pub fn load(path: &Path) -> Result<Scenario, LoadError> {
         source,
         topology_path,
         topology: std::rc::Rc::new(topology),
+        pki_overrides,
         clock,
         seed,
         duration,
@@ -186,8 +193,12 @@ fn invalid(source: Arc<Source>, mut r: Reader) -> LoadError {
     })
 }
 
-/// Scenario `[pki]` entries replace the topology's entries of the same name, or add to them.
+/// Scenario `[pki]` entries replace the topology's entries of the same name, or add to them;
+/// its `clock` replaces the topology's (the scenario's own `clock` still wins).
 fn apply_overrides(t: &mut Topology, over: topology::PkiSpec) {
+    if over.clock.is_some() {
+        t.pki.clock = over.clock;
+    }
     for ca in over.cas {
         match t.pki.cas.iter_mut().find(|c| c.name == ca.name) {
             Some(slot) => *slot = ca,

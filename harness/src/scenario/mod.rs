@@ -7,6 +7,8 @@
 mod connection;
 mod expect;
 pub mod invariant;
+#[cfg(test)]
+mod keys_tests;
 mod load;
 pub mod run;
 mod steps;
@@ -36,6 +38,9 @@ pub struct Scenario {
     pub topology_path: Option<PathBuf>,
     /// The topology, PKI overrides applied.
     pub topology: std::rc::Rc<Topology>,
+    /// Where the scenario's `[pki]` entries are written (in the scenario file): the spans of
+    /// the topology's CAs and certificates that the scenario overrides or adds.
+    pub pki_overrides: Vec<Span>,
     /// The wall clock at t = 0.
     pub clock: OffsetDateTime,
     /// The seed.
@@ -48,6 +53,27 @@ pub struct Scenario {
     pub expects: Vec<Expect>,
     /// Invariant settings.
     pub invariants: Invariants,
+}
+
+impl Scenario {
+    /// The file a span of the topology (a finding's, say) lies in: the scenario file for an
+    /// inline topology and for the scenario's `[pki]` entries, else the topology file.
+    pub fn source_of(&self, span: Span) -> &Arc<Source> {
+        if self.topology_path.is_none() || self.pki_overrides.contains(&span) {
+            &self.source
+        } else {
+            &self.topology.source
+        }
+    }
+}
+
+/// Whether a file's text is a scenario rather than a topology: it names a `topology`, or
+/// has steps or expectations. Text that does not parse counts as a topology.
+pub fn is_scenario(text: &str) -> bool {
+    let (doc, _) = toml::de::DeTable::parse_recoverable(text);
+    ["topology", "step", "expect"]
+        .iter()
+        .any(|k| doc.get_ref().get(*k).is_some())
 }
 
 /// A step at a virtual time.

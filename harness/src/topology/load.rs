@@ -14,7 +14,7 @@ use super::{
     Addp, App, AppType, Connection, Database, Host, IconSet, ListenMode, OptionSection, Port,
     Redundancy, Resolution, Topology,
 };
-use crate::diag::{Invalid, Problem, Source, Sp, Span};
+use crate::diag::{Invalid, Problem, ReadError, Source, Sp, Span};
 
 /// Why a topology could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -38,9 +38,12 @@ pub enum LoadError {
 /// [`LoadError::Read`] when the file cannot be read; [`LoadError::Invalid`] with every
 /// located problem when it is not a valid topology.
 pub fn load(path: &Path) -> Result<Topology, LoadError> {
-    let source = Source::read(path).map_err(|source| LoadError::Read {
-        path: path.to_path_buf(),
-        source,
+    let source = Source::read(path).map_err(|e| match e {
+        ReadError::Io(source) => LoadError::Read {
+            path: path.to_path_buf(),
+            source,
+        },
+        ReadError::NotText(invalid) => LoadError::Invalid(invalid),
     })?;
     parse(source).map_err(LoadError::Invalid)
 }
@@ -150,6 +153,7 @@ fn decode_document(r: &mut Reader, doc: &Table<'_>, source: &Arc<Source>) -> Top
             }
         }
     }
+    imply_default_ports(&mut t);
     if let Some(sets) = r.opt_table(doc, "icon-ha") {
         for (name, v) in entries(sets) {
             if let Some(s) = r.table(v, &name.value) {
@@ -168,10 +172,18 @@ fn decode_document(r: &mut Reader, doc: &Table<'_>, source: &Arc<Source>) -> Top
 
 fn decode_host(r: &mut Reader, key: Sp<String>, t: &Table<'_>) -> Host {
     let what = format!("host `{}`", key.value);
-    r.keys(t, &["name", "address", "addp-timeout", "security"], &what);
+    r.keys_with(
+        t,
+        &["name", "addp-timeout", "security"],
+        &what,
+        &[(
+            "address",
+            "hapair dials a host by its `name` and checks certificates against it: write \
+             there the name clients dial, and list it in the certificate's `hosts`",
+        )],
+    );
     Host {
         name: r.string(t, "name").unwrap_or_else(|| key.clone()),
-        address: r.string(t, "address"),
         addp_timeout: r
             .duration(t, "addp-timeout")
             .unwrap_or(Sp::new(Duration::from_secs(9), key.span)),
@@ -268,7 +280,7 @@ fn decode_port(
     let mut mode = r.choice(t, "mode", &mode_choices);
     let mut security = decode_security(r, t, &what);
     if let Some(transport) = r.string(t, "transport") {
-        let flags = super::security::decode_transport(r, &transport, &mut security);
+        let flags = super::security::decode_transport(r, &transport, &mut security, true);
         let from_transport = if flags.upgrade {
             ListenMode::Upgrade
         } else if flags.tls {
@@ -354,7 +366,7 @@ fn decode_connections(r: &mut Reader, doc: &Table<'_>, out: &mut Vec<Connection>
         );
         let mut security = decode_security(r, t, what);
         if let Some(transport) = r.string(t, "transport") {
-            super::security::decode_transport(r, &transport, &mut security);
+            super::security::decode_transport(r, &transport, &mut security, false);
         }
         let addp = r.opt_table(t, "addp").map(|a| {
             r.keys(a, &["local", "remote"], "`addp`");
@@ -368,15 +380,28 @@ fn decode_connections(r: &mut Reader, doc: &Table<'_>, out: &mut Vec<Connection>
         let to = r.required_string(t, "to", span, what);
         if let (Some(from), Some(to)) = (from, to) {
             out.push(Connection {
-                port: r
-                    .string(t, "port")
-                    .unwrap_or_else(|| Sp::new("default".to_string(), to.span)),
+                port: r.string(t, "port"),
                 from,
                 to,
                 addp,
                 security,
                 span,
             });
+        }
+    }
+}
+
+/// A connection that names no port dials the target's `default` port, unless the target
+/// listens on no port at all (a DAP): then there is nothing to dial and the port stays unset.
+fn imply_default_ports(t: &mut Topology) {
+    for c in &mut t.connections {
+        let has_ports = t
+            .apps
+            .iter()
+            .find(|a| a.name.value == c.to.value)
+            .is_none_or(|a| !a.ports.is_empty());
+        if c.port.is_none() && has_ports {
+            c.port = Some(Sp::new("default".to_string(), c.to.span));
         }
     }
 }

@@ -54,8 +54,6 @@ pub struct Host {
     pub key: Sp<String>,
     /// The name clients dial and certificates must carry.
     pub name: Sp<String>,
-    /// An IP address, when the lab knows it.
-    pub address: Option<Sp<String>>,
     /// ADDP timeout the SCS uses towards this host's LCA.
     pub addp_timeout: Sp<Duration>,
     /// Host-level security parameters (lowest precedence).
@@ -250,8 +248,9 @@ pub struct Connection {
     pub from: Sp<String>,
     /// Server application it dials (the primary of a pair).
     pub to: Sp<String>,
-    /// Port ID on the target.
-    pub port: Sp<String>,
+    /// Port ID on the target: as written, else `default` (located at `to`) when the target
+    /// has ports; `None` when the target listens on no port (a DAP), which nobody dials.
+    pub port: Option<Sp<String>>,
     /// ADDP settings, if any.
     pub addp: Option<Addp>,
     /// Connection-level security parameters (highest precedence on the client side).
@@ -356,5 +355,7 @@ impl Pair<'_> {
     }
 }
 
+#[cfg(test)]
+mod keys_tests;
 #[cfg(test)]
 mod tests;

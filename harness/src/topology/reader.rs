@@ -53,19 +53,35 @@ impl Reader {
 
     /// Reports every key of `t` not in `allowed`, with a suggestion when one is close.
     pub fn keys(&mut self, t: &Table<'_>, allowed: &[&str], what: &str) {
+        self.keys_with(t, allowed, what, &[]);
+    }
+
+    /// As [`Reader::keys`], with a help sentence of its own for keys a user may expect to
+    /// exist but hapair does not take (`unsupported`: key, help).
+    pub fn keys_with(
+        &mut self,
+        t: &Table<'_>,
+        allowed: &[&str],
+        what: &str,
+        unsupported: &[(&str, &str)],
+    ) {
         for (k, _) in t.iter() {
             let name = k.get_ref().as_ref();
             if allowed.contains(&name) {
                 continue;
             }
-            let mut p = Problem::new(
+            let p = Problem::new(
                 "unknown-key",
                 span_of(k),
                 format!("unknown key `{name}` in {what}"),
             );
-            p = match closest(name, allowed.iter().copied()) {
-                Some(c) => p.help(format!("did you mean `{c}`?")),
-                None => p.help(format!("expected one of: {}", allowed.join(", "))),
+            let p = match (
+                unsupported.iter().find(|(key, _)| *key == name),
+                closest(name, allowed.iter().copied()),
+            ) {
+                (Some((_, help)), _) => p.help(*help),
+                (None, Some(c)) => p.help(format!("did you mean `{c}`?")),
+                (None, None) => p.help(format!("expected one of: {}", allowed.join(", "))),
             };
             self.push(p);
         }

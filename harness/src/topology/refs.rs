@@ -196,18 +196,25 @@ fn connection(r: &mut Refs<'_>, t: &Topology, c: &super::Connection) {
         ));
         return;
     }
-    if to.port(&c.port.value).is_none() {
+    let Some(port) = &c.port else {
+        return; // the target listens on no port: nothing to dial
+    };
+    if to.port(&port.value).is_none() {
         let ids = to.ports.iter().map(|p| p.id.value.as_str());
         let p = Problem::new(
             "dangling-reference",
-            c.port.span,
-            format!("`{}` has no port with ID `{}`", to.name.value, c.port.value),
+            port.span,
+            format!("`{}` has no port with ID `{}`", to.name.value, port.value),
         );
-        r.push(match closest(&c.port.value, ids) {
+        r.push(match closest(&port.value, ids) {
             Some(s) => p.help(format!("did you mean `{s}`?")),
+            None if to.ports.is_empty() => p.help(format!(
+                "`{}` listens on no port: remove `port`, or declare [app.{}.port.{}]",
+                to.name.value, to.name.value, port.value
+            )),
             None => p.help(format!(
                 "declare [app.{}.port.{}]",
-                to.name.value, c.port.value
+                to.name.value, port.value
             )),
         });
     }

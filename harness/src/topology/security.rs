@@ -212,10 +212,12 @@ fn sec_protocol(r: &mut Reader, p: &Sp<String>) -> Option<Sp<SecProtocol>> {
 
 /// Decodes a Genesys transport-parameter string (`tls=1;tls-mutual=1;certificate=…`) into
 /// `security`, returning the listening flags it sets. Values it sets win over the table.
+/// `upgrade` is a listening mode: taken on a port only (`on_port`), reported elsewhere.
 pub(super) fn decode_transport(
     r: &mut Reader,
     transport: &Sp<String>,
     security: &mut Security,
+    on_port: bool,
 ) -> TransportFlags {
     let mut flags = TransportFlags::default();
     // The string's text starts one byte after its opening quote.
@@ -236,6 +238,14 @@ pub(super) fn decode_transport(
         let text = Sp::new(value.to_string(), span);
         let flag = || parse_bool(value);
         match key {
+            "upgrade" if !on_port => r.push(
+                Problem::new(
+                    "unknown-key",
+                    span,
+                    "unknown transport parameter `upgrade` on a connection",
+                )
+                .help("the listening mode is the target port's: set mode = \"upgrade\" there"),
+            ),
             "tls" | "upgrade" => match flag() {
                 Some(on) if key == "tls" => {
                     flags.tls = on;

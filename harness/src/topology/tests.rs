@@ -305,6 +305,41 @@ fn arbitrary_bytes_never_panic() {
 }
 
 #[test]
+fn a_connection_to_an_application_without_ports_needs_no_port() {
+    let dap = "[app.d]\ntype = \"dap\"\nhost = \"a\"\n[[connection]]\nfrom = \"p\"\nto = \"d\"\n";
+    let t = parse(Source::new("case.toml", format!("{BASE}{dap}"))).expect("valid");
+    assert!(t.connections[0].port.is_none(), "nothing to dial on a DAP");
+    // Naming a port on it is still checked, and the help says why.
+    let source = Source::new("case.toml", format!("{BASE}{dap}port = \"default\"\n"));
+    let e = parse(source.clone()).expect_err("the DAP has no port `default`");
+    let p = &e.problems[0];
+    assert_eq!(p.code, "dangling-reference");
+    assert_eq!(source.locate(p.span.start).line, 23);
+    assert!(
+        p.help
+            .as_deref()
+            .is_some_and(|h| h.contains("listens on no port")),
+        "{p:?}"
+    );
+    // A target with ports: no `port` still means `default`, located at `to`.
+    let t = parse(Source::new(
+        "case.toml",
+        format!("{BASE}[[connection]]\nfrom = \"p\"\nto = \"q\"\n"),
+    ))
+    .expect("valid");
+    let port = t.connections[0].port.as_ref().expect("implied");
+    assert_eq!(
+        (port.value.as_str(), port.span),
+        ("default", t.connections[0].to.span)
+    );
+    // …and must exist.
+    let text = BASE.replace("[app.q.port.default]", "[app.q.port.main]")
+        + "[[connection]]\nfrom = \"p\"\nto = \"q\"\n";
+    let codes: Vec<String> = problems(&text).into_iter().map(|(c, _, _)| c).collect();
+    assert_eq!(codes, ["dangling-reference"]);
+}
+
+#[test]
 fn transport_string_sets_mode_and_mutual() {
     let text = BASE.replace(
         "number = 3000\n[app.q]",
