@@ -27,6 +27,16 @@
 //! - [`report`]: renderers (human, JSON, JUnit, the TLS table); no checking logic.
 //! - [`cli`]: the clap front end; `main.rs` only parses, runs and maps to an exit code.
 
+// Same scenario + seed → same trace needs turmoil to seed every host runtime's RNG, which
+// tokio only allows under `--cfg tokio_unstable` (`.cargo/config.toml`). A `RUSTFLAGS`
+// environment variable replaces that file's flags silently, so refuse such a build outright.
+#[cfg(not(tokio_unstable))]
+compile_error!(
+    "hapair must be built with `--cfg tokio_unstable` (its traces are deterministic only then). \
+     `.cargo/config.toml` sets it, but a RUSTFLAGS environment variable replaces that setting: \
+     unset RUSTFLAGS, or include the flag, e.g. RUSTFLAGS=\"--cfg tokio_unstable -D warnings\"."
+);
+
 pub mod check;
 pub mod cli;
 pub mod diag;
