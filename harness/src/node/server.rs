@@ -340,8 +340,13 @@ async fn ha_session<N: Net>(
             purpose: Purpose::HaLink,
         },
     );
+    // ADDP runs on the primary's end of the HA link too ([backup-sync] is the T-Server's own
+    // option, whichever role it has): a backup gone silent is noticed, and the primary goes
+    // on alone instead of waiting for confirmations that never come.
+    let addp = ha_addp_on(&s);
     let reason = loop {
-        match session.next(None).await {
+        let wait = if addp { ha_addp_timeout(&s) } else { None };
+        match session.next(wait).await {
             Ok(Message::BackupReady) => {
                 // In chunks within the frame bound: a store of any size synchronises.
                 for chunk in crate::wire::full_sync(s.store.borrow().iter()) {
