@@ -87,7 +87,11 @@ impl TcpStream {
 
             let syn = Protocol::Tcp(Segment::Syn(Syn::new(ack)));
             if !is_same(pair.local, pair.remote) {
-                world.send_message(pair.local, pair.remote, syn)?;
+                if let Err(e) = world.send_message(pair.local, pair.remote, syn) {
+                    // (hapair patch.) No link: give the socket (and its port) back.
+                    world.current_host_mut().tcp.reset_stream(pair);
+                    return Err(e);
+                }
             } else {
                 send_loopback(pair.local, pair.remote, syn);
             };
@@ -95,9 +99,16 @@ impl TcpStream {
             Ok::<_, Error>((pair, rx, bidi))
         })?;
 
+        // (hapair patch.) Until the SYN is answered the socket is the dial's
+        // alone: a refused dial, or one dropped while waiting (a timeout around
+        // `connect`, a dial to a partitioned or crashed host), must remove it,
+        // or its ephemeral port stays assigned for the host's lifetime and a
+        // retrying client exhausts the range ("ports exhausted" panic).
+        let pending = PendingConnect(Some(pair));
         syn_ack.await.map_err(|_| {
             io::Error::new(io::ErrorKind::ConnectionRefused, pair.remote.to_string())
         })?;
+        pending.established();
 
         tracing::trace!(target: TRACING_TARGET, src = ?pair.remote, dst = ?pair.local, protocol = %"TCP SYN-ACK", "Recv");
 
@@ -191,6 +202,30 @@ impl TcpStream {
     /// available.
     pub fn poll_peek(&mut self, cx: &mut Context<'_>, buf: &mut ReadBuf) -> Poll<Result<usize>> {
         self.read_half.poll_peek(cx, buf)
+    }
+}
+
+/// (hapair patch.) The local socket of a dial in progress: removed on drop
+/// unless the dial completed (see `TcpStream::connect`).
+struct PendingConnect(Option<SocketPair>);
+
+impl PendingConnect {
+    /// The SYN was answered: the socket now belongs to the new stream.
+    fn established(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for PendingConnect {
+    fn drop(&mut self) {
+        if let Some(pair) = self.0.take() {
+            // Dropped on the dialling host, like the stream halves.
+            World::current_if_set(|world| {
+                if let Some(host) = world.current.and_then(|addr| world.hosts.get_mut(&addr)) {
+                    host.tcp.reset_stream(pair);
+                }
+            });
+        }
     }
 }
 
