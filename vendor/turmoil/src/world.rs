@@ -225,10 +225,9 @@ impl World {
 
         tracing::info!(target: TRACING_TARGET, nodename, ?addr, "New");
 
-        // Register links between the new host and all existing hosts
-        for existing in self.hosts.keys() {
-            self.topology.register(*existing, addr);
-        }
+        // (hapair patch.) Links to the other hosts are created when first
+        // used (upstream registered one to every existing host here).
+        self.topology.register_host(addr);
 
         // Initialize host state
         #[cfg(feature = "unstable-fs")]
