@@ -282,6 +282,9 @@ impl World {
 thread_local! {
     /// (hapair patch.) See [`note_hidden_wake`].
     static HIDDEN_WAKES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    /// (hapair patch.) The hosts woken so, until the simulation takes them
+    /// (`None`: a host not known, as good as every host).
+    static WOKEN: RefCell<Vec<Option<IpAddr>>> = const { RefCell::new(Vec::new()) };
 }
 
 /// (hapair patch.) Counts a wake-up of host software that does not go
@@ -289,9 +292,16 @@ thread_local! {
 /// host to the dialling one), send credit handed back to a writer that waits
 /// for it, a loopback segment (delivered by a timer of one tick). The woken
 /// task may run only in the next step, on its own host. Simulations run on
-/// one thread each, so a thread-local count is theirs.
-pub(crate) fn note_hidden_wake() {
+/// one thread each, so a thread-local count is theirs. `host` is the host
+/// whose task is woken, when known: the simulation runs it next.
+pub(crate) fn note_hidden_wake(host: Option<IpAddr>) {
     HIDDEN_WAKES.with(|c| c.set(c.get() + 1));
+    WOKEN.with(|w| w.borrow_mut().push(host));
+}
+
+/// (hapair patch.) The hosts woken unseen since the last call.
+pub(crate) fn take_woken() -> Vec<Option<IpAddr>> {
+    WOKEN.with(|w| std::mem::take(&mut *w.borrow_mut()))
 }
 
 /// (hapair patch.) Hidden wake-ups on this thread so far.

@@ -85,7 +85,8 @@ impl TcpStream {
                 (pair, rx, bidi)
             };
 
-            let syn = Protocol::Tcp(Segment::Syn(Syn::new(ack)));
+            let origin = world.current_host().addr; // (hapair patch.)
+            let syn = Protocol::Tcp(Segment::Syn(Syn::new(ack, origin)));
             if !is_same(pair.local, pair.remote) {
                 if let Err(e) = world.send_message(pair.local, pair.remote, syn) {
                     // (hapair patch.) No link: give the socket (and its port) back.
@@ -247,6 +248,12 @@ struct Rx {
 }
 
 impl ReadHalf {
+    /// (hapair patch.) The host of the peer writing into this half (whose
+    /// writer waits for the credit a read gives back); unknown on loopback.
+    fn writer(&self) -> Option<std::net::IpAddr> {
+        (!is_same(self.pair.local, self.pair.remote)).then(|| self.pair.remote.ip())
+    }
+
     fn poll_read_priv(&mut self, cx: &mut Context<'_>, buf: &mut ReadBuf) -> Poll<Result<()>> {
         if self.is_closed || buf.capacity() == 0 {
             return Poll::Ready(Ok(()));
@@ -264,7 +271,7 @@ impl ReadHalf {
 
                 match seg {
                     SequencedSegment::Data(bytes) => {
-                        self.flow_control.release();
+                        self.flow_control.release(self.writer());
                         self.rx.buffer = Self::put_slice(bytes, buf);
                     }
                     SequencedSegment::Fin => {
@@ -321,7 +328,7 @@ impl ReadHalf {
 
                 match seg {
                     SequencedSegment::Data(bytes) => {
-                        self.flow_control.release();
+                        self.flow_control.release(self.writer());
                         let len = std::cmp::min(bytes.len(), buf.remaining());
                         buf.put_slice(&bytes[..len]);
                         self.rx.buffer = Some(bytes);
@@ -461,7 +468,8 @@ impl WriteHalf {
 }
 
 fn send_loopback(src: SocketAddr, dst: SocketAddr, message: Protocol) {
-    crate::world::note_hidden_wake(); // (hapair patch.)
+    // (hapair patch.) The host is not known here: every host counts as woken.
+    crate::world::note_hidden_wake(None);
     // Check for a runtime before spawning as this code is hit in the drop path
     // as streams attempt to send FINs.
     // TODO: Investigate drop ordering within the Sim to ensure things are unrolling
@@ -543,10 +551,11 @@ impl FlowControl {
             .is_ok()
     }
 
-    fn release(&self) {
+    /// (hapair patch.) `writer`: the host of the writer a waker belongs to.
+    fn release(&self, writer: Option<std::net::IpAddr>) {
         self.credits.fetch_add(1, Ordering::Release);
         if let Some(waker) = self.waker.lock().unwrap().take() {
-            crate::world::note_hidden_wake(); // (hapair patch.)
+            crate::world::note_hidden_wake(writer); // (hapair patch.)
             waker.wake();
         }
     }
