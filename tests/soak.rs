@@ -117,11 +117,12 @@ fn a_dial_after_many_failures_connects() {
     }
 }
 
-/// A virtual day with the backup's host powered off the whole time: the primary's HA link and
-/// the desktop retry against a silent host. It must run to its end and its expectations hold.
+/// A virtual day with the backup's host cut off from the primary and the desktop: the backup
+/// redials the primary's HA-sync port every second, the desktop the backup every 10 s, all
+/// refused. It must run to its end and its expectations hold.
 #[test]
-fn a_day_against_a_powered_off_backup() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/soak/backup-off-24h.toml");
+fn a_day_with_the_backups_host_cut_off() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/soak/backup-cut-off-24h.toml");
     let scenario =
         hapair::scenario::load(&path).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
     assert!(scenario.duration >= Duration::from_secs(24 * 3600));

@@ -54,6 +54,10 @@ impl<'a> Sim<'a> {
             .duration_since(UNIX_EPOCH)
             .expect("now must be >= UNIX_EPOCH");
 
+        // (hapair patch.) Wake-ups left over from an earlier simulation on
+        // this thread name hosts of that one.
+        crate::world::take_woken();
+
         Self {
             config,
             world: RefCell::new(world),
