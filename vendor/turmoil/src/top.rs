@@ -247,6 +247,7 @@ impl Topology {
 
     pub(crate) fn set_link_message_latency(&mut self, a: IpAddr, b: IpAddr, value: Duration) {
         let pair = Pair::new(a, b);
+        // (hapair patch.) The link may be created here: borrow the global first.
         let global = self.config.latency().clone();
         let latency = self.get_link_mut(&pair).latency(&global);
         latency.min_message_latency = value;
@@ -255,6 +256,7 @@ impl Topology {
 
     pub(crate) fn set_link_max_message_latency(&mut self, a: IpAddr, b: IpAddr, value: Duration) {
         let pair = Pair::new(a, b);
+        // (hapair patch.) As above.
         let global = self.config.latency().clone();
         self.get_link_mut(&pair).latency(&global).max_message_latency = value;
     }
@@ -269,6 +271,7 @@ impl Topology {
 
     pub(crate) fn set_link_fail_rate(&mut self, a: IpAddr, b: IpAddr, value: f64) {
         let pair = Pair::new(a, b);
+        // (hapair patch.) As above.
         let global = self.config.message_loss().clone();
         self.get_link_mut(&pair).message_loss(&global).fail_rate = value;
     }
@@ -283,6 +286,7 @@ impl Topology {
         dst: SocketAddr,
         message: Protocol,
     ) -> Result<()> {
+        // (hapair patch.) The link is created on first use, and noted after.
         let pair = Pair::new(src.ip(), dst.ip());
         let config = self.config.clone();
         if let Some(link) = self.link_mut(&pair) {
