@@ -8,7 +8,7 @@
 //! Deadlines are kept per host ([`Timers::next_on`]), so that a step runs only the hosts with
 //! something due. Pending deadlines are not the whole story: turmoil wakes some tasks across
 //! hosts without a message (a SYN answered or refused, send credit, loopback), and the driver
-//! steps one plain tick after those (`vendor/turmoil/HAPAIR.md`).
+//! steps one tick after those, running the hosts they woke (`vendor/turmoil/HAPAIR.md`).
 //!
 //! Deadlines are virtual time since the run started (the network's clock), so the hosts'
 //! separate runtimes share one registry.

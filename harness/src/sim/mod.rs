@@ -199,10 +199,12 @@ pub fn run_counted(plan: Plan) -> Result<(Trace, Stats), SimError> {
     // Idle time is skipped only when no task can be runnable unseen. Tasks are woken by their
     // timers (registered), by messages (in flight until delivered, then run in that step), by
     // the driver's actions, and by turmoil's hidden wake-ups (`Sim::hidden_wakes`): after an
-    // action or a hidden wake-up, and at the start (the software starts), one plain tick runs
-    // the woken tasks first, on every host. Otherwise only the hosts with a timer due or a
-    // message to receive run; the others' runtimes catch up when they next do.
+    // action, and at the start (the software starts), one plain tick runs the woken tasks
+    // first, on every host. After a hidden wake-up, one tick with no idle time runs the hosts
+    // it woke (turmoil knows which). Otherwise only the hosts with a timer due or a message to
+    // receive run; the others' runtimes catch up when they next do.
     let mut plain_ticks: u32 = 1;
+    let mut woke = false;
     let mut wakes = sim.hidden_wakes();
     let mut stats = Stats::default();
     while sim.elapsed() < plan.duration {
@@ -216,7 +218,15 @@ pub fn run_counted(plan: Plan) -> Result<(Trace, Stats), SimError> {
         }
         let skipping = plan.skip_idle && plain_ticks == 0;
         stats.steps += 1;
-        let stepped = if skipping {
+        let stepped = if skipping && woke {
+            // One tick for the hosts a hidden wake-up woke (turmoil adds them), those with a
+            // timer due in it and those with a message to receive: the other hosts have
+            // nothing runnable, which is what a plain tick would find.
+            let end = sim.elapsed() + plan.tick;
+            sim.step_by_hosts(Duration::ZERO, plan.tick, &|host| {
+                timers.next_on(host).is_some_and(|t| t <= end)
+            })
+        } else if skipping {
             let now = sim.elapsed();
             let next = [
                 timers.next(),
@@ -242,9 +252,8 @@ pub fn run_counted(plan: Plan) -> Result<(Trace, Stats), SimError> {
         stepped.map_err(|e| SimError::Turmoil(e.to_string()))?;
         plain_ticks = plain_ticks.saturating_sub(1);
         let now_wakes = sim.hidden_wakes();
-        if now_wakes != wakes {
-            (wakes, plain_ticks) = (now_wakes, 1);
-        }
+        woke = now_wakes != wakes;
+        wakes = now_wakes;
     }
     let events = trace.events();
     Ok((Trace { events }, stats))

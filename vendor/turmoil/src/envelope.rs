@@ -37,12 +37,18 @@ pub enum Segment {
 #[derive(Debug)]
 pub struct Syn {
     pub(crate) ack: Option<oneshot::Sender<()>>,
+    /// (hapair patch.) The dialling host, woken when the SYN is answered or
+    /// dropped.
+    origin: std::net::IpAddr,
 }
 
 impl Syn {
     /// (hapair patch.) Wraps the dialler's oneshot.
-    pub(crate) fn new(ack: oneshot::Sender<()>) -> Self {
-        Self { ack: Some(ack) }
+    pub(crate) fn new(ack: oneshot::Sender<()>, origin: std::net::IpAddr) -> Self {
+        Self {
+            ack: Some(ack),
+            origin,
+        }
     }
 
     /// (hapair patch.) Answers the SYN: the dialler's connect completes.
@@ -56,7 +62,7 @@ impl Syn {
 /// hidden wake-up.
 impl Drop for Syn {
     fn drop(&mut self) {
-        crate::world::note_hidden_wake();
+        crate::world::note_hidden_wake(Some(self.origin));
     }
 }
 

@@ -6,7 +6,7 @@ use std::ops::DerefMut;
 use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
-use indexmap::IndexMap;
+use indexmap::{IndexMap, IndexSet};
 use tokio::time::Duration;
 use tracing::Level;
 
@@ -40,6 +40,11 @@ pub struct Sim<'a> {
     /// (hapair patch.) Per host, virtual time its runtime has not been
     /// ticked through yet (see [`Sim::step_by_hosts`]).
     owed: IndexMap<IpAddr, Duration>,
+
+    /// (hapair patch.) Hosts woken by a hidden wake-up that have not run
+    /// since, and whether an unknown host was (then every host counts).
+    woken: IndexSet<IpAddr>,
+    woken_all: bool,
 }
 
 impl<'a> Sim<'a> {
@@ -49,6 +54,10 @@ impl<'a> Sim<'a> {
             .duration_since(UNIX_EPOCH)
             .expect("now must be >= UNIX_EPOCH");
 
+        // (hapair patch.) Wake-ups left over from an earlier simulation on
+        // this thread name hosts of that one.
+        crate::world::take_woken();
+
         Self {
             config,
             world: RefCell::new(world),
@@ -57,6 +66,8 @@ impl<'a> Sim<'a> {
             elapsed: Duration::ZERO,
             steps: 1, // bumped after each step
             owed: IndexMap::new(),
+            woken: IndexSet::new(),
+            woken_all: false,
         }
     }
 
@@ -456,9 +467,23 @@ impl<'a> Sim<'a> {
         self.step_by_hosts(Duration::ZERO, tick, &|_| true)
     }
 
+    /// (hapair patch.) Moves the hosts woken unseen (see
+    /// [`Sim::hidden_wakes`]) into `woken`.
+    fn absorb_woken(woken: &mut IndexSet<IpAddr>, all: &mut bool) {
+        for host in crate::world::take_woken() {
+            match host {
+                Some(addr) => {
+                    woken.insert(addr);
+                }
+                None => *all = true,
+            }
+        }
+    }
+
     /// Step the simulation through `idle`, where nothing happens, and then
     /// `tick`, running only the hosts that have messages to receive in this
-    /// step or for which `wake` says yes.
+    /// step, that a hidden wake-up woke (`Sim::hidden_wakes`; in an earlier
+    /// step, or in this one before their turn), or for which `wake` says yes.
     ///
     /// (hapair patch.) Meant for a caller that knows which hosts have a timer
     /// due or a task runnable: a host with neither and no message has nothing
@@ -490,7 +515,9 @@ impl<'a> Sim<'a> {
         // completes, extract the result and return early if an error is
         // encountered.
 
-        let hidden_at_start = crate::world::hidden_wakes(); // (hapair patch.)
+        // (hapair patch.) An unknown host woken in an earlier step: all run.
+        Self::absorb_woken(&mut self.woken, &mut self.woken_all);
+        let all = std::mem::take(&mut self.woken_all);
         let (mut running, stopped): (Vec<_>, Vec<_>) = self
             .rts
             .iter_mut()
@@ -501,17 +528,22 @@ impl<'a> Sim<'a> {
 
         for (&addr, rt) in running {
             // (hapair patch.) A host with nothing to do only owes the time. A
-            // hidden wake-up earlier in this step (a host before this one
-            // accepted its SYN, say) may have left it something: it runs.
+            // hidden wake-up of this host (a host before this one accepted its
+            // SYN in this step, say, or one after it in the previous step) may
+            // have left it something: it runs.
+            Self::absorb_woken(&mut self.woken, &mut self.woken_all);
             if rt.is_host()
+                && !all
+                && !self.woken_all
+                && !self.woken.contains(&addr)
                 && !wake(addr)
-                && crate::world::hidden_wakes() == hidden_at_start
                 && !self.world.borrow().topology.has_deliverable(addr)
             {
                 *self.owed.entry(addr).or_default() += span;
                 self.world.borrow_mut().tick(addr, span);
                 continue;
             }
+            self.woken.swap_remove(&addr); // (hapair patch.) It runs now.
             let _span_guard = tracing::span!(Level::INFO, "node", name = &*rt.nodename,).entered();
             // (hapair patch.) Through the idle part first, without running
             // anything: the host receives its messages at the start of `tick`.

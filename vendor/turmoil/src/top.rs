@@ -3,10 +3,10 @@ use crate::host::Host;
 use crate::rt::Rt;
 use crate::{config, TRACING_TARGET};
 
-use indexmap::IndexMap;
+use indexmap::{IndexMap, IndexSet};
 use rand::{Rng, RngCore};
 use rand_distr::{Distribution, Exp};
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::io::{Error, ErrorKind, Result};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -17,7 +17,21 @@ pub(crate) struct Topology {
     config: config::Link,
 
     /// Specific configuration overrides between specific hosts.
+    ///
+    /// (hapair patch.) Created lazily, on first use (a message, a partition, a
+    /// setting), between registered hosts: with every pair linked up front, a
+    /// step cost the square of the hosts (the cube when looking for messages).
     links: IndexMap<Pair, Link>,
+
+    /// (hapair patch.) Registered hosts, in registration order, with the links
+    /// holding messages ready for each (keyed by the other host's registration
+    /// index: the order in which upstream, linking every pair at registration,
+    /// iterated them, so deliveries keep their order).
+    hosts: IndexMap<IpAddr, BTreeMap<usize, Pair>>,
+
+    /// (hapair patch.) Links with messages in flight or held: the only ones a
+    /// tick can change.
+    busy: IndexSet<Pair>,
 
     /// We don't use a Rt for async. Right now, we just use it to tick time
     /// forward in the same way we do it elsewhere. We'd like to represent
@@ -177,14 +191,54 @@ impl Topology {
         Topology {
             config,
             links: IndexMap::new(),
+            hosts: IndexMap::new(),
+            busy: IndexSet::new(),
             rt: Rt::no_software(),
         }
     }
 
-    /// Register a link between two hosts
-    pub(crate) fn register(&mut self, a: IpAddr, b: IpAddr) {
-        let pair = Pair::new(a, b);
-        assert!(self.links.insert(pair, Link::new(self.rt.now())).is_none());
+    /// (hapair patch.) Registers a host; its links to the others are created
+    /// when first used (upstream registered a link to every existing host).
+    pub(crate) fn register_host(&mut self, addr: IpAddr) {
+        assert!(self.hosts.insert(addr, BTreeMap::new()).is_none());
+    }
+
+    /// (hapair patch.) The link between two registered hosts, created on first
+    /// use, its clock brought to the network's (only busy links are ticked).
+    fn link_mut(&mut self, pair: &Pair) -> Option<&mut Link> {
+        if !self.links.contains_key(pair) {
+            if !(self.hosts.contains_key(&pair.0) && self.hosts.contains_key(&pair.1)) {
+                return None;
+            }
+            self.links.insert(pair.clone(), Link::new(self.rt.now()));
+        }
+        let now = self.rt.now();
+        let link = self.links.get_mut(pair)?;
+        link.now = now;
+        Some(link)
+    }
+
+    /// (hapair patch.) After a link changed: whether it is busy, and for which
+    /// of its ends it holds messages ready.
+    fn note(&mut self, pair: &Pair) {
+        let Some(link) = self.links.get(pair) else {
+            return;
+        };
+        if link.sent.is_empty() {
+            self.busy.swap_remove(pair);
+        } else {
+            self.busy.insert(pair.clone());
+        }
+        for (end, other) in [(pair.0, pair.1), (pair.1, pair.0)] {
+            if link.deliverable.get(&end).is_some_and(|q| !q.is_empty()) {
+                let Some(index) = self.hosts.get_index_of(&other) else {
+                    continue;
+                };
+                if let Some(ready) = self.hosts.get_mut(&end) {
+                    ready.insert(index, pair.clone());
+                }
+            }
+        }
     }
 
     pub(crate) fn set_max_message_latency(&mut self, value: Duration) {
@@ -193,22 +247,18 @@ impl Topology {
 
     pub(crate) fn set_link_message_latency(&mut self, a: IpAddr, b: IpAddr, value: Duration) {
         let pair = Pair::new(a, b);
-        let latency = self
-            .links
-            .get_mut(&pair)
-            .unwrap_or_else(|| panic!("unable to find link between {pair:?}"))
-            .latency(self.config.latency());
+        // (hapair patch.) The link may be created here: borrow the global first.
+        let global = self.config.latency().clone();
+        let latency = self.get_link_mut(&pair).latency(&global);
         latency.min_message_latency = value;
         latency.max_message_latency = value;
     }
 
     pub(crate) fn set_link_max_message_latency(&mut self, a: IpAddr, b: IpAddr, value: Duration) {
         let pair = Pair::new(a, b);
-        self.links
-            .get_mut(&pair)
-            .unwrap_or_else(|| panic!("unable to find link between {pair:?}"))
-            .latency(self.config.latency())
-            .max_message_latency = value;
+        // (hapair patch.) As above.
+        let global = self.config.latency().clone();
+        self.get_link_mut(&pair).latency(&global).max_message_latency = value;
     }
 
     pub(crate) fn set_message_latency_curve(&mut self, value: f64) {
@@ -221,11 +271,9 @@ impl Topology {
 
     pub(crate) fn set_link_fail_rate(&mut self, a: IpAddr, b: IpAddr, value: f64) {
         let pair = Pair::new(a, b);
-        self.links
-            .get_mut(&pair)
-            .unwrap_or_else(|| panic!("unable to find link between {pair:?}"))
-            .message_loss(self.config.message_loss())
-            .fail_rate = value;
+        // (hapair patch.) As above.
+        let global = self.config.message_loss().clone();
+        self.get_link_mut(&pair).message_loss(&global).fail_rate = value;
     }
 
     // Send a `message` from `src` to `dst`. This method returns immediately,
@@ -238,8 +286,13 @@ impl Topology {
         dst: SocketAddr,
         message: Protocol,
     ) -> Result<()> {
-        if let Some(link) = self.links.get_mut(&Pair::new(src.ip(), dst.ip())) {
-            link.enqueue_message(&self.config, rand, src, dst, message)
+        // (hapair patch.) The link is created on first use, and noted after.
+        let pair = Pair::new(src.ip(), dst.ip());
+        let config = self.config.clone();
+        if let Some(link) = self.link_mut(&pair) {
+            let result = link.enqueue_message(&config, rand, src, dst, message);
+            self.note(&pair);
+            result
         } else {
             Err(Error::new(
                 ErrorKind::ConnectionRefused,
@@ -249,29 +302,45 @@ impl Topology {
     }
 
     // Move messages from any network links to the `dst` host.
+    //
+    // (hapair patch.) Only the links holding messages ready for `dst`, in the
+    // order upstream iterated all of `dst`'s links.
     pub(crate) fn deliver_messages(&mut self, rand: &mut dyn RngCore, dst: &mut Host) {
-        for (pair, link) in &mut self.links {
-            if pair.0 == dst.addr || pair.1 == dst.addr {
-                link.deliver_messages(&self.config, rand, dst);
+        let ready = match self.hosts.get_mut(&dst.addr) {
+            Some(ready) => std::mem::take(ready),
+            None => return,
+        };
+        let config = self.config.clone();
+        for pair in ready.into_values() {
+            if let Some(link) = self.link_mut(&pair) {
+                link.deliver_messages(&config, rand, dst);
             }
+            self.note(&pair);
         }
     }
 
     pub(crate) fn hold(&mut self, a: IpAddr, b: IpAddr) {
-        self.get_link_mut(&Pair::new(a, b)).hold();
+        let pair = Pair::new(a, b);
+        self.get_link_mut(&pair).hold();
+        self.note(&pair);
     }
 
     pub(crate) fn release(&mut self, a: IpAddr, b: IpAddr) {
-        self.get_link_mut(&Pair::new(a, b)).release();
+        let pair = Pair::new(a, b);
+        self.get_link_mut(&pair).release();
+        self.note(&pair);
     }
 
     pub(crate) fn partition(&mut self, a: IpAddr, b: IpAddr) {
-        self.get_link_mut(&Pair::new(a, b)).explicit_partition();
+        let pair = Pair::new(a, b);
+        self.get_link_mut(&pair).explicit_partition();
+        self.note(&pair);
     }
 
     pub(crate) fn partition_oneway(&mut self, a: IpAddr, b: IpAddr) {
-        let link = &mut self.get_link_mut(&Pair::new(a, b));
-        link.partition_oneway(a, b);
+        let pair = Pair::new(a, b);
+        self.get_link_mut(&pair).partition_oneway(a, b);
+        self.note(&pair);
     }
 
     pub(crate) fn repair(&mut self, a: IpAddr, b: IpAddr) {
@@ -286,16 +355,21 @@ impl Topology {
     pub(crate) fn tick_by(&mut self, duration: Duration) {
         // (hapair patch.) Only the clock moves: no software runs here.
         self.rt.advance(duration);
-        for link in self.links.values_mut() {
-            link.tick(self.rt.now());
+        // (hapair patch.) Only busy links: an idle one has nothing to move,
+        // and its clock is brought up to date when it is next used.
+        let busy: Vec<Pair> = self.busy.iter().cloned().collect();
+        let now = self.rt.now();
+        for pair in busy {
+            if let Some(link) = self.links.get_mut(&pair) {
+                link.tick(now);
+            }
+            self.note(&pair);
         }
     }
 
     /// (hapair patch.) Whether messages wait to be handed to `addr`.
     pub(crate) fn has_deliverable(&self, addr: IpAddr) -> bool {
-        self.links
-            .values()
-            .any(|link| link.deliverable.get(&addr).is_some_and(|q| !q.is_empty()))
+        self.hosts.get(&addr).is_some_and(|ready| !ready.is_empty())
     }
 
     /// (hapair patch.) The network's clock.
@@ -308,8 +382,9 @@ impl Topology {
     /// are already deliverable: those reach their host in the current step,
     /// or wait for a crashed host to come back.
     pub(crate) fn next_delivery(&self) -> Option<Instant> {
-        self.links
-            .values()
+        self.busy
+            .iter()
+            .filter_map(|pair| self.links.get(pair))
             .flat_map(|link| {
                 link.sent.iter().filter_map(|sent| match sent.status {
                     DeliveryStatus::DeliverAfter(at) => Some(at),
@@ -320,6 +395,13 @@ impl Topology {
     }
 
     pub(crate) fn iter_mut(&mut self) -> LinksIter<'_> {
+        // (hapair patch.) Idle links are not ticked: bring every clock up to
+        // date, and count every link busy, as the caller may deliver any.
+        let now = self.rt.now();
+        for (pair, link) in &mut self.links {
+            link.now = now;
+            self.busy.insert(pair.clone());
+        }
         LinksIter {
             iter: self.links.iter_mut(),
         }
@@ -327,8 +409,8 @@ impl Topology {
 
     #[inline]
     fn get_link_mut(&mut self, pair: &Pair) -> &mut Link {
-        self.links
-            .get_mut(pair)
+        // (hapair patch.) Created on first use (`link_mut`).
+        self.link_mut(pair)
             .unwrap_or_else(|| panic!("unable to find link between {pair:?}"))
     }
 }

@@ -225,10 +225,9 @@ impl World {
 
         tracing::info!(target: TRACING_TARGET, nodename, ?addr, "New");
 
-        // Register links between the new host and all existing hosts
-        for existing in self.hosts.keys() {
-            self.topology.register(*existing, addr);
-        }
+        // (hapair patch.) Links to the other hosts are created when first
+        // used (upstream registered one to every existing host here).
+        self.topology.register_host(addr);
 
         // Initialize host state
         #[cfg(feature = "unstable-fs")]
@@ -283,6 +282,9 @@ impl World {
 thread_local! {
     /// (hapair patch.) See [`note_hidden_wake`].
     static HIDDEN_WAKES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    /// (hapair patch.) The hosts woken so, until the simulation takes them
+    /// (`None`: a host not known, as good as every host).
+    static WOKEN: RefCell<Vec<Option<IpAddr>>> = const { RefCell::new(Vec::new()) };
 }
 
 /// (hapair patch.) Counts a wake-up of host software that does not go
@@ -290,9 +292,16 @@ thread_local! {
 /// host to the dialling one), send credit handed back to a writer that waits
 /// for it, a loopback segment (delivered by a timer of one tick). The woken
 /// task may run only in the next step, on its own host. Simulations run on
-/// one thread each, so a thread-local count is theirs.
-pub(crate) fn note_hidden_wake() {
+/// one thread each, so a thread-local count is theirs. `host` is the host
+/// whose task is woken, when known: the simulation runs it next.
+pub(crate) fn note_hidden_wake(host: Option<IpAddr>) {
     HIDDEN_WAKES.with(|c| c.set(c.get() + 1));
+    WOKEN.with(|w| w.borrow_mut().push(host));
+}
+
+/// (hapair patch.) The hosts woken unseen since the last call.
+pub(crate) fn take_woken() -> Vec<Option<IpAddr>> {
+    WOKEN.with(|w| std::mem::take(&mut *w.borrow_mut()))
 }
 
 /// (hapair patch.) Hidden wake-ups on this thread so far.

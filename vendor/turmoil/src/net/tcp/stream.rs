@@ -85,9 +85,14 @@ impl TcpStream {
                 (pair, rx, bidi)
             };
 
-            let syn = Protocol::Tcp(Segment::Syn(Syn::new(ack)));
+            let origin = world.current_host().addr; // (hapair patch.)
+            let syn = Protocol::Tcp(Segment::Syn(Syn::new(ack, origin)));
             if !is_same(pair.local, pair.remote) {
-                world.send_message(pair.local, pair.remote, syn)?;
+                if let Err(e) = world.send_message(pair.local, pair.remote, syn) {
+                    // (hapair patch.) No link: give the socket (and its port) back.
+                    world.current_host_mut().tcp.reset_stream(pair);
+                    return Err(e);
+                }
             } else {
                 send_loopback(pair.local, pair.remote, syn);
             };
@@ -95,9 +100,16 @@ impl TcpStream {
             Ok::<_, Error>((pair, rx, bidi))
         })?;
 
+        // (hapair patch.) Until the SYN is answered the socket is the dial's
+        // alone: a refused dial, or one dropped while waiting (a timeout around
+        // `connect`, a dial to a partitioned or crashed host), must remove it,
+        // or its ephemeral port stays assigned for the host's lifetime and a
+        // retrying client exhausts the range ("ports exhausted" panic).
+        let pending = PendingConnect(Some(pair));
         syn_ack.await.map_err(|_| {
             io::Error::new(io::ErrorKind::ConnectionRefused, pair.remote.to_string())
         })?;
+        pending.established();
 
         tracing::trace!(target: TRACING_TARGET, src = ?pair.remote, dst = ?pair.local, protocol = %"TCP SYN-ACK", "Recv");
 
@@ -194,6 +206,30 @@ impl TcpStream {
     }
 }
 
+/// (hapair patch.) The local socket of a dial in progress: removed on drop
+/// unless the dial completed (see `TcpStream::connect`).
+struct PendingConnect(Option<SocketPair>);
+
+impl PendingConnect {
+    /// The SYN was answered: the socket now belongs to the new stream.
+    fn established(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for PendingConnect {
+    fn drop(&mut self) {
+        if let Some(pair) = self.0.take() {
+            // Dropped on the dialling host, like the stream halves.
+            World::current_if_set(|world| {
+                if let Some(host) = world.current.and_then(|addr| world.hosts.get_mut(&addr)) {
+                    host.tcp.reset_stream(pair);
+                }
+            });
+        }
+    }
+}
+
 pub(crate) struct ReadHalf {
     pub(crate) pair: Arc<SocketPair>,
     rx: Rx,
@@ -212,6 +248,12 @@ struct Rx {
 }
 
 impl ReadHalf {
+    /// (hapair patch.) The host of the peer writing into this half (whose
+    /// writer waits for the credit a read gives back); unknown on loopback.
+    fn writer(&self) -> Option<std::net::IpAddr> {
+        (!is_same(self.pair.local, self.pair.remote)).then(|| self.pair.remote.ip())
+    }
+
     fn poll_read_priv(&mut self, cx: &mut Context<'_>, buf: &mut ReadBuf) -> Poll<Result<()>> {
         if self.is_closed || buf.capacity() == 0 {
             return Poll::Ready(Ok(()));
@@ -229,7 +271,7 @@ impl ReadHalf {
 
                 match seg {
                     SequencedSegment::Data(bytes) => {
-                        self.flow_control.release();
+                        self.flow_control.release(self.writer());
                         self.rx.buffer = Self::put_slice(bytes, buf);
                     }
                     SequencedSegment::Fin => {
@@ -286,7 +328,7 @@ impl ReadHalf {
 
                 match seg {
                     SequencedSegment::Data(bytes) => {
-                        self.flow_control.release();
+                        self.flow_control.release(self.writer());
                         let len = std::cmp::min(bytes.len(), buf.remaining());
                         buf.put_slice(&bytes[..len]);
                         self.rx.buffer = Some(bytes);
@@ -426,7 +468,8 @@ impl WriteHalf {
 }
 
 fn send_loopback(src: SocketAddr, dst: SocketAddr, message: Protocol) {
-    crate::world::note_hidden_wake(); // (hapair patch.)
+    // (hapair patch.) The host is not known here: every host counts as woken.
+    crate::world::note_hidden_wake(None);
     // Check for a runtime before spawning as this code is hit in the drop path
     // as streams attempt to send FINs.
     // TODO: Investigate drop ordering within the Sim to ensure things are unrolling
@@ -508,10 +551,11 @@ impl FlowControl {
             .is_ok()
     }
 
-    fn release(&self) {
+    /// (hapair patch.) `writer`: the host of the writer a waker belongs to.
+    fn release(&self, writer: Option<std::net::IpAddr>) {
         self.credits.fetch_add(1, Ordering::Release);
         if let Some(waker) = self.waker.lock().unwrap().take() {
-            crate::world::note_hidden_wake(); // (hapair patch.)
+            crate::world::note_hidden_wake(writer); // (hapair patch.)
             waker.wake();
         }
     }
