@@ -488,3 +488,56 @@ fn check_and_certs_take_a_scenario_with_its_pki_overrides() {
         stdout(&o)
     );
 }
+
+/// `certs gen` never writes key material through a symlink planted in the output folder: the
+/// link is replaced by a real 0600 file and its target is left as it was; a planted `ca`
+/// folder link is refused.
+#[test]
+fn certs_gen_never_writes_keys_through_a_symlink() {
+    use std::os::unix::fs::{PermissionsExt, symlink};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).expect("out");
+    let victim = dir.path().join("victim.txt");
+    std::fs::write(&victim, "not a key\n").expect("victim");
+    std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o644)).expect("mode");
+    symlink(&victim, out.join("ts-a.key")).expect("symlink");
+    let topology = repo("scenarios/topologies/tserver-pair.toml");
+    let o = hapair(&[
+        "certs",
+        "gen",
+        topology.to_str().expect("utf-8 path"),
+        "--out",
+        out.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert_eq!(
+        std::fs::read_to_string(&victim).expect("victim"),
+        "not a key\n"
+    );
+    let victim_mode = std::fs::metadata(&victim)
+        .expect("meta")
+        .permissions()
+        .mode();
+    assert_eq!(victim_mode & 0o777, 0o644);
+    let key = std::fs::symlink_metadata(out.join("ts-a.key")).expect("key");
+    assert!(key.file_type().is_file(), "the link is replaced by a file");
+    assert_eq!(key.permissions().mode() & 0o777, 0o600);
+
+    let out2 = dir.path().join("out2");
+    std::fs::create_dir(&out2).expect("out2");
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).expect("elsewhere");
+    symlink(&elsewhere, out2.join("ca")).expect("symlink");
+    let o = hapair(&[
+        "certs",
+        "gen",
+        topology.to_str().expect("utf-8 path"),
+        "--out",
+        out2.to_str().expect("utf-8 path"),
+    ]);
+    let all = format!("{}{}", stdout(&o), String::from_utf8_lossy(&o.stderr));
+    assert_ne!(code(&o), 0, "{all}");
+    assert!(all.contains("is a symlink"), "{all}");
+    assert_eq!(std::fs::read_dir(&elsewhere).expect("dir").count(), 0);
+}

@@ -272,7 +272,8 @@ fn the_option_change_scenario_depends_on_its_option_change() {
         .map(|v| v.what.as_str())
         .collect();
     assert!(
-        failed.len() == 1 && failed[0].contains("ts_backup connected to ts_primary/ha"),
+        failed.len() == 1
+            && failed[0].contains("ts_backup established a new session with ts_primary/ha"),
         "{failed:?}"
     );
 }

@@ -204,7 +204,17 @@ pub fn files(material: &Material) -> Result<Vec<StoredFile>, PkiError> {
 pub fn write(dir: &Path, material: &Material, digest: &str) -> Result<(), PkiError> {
     let listed = files(material)?;
     make_dir(dir)?;
-    make_dir(&dir.join("ca"))?;
+    // The CA keys' folder is ours: a symlink planted there would take them elsewhere.
+    let ca = dir.join("ca");
+    if fs::symlink_metadata(&ca).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(PkiError::Write {
+            path: ca,
+            source: std::io::Error::other(
+                "is a symlink; hapair writes CA keys only into a real folder (remove the link)",
+            ),
+        });
+    }
+    make_dir(&ca)?;
     for file in &listed {
         let text = contents(material, file, digest, &listed);
         let path = dir.join(&file.path);
@@ -296,6 +306,7 @@ fn make_dir(dir: &Path) -> Result<(), PkiError> {
         path: dir.to_path_buf(),
         source,
     };
+
     fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
@@ -304,24 +315,40 @@ fn make_dir(dir: &Path) -> Result<(), PkiError> {
     fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(failed)
 }
 
-/// Writes a file with `mode`, setting the mode before any byte goes in (a key file that
-/// existed with wider permissions is narrowed first).
+/// Writes a file with `mode` without ever following a symlink: the text goes into a new file
+/// created exclusively beside it (mode set before any byte goes in), which then replaces the
+/// path. A symlink planted at the path is replaced itself; its target is never written or
+/// chmodded, so key material cannot be redirected.
 fn write_file(path: &Path, text: &str, mode: u32) -> Result<(), PkiError> {
     let failed = |source| PkiError::Write {
         path: path.to_path_buf(),
         source,
     };
+    let name = path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let tmp = path.with_file_name(format!(".{name}.hapair-new"));
+    match fs::remove_file(&tmp) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(failed(e)),
+    }
     let mut file = fs::OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(true)
+        .create_new(true)
         .mode(mode)
-        .open(path)
+        .open(&tmp)
         .map_err(failed)?;
-    file.set_permissions(fs::Permissions::from_mode(mode))
-        .map_err(failed)?;
-    file.write_all(text.as_bytes()).map_err(failed)?;
-    file.sync_all().map_err(failed)
+    let written = file
+        .set_permissions(fs::Permissions::from_mode(mode))
+        .and_then(|()| file.write_all(text.as_bytes()))
+        .and_then(|()| file.sync_all())
+        .and_then(|()| fs::rename(&tmp, path));
+    if let Err(e) = written {
+        let _ = fs::remove_file(&tmp);
+        return Err(failed(e));
+    }
+    Ok(())
 }
 
 /// Paths of a CA's certificate and key in the folder.
