@@ -1,5 +1,6 @@
-//! How `hapair` writes: JUnit is well-formed XML whatever a scenario is called, and `run`
-//! lists the topology's static findings and bounds its failures.
+//! How `hapair` writes: JUnit is well-formed XML whatever a scenario is called, `--out` gives
+//! every scenario file a folder of its own, and `run` lists the topology's static findings
+//! and bounds its failures.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -98,6 +99,32 @@ fn junit_is_well_formed_whatever_the_scenario_is_called() {
             "{xml}"
         );
     }
+}
+
+#[test]
+fn two_files_with_one_stem_get_folders_of_their_own() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pass = format!(
+        "{TRAFFIC}\n[[expect]]\nrole = {{ app = \"ts_primary\", is = \"primary\" }}\nat = \"1s\"\n"
+    );
+    let a = scenario(dir.path(), "s/a/x.toml", "from a", &pass);
+    let b = scenario(dir.path(), "s/b/x.toml", "from b", &pass);
+    let out = dir.path().join("out");
+    let o = bin()
+        .args(["run", "--out"])
+        .arg(&out)
+        .arg(dir.path().join("s"))
+        .output()
+        .expect("runs");
+    assert_eq!(code(&o), 0, "{}{}", text(&o.stdout), text(&o.stderr));
+    for (folder, file) in [("a__x", &a), ("b__x", &b)] {
+        let report = std::fs::read_to_string(out.join(folder).join("report.json"))
+            .unwrap_or_else(|e| panic!("{folder}: {e}"));
+        let doc: serde_json::Value = serde_json::from_str(&report).expect("JSON");
+        assert_eq!(doc["scenarios"][0]["path"], file.as_str(), "{folder}");
+        assert!(out.join(folder).join("trace.jsonl").is_file(), "{folder}");
+    }
+    assert!(!out.join("x").exists(), "a shared folder was written");
 }
 
 #[test]

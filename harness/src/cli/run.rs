@@ -101,7 +101,7 @@ pub(super) fn execute(o: &Options) -> Outcome {
     };
     print!("{text}");
     if let Some(dir) = &o.out {
-        if let Err(e) = write_out(dir, &results) {
+        if let Err(e) = super::artefacts::write(dir, &results) {
             eprintln!("hapair: cannot write to {}: {e}", dir.display());
             return Outcome::Internal;
         }
@@ -331,28 +331,4 @@ fn first_problem(invalid: &crate::diag::Invalid) -> String {
         invalid.problems.len(),
         first.unwrap_or_default()
     )
-}
-
-fn write_out(dir: &Path, results: &[FileResult]) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    for f in results {
-        let base = dir.join(f.path.file_stem().unwrap_or_default());
-        std::fs::create_dir_all(&base)?;
-        std::fs::write(base.join("report.json"), run::json_one(f))?;
-        for r in &f.runs {
-            let name = if f.runs.len() > 1 {
-                format!("trace-seed-{}.jsonl", r.seed)
-            } else {
-                "trace.jsonl".to_string()
-            };
-            std::fs::write(base.join(name), r.trace.to_jsonl())?;
-        }
-        if let Ok(s) = scenario::load(&f.path) {
-            std::fs::write(
-                base.join("tls-table.json"),
-                super::certs::table_json(&s.topology, s.clock),
-            )?;
-        }
-    }
-    std::fs::write(dir.join("junit.xml"), run::junit(results))
 }
