@@ -1,9 +1,9 @@
-//! How `hapair` writes: JUnit is well-formed XML whatever a scenario is called, `--out` gives
-//! every scenario file a folder of its own, and `run` lists the topology's static findings
-//! and bounds its failures.
+//! How `hapair` writes: a closed or full stdout never panics, JUnit is well-formed XML
+//! whatever a scenario is called, `--out` gives every scenario file a folder of its own, and
+//! `run` lists the topology's static findings and bounds its failures.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_hapair"));
@@ -38,6 +38,61 @@ fn scenario(dir: &Path, rel: &str, name: &str, body: &str) -> String {
 }
 
 const TRAFFIC: &str = "[[step]]\nat = \"0s\"\ntraffic = { from = \"desk\", rate = \"10/s\" }\n";
+
+const COMMANDS: &[&[&str]] = &[
+    &["rules"],
+    &["rules", "--format", "json"],
+    &["explain", "HA-SYNC-PORT-CERT"],
+    &["check", "scenarios/topologies/tserver-pair.toml"],
+    &["check", "scenarios/topologies/bad/ha-sync-port-cert.toml"],
+    &["certs", "show", "scenarios/topologies/tserver-pair.toml"],
+    &["run", "scenarios/switch-back.toml"],
+];
+
+/// The reader went away before a byte was written (`| head -1` after its line): the command
+/// ends quietly with its own exit code.
+#[test]
+fn a_closed_stdout_never_panics() {
+    for args in COMMANDS {
+        let mut child = bin()
+            .args(*args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawns");
+        drop(child.stdout.take());
+        let o = child.wait_with_output().expect("waits");
+        let err = text(&o.stderr);
+        assert!(
+            matches!(code(&o), 0 | 1),
+            "{args:?} exited {}: {err}",
+            code(&o)
+        );
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
+
+/// A stdout that cannot take the output (`> /dev/full`): one line on stderr, exit 3.
+#[test]
+fn a_full_stdout_is_one_line_and_exit_3() {
+    for args in COMMANDS {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full opens");
+        let o = bin().args(*args).stdout(full).output().expect("runs");
+        let err = text(&o.stderr);
+        assert_eq!(code(&o), 3, "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_eq!(
+            err.lines()
+                .filter(|l| l.starts_with("hapair: cannot write the output"))
+                .count(),
+            1,
+            "{args:?}: {err}"
+        );
+    }
+}
 
 /// Whether `xml` carries a character XML 1.0 cannot, raw or as a character reference.
 fn ill_formed(xml: &str) -> Option<String> {

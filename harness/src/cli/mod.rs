@@ -5,6 +5,7 @@ mod artefacts;
 mod certs;
 mod check;
 mod input;
+mod out;
 mod rules;
 mod run;
 

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::{Outcome, colour};
+use super::{Outcome, colour, out};
 use crate::report::run::{self, FileResult};
 use crate::scenario::{self, LoadError};
 
@@ -75,7 +75,7 @@ pub(super) fn execute(o: &Options) -> Outcome {
     let files = match collect(&o.paths) {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("hapair: {e}");
+            out::eprint(&format!("hapair: {e}\n"));
             return Outcome::BadInput;
         }
     };
@@ -88,7 +88,7 @@ pub(super) fn execute(o: &Options) -> Outcome {
         })
         .collect();
     if files.is_empty() {
-        eprintln!("hapair: no scenario files to run");
+        out::eprint("hapair: no scenario files to run\n");
         return Outcome::BadInput;
     }
     quiet_panics();
@@ -99,12 +99,15 @@ pub(super) fn execute(o: &Options) -> Outcome {
         RunFormat::Json => run::json(&results),
         RunFormat::Junit => run::junit(&results),
     };
-    print!("{text}");
+    let printed = out::print(&text);
     if let Some(dir) = &o.out {
         if let Err(e) = super::artefacts::write(dir, &results) {
-            eprintln!("hapair: cannot write to {}: {e}", dir.display());
+            out::eprint(&format!("hapair: cannot write to {}: {e}\n", dir.display()));
             return Outcome::Internal;
         }
+    }
+    if let Err(outcome) = printed {
+        return outcome;
     }
     if results
         .iter()
@@ -296,7 +299,7 @@ fn load_error(e: &LoadError) -> String {
                 source: invalid.source_file.clone(),
                 problems: invalid.problems.clone(),
             };
-            eprint!("{}", crate::report::human::check(&[outcome], colour()));
+            out::eprint(&crate::report::human::check(&[outcome], colour()));
             format!("invalid scenario {}", first_problem(invalid))
         }
         LoadError::Topology {
@@ -307,7 +310,7 @@ fn load_error(e: &LoadError) -> String {
                 source: invalid.source_file.clone(),
                 problems: invalid.problems.clone(),
             };
-            eprint!("{}", crate::report::human::check(&[outcome], colour()));
+            out::eprint(&crate::report::human::check(&[outcome], colour()));
             format!("invalid topology {}", first_problem(invalid))
         }
         other => other.to_string(),
