@@ -1,7 +1,8 @@
 //! JUnit XML of `hapair run`: a testsuite per scenario file, a testcase per expectation and
 //! invariant (per seed when several run). Always well-formed XML 1.0: characters XML cannot
-//! carry (control characters in a scenario's name, say) become U+FFFD, and failure messages
-//! are clipped like every other report's details.
+//! carry (control characters or U+FFFE in a scenario's name, say) and terminal colour codes
+//! are left out (quick-junit strips C0 controls and ANSI escapes, but not U+FFFE or U+FFFF),
+//! and failure messages are clipped like every other report's details.
 
 use std::borrow::Cow;
 
@@ -16,11 +17,24 @@ fn xml_char(c: char) -> bool {
         || c >= '\u{10000}'
 }
 
-/// `text` with every character XML 1.0 cannot carry replaced by U+FFFD.
+/// `text` without the characters XML 1.0 cannot carry, and without terminal colour codes
+/// (`ESC [ … m` and the other CSI sequences), whose escape character XML cannot carry either.
 pub fn xml_text(text: &str) -> String {
-    text.chars()
-        .map(|c| if xml_char(c) { c } else { '\u{fffd}' })
-        .collect()
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.peek() == Some(&'[') {
+            // Parameters and intermediates run up to a final byte in @..~.
+            for d in chars.by_ref() {
+                if ('\u{40}'..='\u{7e}').contains(&d) && d != '[' {
+                    break;
+                }
+            }
+        } else if xml_char(c) {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// [`xml_text`] of a detail clipped by [`clip`].
@@ -77,7 +91,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn characters_xml_cannot_carry_are_replaced() {
+    fn characters_xml_cannot_carry_are_left_out() {
         assert_eq!(
             xml_text("a\u{1}b\u{1b}[31mc\td\n"),
             "a\u{fffd}b\u{fffd}[31mc\td\n"
