@@ -9,7 +9,7 @@ use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, Time};
 
 use super::input::{self, Input};
-use super::{Format, Outcome, colour, parse_clock};
+use super::{Format, Outcome, colour, out, parse_clock};
 use crate::pki::store::{self, FileKind, Freshness};
 use crate::report;
 use crate::topology::Topology;
@@ -75,7 +75,7 @@ fn gen_certs(path: &Path, out: Option<&Path>, clock: Option<OffsetDateTime>) -> 
         None => match store::default_dir(&input.certs_name()) {
             Ok(dir) => dir,
             Err(e) => {
-                eprintln!("hint: name the folder with --out DIR");
+                out::eprint("hint: name the folder with --out DIR\n");
                 return fail(&e);
             }
         },
@@ -94,13 +94,13 @@ fn gen_certs(path: &Path, out: Option<&Path>, clock: Option<OffsetDateTime>) -> 
         Freshness::Reused => "reused (unchanged since the last run)",
     };
     let clock_text = clock.format(&Rfc3339).unwrap_or_else(|_| clock.to_string());
-    println!(
-        "{}: {} CA(s), {} certificate(s) {verb}",
+    let mut text = format!(
+        "{}: {} CA(s), {} certificate(s) {verb}\n  folder {}  clock {clock_text}\n",
         input.certs_name(),
         material.cas.len(),
         material.certs.len(),
+        dir.display()
     );
-    println!("  folder {}  clock {clock_text}", dir.display());
     for f in &files {
         let note = match f.kind {
             FileKind::Key => "  (private key, mode 0600)",
@@ -108,22 +108,24 @@ fn gen_certs(path: &Path, out: Option<&Path>, clock: Option<OffsetDateTime>) -> 
             FileKind::Chain => "  (sent in the handshake, leaf first)",
             FileKind::Certificate | FileKind::Stamp => "",
         };
-        println!("  {}{note}", dir.join(&f.path).display());
+        text.push_str(&format!("  {}{note}\n", dir.join(&f.path).display()));
     }
-    Outcome::Held
+    out::print_then(&text, Outcome::Held)
 }
 
 /// Loads the topology or scenario, printing its problems as `hapair check` does when it is
 /// not valid.
 fn load(path: &Path) -> Result<Input, Outcome> {
     input::load(path).map_err(|outcome| {
-        print!("{}", report::human::check(&[outcome], colour()));
-        Outcome::BadInput
+        out::print_then(
+            &report::human::check(&[outcome], colour()),
+            Outcome::BadInput,
+        )
     })
 }
 
 fn fail(e: &crate::pki::PkiError) -> Outcome {
-    eprintln!("error: {e}");
+    out::eprint(&format!("error: {e}\n"));
     if e.is_bad_input() {
         Outcome::BadInput
     } else {
@@ -140,10 +142,7 @@ fn show(path: &Path, format: Format, clock: Option<OffsetDateTime>) -> Outcome {
         .or(input.clock())
         .unwrap_or_else(OffsetDateTime::now_utc);
     match render_table(input.topology(), clock, format) {
-        Ok(text) => {
-            print!("{text}");
-            Outcome::Held
-        }
+        Ok(text) => out::print_then(&text, Outcome::Held),
         Err(e) => fail(&e),
     }
 }

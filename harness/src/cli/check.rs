@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use time::OffsetDateTime;
 
-use super::{Format, Outcome, colour, input};
+use super::{Format, Outcome, colour, input, out};
 use crate::report::{self, FileOutcome};
 use crate::rules::{self, Severity};
 
@@ -17,14 +17,18 @@ pub(super) fn run(
     clock: Option<OffsetDateTime>,
 ) -> Outcome {
     let outcomes: Vec<FileOutcome> = files.iter().flat_map(|f| judge(f, clock)).collect();
-    let text = match format {
+    let mut text = match format {
         Format::Human => report::human::check(&outcomes, colour()),
         Format::Json => report::json::check(&outcomes),
     };
-    print!("{text}");
     if !text.ends_with('\n') {
-        println!();
+        text.push('\n');
     }
+    out::print_then(&text, verdict(&outcomes, deny_warnings))
+}
+
+/// The exit of a check: harness failure, bad input, failed rules, or all held.
+fn verdict(outcomes: &[FileOutcome], deny_warnings: bool) -> Outcome {
     if outcomes
         .iter()
         .any(|o| matches!(o, FileOutcome::Material { internal: true, .. }))

@@ -1,9 +1,11 @@
 //! The command-line front end: clap definitions, and one function per command that turns
 //! arguments into an [`Outcome`]. Output goes to stdout; `main` maps the outcome to an exit code.
 
+mod artefacts;
 mod certs;
 mod check;
 mod input;
+mod out;
 mod rules;
 mod run;
 

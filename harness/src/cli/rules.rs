@@ -2,21 +2,20 @@
 
 use std::fmt::Write as _;
 
-use super::{Format, Outcome};
+use super::{Format, Outcome, out};
 use crate::report;
 use crate::rules::{RULES, RuleInfo, Severity, rule};
 
 /// Lists the catalogue.
 pub(super) fn list(format: Format) -> Outcome {
-    match format {
-        Format::Json => println!("{}", report::json::rules(RULES)),
-        Format::Human => {
-            for r in RULES {
-                println!("{:<24} {:<15} {}", r.id, severity(r), r.title);
-            }
-        }
-    }
-    Outcome::Held
+    let text = match format {
+        Format::Json => format!("{}\n", report::json::rules(RULES)),
+        Format::Human => RULES
+            .iter()
+            .map(|r| format!("{:<24} {:<15} {}\n", r.id, severity(r), r.title))
+            .collect(),
+    };
+    out::print_then(&text, Outcome::Held)
 }
 
 fn severity(r: &RuleInfo) -> &'static str {
@@ -35,7 +34,7 @@ pub(super) fn explain(id: &str) -> Outcome {
                 || "run `hapair rules` for the list".to_string(),
                 |c| format!("did you mean {c}?"),
             );
-        eprintln!("hapair: no rule `{id}`: {hint}");
+        out::eprint(&format!("hapair: no rule `{id}`: {hint}\n"));
         return Outcome::BadInput;
     };
     let mut out = String::new();
@@ -51,6 +50,5 @@ pub(super) fn explain(id: &str) -> Outcome {
             "\nJudged from certificate content (generated or the lab's PEM files).\n"
         );
     }
-    print!("{out}");
-    Outcome::Held
+    out::print_then(&out, Outcome::Held)
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::{Outcome, colour};
+use super::{Outcome, colour, out};
 use crate::report::run::{self, FileResult};
 use crate::scenario::{self, LoadError};
 
@@ -75,7 +75,7 @@ pub(super) fn execute(o: &Options) -> Outcome {
     let files = match collect(&o.paths) {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("hapair: {e}");
+            out::eprint(&format!("hapair: {e}\n"));
             return Outcome::BadInput;
         }
     };
@@ -88,7 +88,7 @@ pub(super) fn execute(o: &Options) -> Outcome {
         })
         .collect();
     if files.is_empty() {
-        eprintln!("hapair: no scenario files to run");
+        out::eprint("hapair: no scenario files to run\n");
         return Outcome::BadInput;
     }
     quiet_panics();
@@ -99,12 +99,15 @@ pub(super) fn execute(o: &Options) -> Outcome {
         RunFormat::Json => run::json(&results),
         RunFormat::Junit => run::junit(&results),
     };
-    print!("{text}");
+    let printed = out::print(&text);
     if let Some(dir) = &o.out {
-        if let Err(e) = write_out(dir, &results) {
-            eprintln!("hapair: cannot write to {}: {e}", dir.display());
+        if let Err(e) = super::artefacts::write(dir, &results) {
+            out::eprint(&format!("hapair: cannot write to {}: {e}\n", dir.display()));
             return Outcome::Internal;
         }
+    }
+    if let Err(outcome) = printed {
+        return outcome;
     }
     if results
         .iter()
@@ -296,7 +299,7 @@ fn load_error(e: &LoadError) -> String {
                 source: invalid.source_file.clone(),
                 problems: invalid.problems.clone(),
             };
-            eprint!("{}", crate::report::human::check(&[outcome], colour()));
+            out::eprint(&crate::report::human::check(&[outcome], colour()));
             format!("invalid scenario {}", first_problem(invalid))
         }
         LoadError::Topology {
@@ -307,7 +310,7 @@ fn load_error(e: &LoadError) -> String {
                 source: invalid.source_file.clone(),
                 problems: invalid.problems.clone(),
             };
-            eprint!("{}", crate::report::human::check(&[outcome], colour()));
+            out::eprint(&crate::report::human::check(&[outcome], colour()));
             format!("invalid topology {}", first_problem(invalid))
         }
         other => other.to_string(),
@@ -331,28 +334,4 @@ fn first_problem(invalid: &crate::diag::Invalid) -> String {
         invalid.problems.len(),
         first.unwrap_or_default()
     )
-}
-
-fn write_out(dir: &Path, results: &[FileResult]) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    for f in results {
-        let base = dir.join(f.path.file_stem().unwrap_or_default());
-        std::fs::create_dir_all(&base)?;
-        std::fs::write(base.join("report.json"), run::json_one(f))?;
-        for r in &f.runs {
-            let name = if f.runs.len() > 1 {
-                format!("trace-seed-{}.jsonl", r.seed)
-            } else {
-                "trace.jsonl".to_string()
-            };
-            std::fs::write(base.join(name), r.trace.to_jsonl())?;
-        }
-        if let Ok(s) = scenario::load(&f.path) {
-            std::fs::write(
-                base.join("tls-table.json"),
-                super::certs::table_json(&s.topology, s.clock),
-            )?;
-        }
-    }
-    std::fs::write(dir.join("junit.xml"), run::junit(results))
 }

@@ -12,8 +12,9 @@ pub const CHECK_SCHEMA: &str = "hapair.check/1";
 /// Schema identifier of `hapair rules --format json`.
 pub const RULES_SCHEMA: &str = "hapair.rules/1";
 
+/// Where a span lies in its file, as every JSON document gives it.
 #[derive(Serialize)]
-struct Where {
+pub(super) struct Where {
     line: usize,
     column: usize,
     end_line: usize,
@@ -22,7 +23,8 @@ struct Where {
     length: usize,
 }
 
-fn locate(source: &Source, span: crate::diag::Span) -> Where {
+/// The [`Where`] of a span.
+pub(super) fn locate(source: &Source, span: crate::diag::Span) -> Where {
     let Location { line, column } = source.locate(span.start);
     let end = source.locate(span.end);
     Where {

@@ -3,9 +3,11 @@
 
 pub mod human;
 pub mod json;
+pub mod junit;
 pub mod run;
 pub mod table;
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -70,4 +72,39 @@ impl FileOutcome {
 /// Whether output should be coloured: never under `NO_COLOR`, never off a terminal.
 pub fn use_colour(is_terminal: bool) -> bool {
     is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// How many characters of one detail (what the trace shows, a finding's message, an error) a
+/// report prints before "… (N more characters)".
+pub const TEXT_BOUND: usize = 2_000;
+
+/// `text` up to [`TEXT_BOUND`] characters, then how many more there are.
+pub fn clip(text: &str) -> Cow<'_, str> {
+    match text.char_indices().nth(TEXT_BOUND) {
+        None => Cow::Borrowed(text),
+        Some((cut, _)) => {
+            let more = text[cut..].chars().count();
+            Cow::Owned(format!(
+                "{}… ({} more characters)",
+                &text[..cut],
+                crate::scenario::verdict::thousands(more)
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_text_is_clipped_at_a_character_boundary() {
+        assert_eq!(clip("short"), "short");
+        let exact = "é".repeat(TEXT_BOUND);
+        assert_eq!(clip(&exact), exact.as_str());
+        let long = format!("{}{}", "é".repeat(TEXT_BOUND), "x".repeat(1_234));
+        let c = clip(&long);
+        assert!(c.starts_with(&"é".repeat(TEXT_BOUND)), "{c}");
+        assert!(c.ends_with("é… (1,234 more characters)"), "{c}");
+    }
 }

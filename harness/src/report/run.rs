@@ -2,13 +2,21 @@
 //! command that replays them, versioned JSON, and JUnit XML (a testsuite per scenario file, a
 //! testcase per expectation and invariant).
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use serde::Serialize;
 
+use super::clip;
+use super::json::{Where, locate};
+use crate::diag::{Source, Span};
+use crate::rules::{Finding, Severity};
 use crate::scenario::run::Outcome;
+use crate::scenario::verdict::{LIST_BOUND, Verdict, thousands};
+use crate::trace::Event;
+
+pub use super::junit::junit;
 
 /// Schema identifier of `hapair run --format json` and of per-scenario `report.json`.
 pub const SCHEMA: &str = "hapair.run/1";
@@ -37,7 +45,11 @@ pub fn replay(path: &Path, seed: u64) -> String {
     format!("hapair run {} --seed {seed}", path.display())
 }
 
-/// Human text: a line per scenario and seed; failures in detail.
+/// Human text: a line per scenario and seed; under the first, the topology's static findings;
+/// failures in detail. Lists stop at [`LIST_BOUND`] items, a detail at [`TEXT_BOUND`]
+/// characters (`--format json` has them all, each detail clipped alike).
+///
+/// [`TEXT_BOUND`]: super::TEXT_BOUND
 pub fn human(results: &[FileResult], colour: bool) -> String {
     let (red, green, off) = if colour {
         ("\u{1b}[31m", "\u{1b}[32m", "\u{1b}[0m")
@@ -49,13 +61,14 @@ pub fn human(results: &[FileResult], colour: bool) -> String {
         if let Some((error, _)) = &f.error {
             let _ = writeln!(
                 out,
-                "{red}ERROR{off} {} ({}): {error}",
+                "{red}ERROR{off} {} ({}): {}",
                 f.name,
-                f.path.display()
+                f.path.display(),
+                clip(error)
             );
             continue;
         }
-        for run in &f.runs {
+        for (i, run) in f.runs.iter().enumerate() {
             let (word, c) = if run.passed() {
                 ("PASS", green)
             } else {
@@ -73,23 +86,10 @@ pub fn human(results: &[FileResult], colour: bool) -> String {
                 run.handshakes,
                 run.wall.as_millis()
             );
-            for v in run.verdicts.iter().filter(|v| !v.held) {
-                let at = v.line.map_or(String::new(), |l| format!(" (line {l})"));
-                let _ = writeln!(
-                    out,
-                    "  {red}✗{off} {} {}{at}\n    trace shows: {}",
-                    v.kind, v.what, v.detail
-                );
-                for e in &v.excerpt {
-                    let _ = writeln!(
-                        out,
-                        "      {:>7} ms {:<14} {}",
-                        e.at_ms,
-                        e.node,
-                        serde_json::to_string(&e.kind).unwrap_or_default()
-                    );
-                }
+            if i == 0 {
+                findings(&mut out, run);
             }
+            failures(&mut out, run, red, off);
             if !run.passed() {
                 let _ = writeln!(out, "  replay: {}", replay(&f.path, run.seed));
             }
@@ -114,6 +114,62 @@ pub fn human(results: &[FileResult], colour: bool) -> String {
     out
 }
 
+/// The topology's static findings, errors first, one line each: severity, rule, message and
+/// where (`hapair check FILE` shows them with excerpts).
+fn findings(out: &mut String, run: &Outcome) {
+    let mut all: Vec<_> = run.located_findings().collect();
+    all.sort_by_key(|(f, _)| std::cmp::Reverse(f.severity));
+    for (f, source) in all.iter().take(LIST_BOUND) {
+        let line = source.locate(f.span.start).line;
+        let _ = writeln!(
+            out,
+            "  {} {}: {} ({}:{line})",
+            f.severity.as_str(),
+            f.rule,
+            clip(&f.message),
+            source.path.display()
+        );
+    }
+    if all.len() > LIST_BOUND {
+        let _ = writeln!(
+            out,
+            "  and {} more finding(s)",
+            thousands(all.len() - LIST_BOUND)
+        );
+    }
+}
+
+/// The first failed verdicts with what the trace shows and a few trace lines.
+fn failures(out: &mut String, run: &Outcome, red: &str, off: &str) {
+    let failed: Vec<_> = run.verdicts.iter().filter(|v| !v.held).collect();
+    for v in failed.iter().take(LIST_BOUND) {
+        let at = v.line.map_or(String::new(), |l| format!(" (line {l})"));
+        let _ = writeln!(
+            out,
+            "  {red}✗{off} {} {}{at}\n    trace shows: {}",
+            v.kind,
+            clip(&v.what),
+            clip(&v.detail)
+        );
+        for e in &v.excerpt {
+            let _ = writeln!(
+                out,
+                "      {:>7} ms {:<14} {}",
+                e.at_ms,
+                e.node,
+                clip(&serde_json::to_string(&e.kind).unwrap_or_default())
+            );
+        }
+    }
+    if failed.len() > LIST_BOUND {
+        let _ = writeln!(
+            out,
+            "  and {} more failure(s) (--format json lists them all)",
+            thousands(failed.len() - LIST_BOUND)
+        );
+    }
+}
+
 #[derive(Serialize)]
 struct JsonRun<'a> {
     seed: u64,
@@ -123,8 +179,56 @@ struct JsonRun<'a> {
     events: usize,
     trace_digest: String,
     replay: String,
-    verdicts: &'a [crate::scenario::verdict::Verdict],
-    findings: &'a [crate::rules::Finding],
+    verdicts: Vec<JsonVerdict<'a>>,
+    findings: Vec<JsonFinding<'a>>,
+}
+
+/// A verdict with its detail clipped at [`TEXT_BOUND`](super::TEXT_BOUND) characters.
+#[derive(Serialize)]
+struct JsonVerdict<'a> {
+    kind: &'static str,
+    what: Cow<'a, str>,
+    held: bool,
+    detail: Cow<'a, str>,
+    line: Option<usize>,
+    excerpt: &'a [Event],
+}
+
+/// A static finding, located in the file it lies in.
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    rule: &'a str,
+    severity: Severity,
+    message: Cow<'a, str>,
+    objects: &'a [String],
+    span: Span,
+    fix: &'a str,
+    file: String,
+    location: Where,
+}
+
+fn json_verdict(v: &Verdict) -> JsonVerdict<'_> {
+    JsonVerdict {
+        kind: v.kind,
+        what: clip(&v.what),
+        held: v.held,
+        detail: clip(&v.detail),
+        line: v.line,
+        excerpt: &v.excerpt,
+    }
+}
+
+fn json_finding<'a>(f: &'a Finding, source: &Source) -> JsonFinding<'a> {
+    JsonFinding {
+        rule: f.rule,
+        severity: f.severity,
+        message: clip(&f.message),
+        objects: &f.objects,
+        span: f.span,
+        fix: &f.fix,
+        file: source.path.display().to_string(),
+        location: locate(source, f.span),
+    }
 }
 
 #[derive(Serialize)]
@@ -132,7 +236,7 @@ struct JsonFile<'a> {
     path: String,
     name: &'a str,
     passed: bool,
-    error: Option<&'a str>,
+    error: Option<Cow<'a, str>>,
     runs: Vec<JsonRun<'a>>,
 }
 
@@ -149,7 +253,7 @@ fn json_file(f: &FileResult) -> JsonFile<'_> {
         path: f.path.display().to_string(),
         name: &f.name,
         passed: f.passed(),
-        error: f.error.as_ref().map(|(e, _)| e.as_str()),
+        error: f.error.as_ref().map(|(e, _)| clip(e)),
         runs: f
             .runs
             .iter()
@@ -161,8 +265,11 @@ fn json_file(f: &FileResult) -> JsonFile<'_> {
                 events: r.trace.events.len(),
                 trace_digest: r.trace.digest(),
                 replay: replay(&f.path, r.seed),
-                verdicts: &r.verdicts,
-                findings: &r.findings,
+                verdicts: r.verdicts.iter().map(json_verdict).collect(),
+                findings: r
+                    .located_findings()
+                    .map(|(x, source)| json_finding(x, source))
+                    .collect(),
             })
             .collect(),
     }
@@ -183,44 +290,84 @@ pub fn json_one(f: &FileResult) -> String {
     json(std::slice::from_ref(f))
 }
 
-/// JUnit XML: a testsuite per scenario file, a testcase per expectation and invariant (per
-/// seed when several run).
-pub fn junit(results: &[FileResult]) -> String {
-    let mut report = Report::new("hapair");
-    for f in results {
-        let mut suite = TestSuite::new(f.path.display().to_string());
-        if let Some((error, _)) = &f.error {
-            let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
-            status.set_message(error.clone());
-            suite.add_test_case(TestCase::new(format!("{}: load", f.name), status));
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::scenario::verdict::Verdict;
+
+    fn outcome(findings: usize, failures: usize, detail: &str) -> Outcome {
+        let source = Source::new("t.toml", "a = 1\nb = 2\n");
+        let found: Vec<Finding> = (0..findings)
+            .map(|i| {
+                Finding::new(
+                    "HA-SEPARATE-HOSTS",
+                    Span::from(6..7),
+                    format!("finding {i}"),
+                )
+            })
+            .collect();
+        Outcome {
+            seed: 1,
+            finding_files: found.iter().map(|_| Arc::clone(&source)).collect(),
+            findings: found,
+            trace: crate::trace::Trace::default(),
+            verdicts: (0..failures)
+                .map(|i| Verdict {
+                    kind: "expect",
+                    what: format!("check {i}"),
+                    held: false,
+                    detail: detail.to_string(),
+                    line: Some(i + 1),
+                    excerpt: Vec::new(),
+                })
+                .collect(),
+            wall: Duration::ZERO,
+            handshakes: 0,
+            stats: crate::sim::Stats::default(),
         }
-        for run in &f.runs {
-            for v in &run.verdicts {
-                let name = if f.runs.len() > 1 {
-                    format!("{} [seed {}]", v.what, run.seed)
-                } else {
-                    v.what.clone()
-                };
-                let status = if v.held {
-                    TestCaseStatus::success()
-                } else {
-                    let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                    s.set_message(v.detail.clone());
-                    s.set_description(format!(
-                        "{}\nreplay: {}",
-                        v.detail,
-                        replay(&f.path, run.seed)
-                    ));
-                    s
-                };
-                let mut case = TestCase::new(name, status);
-                case.set_classname(format!("{}.{}", f.name, v.kind));
-                suite.add_test_case(case);
-            }
-        }
-        report.add_test_suite(suite);
     }
-    report
-        .to_string()
-        .unwrap_or_else(|e| format!("<!-- junit serialisation failed: {e} -->"))
+
+    fn result(o: Outcome) -> FileResult {
+        FileResult {
+            path: PathBuf::from("s.toml"),
+            name: "s".into(),
+            runs: vec![o],
+            error: None,
+        }
+    }
+
+    #[test]
+    fn findings_and_failures_are_bounded_and_details_clipped_everywhere() {
+        let long = "x".repeat(super::super::TEXT_BOUND + 500);
+        let results = [result(outcome(13, 12, &long))];
+        let text = human(&results, false);
+        assert!(
+            text.contains("  warning HA-SEPARATE-HOSTS: finding 0 (t.toml:2)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("finding 9 (") && !text.contains("finding 10 ("),
+            "{text}"
+        );
+        assert!(text.contains("  and 3 more finding(s)\n"), "{text}");
+        assert_eq!(text.matches("  ✗ expect").count(), LIST_BOUND, "{text}");
+        assert!(text.contains("  and 2 more failure(s)"), "{text}");
+        assert!(text.contains("… (500 more characters)"), "{text}");
+        assert!(!text.contains(&long), "{text}");
+
+        let doc: serde_json::Value = serde_json::from_str(&json(&results)).expect("JSON");
+        let run = &doc["scenarios"][0]["runs"][0];
+        assert_eq!(run["verdicts"].as_array().map(Vec::len), Some(12));
+        assert_eq!(run["findings"].as_array().map(Vec::len), Some(13));
+        assert_eq!(run["findings"][0]["file"], "t.toml");
+        assert_eq!(run["findings"][0]["location"]["line"], 2);
+        let detail = run["verdicts"][0]["detail"].as_str().unwrap_or_default();
+        assert!(detail.ends_with("… (500 more characters)"), "{detail}");
+
+        let xml = junit(&results);
+        assert!(xml.contains("… (500 more characters)") && !xml.contains(&long));
+    }
 }

@@ -51,6 +51,14 @@ fn one<T>(out: &mut String, name: &str, r: &Option<Resolved<T>>, show: impl Fn(&
     }
 }
 
+/// A value as files write it: its serialised name (`host`, `per-parameter`, `TLSv1.3`).
+fn word<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
 fn params(out: &mut String, p: &Params) {
     one(out, "certificate", &p.certificate, String::clone);
     let key = match (&p.certificate_key, &p.certificate) {
@@ -70,19 +78,9 @@ fn params(out: &mut String, p: &Params) {
     one(out, "tls-mutual", &p.tls_mutual, |b| {
         if *b { "1" } else { "0" }.to_string()
     });
-    one(
-        out,
-        "tls-target-name-check",
-        &p.tls_target_name_check,
-        |c| format!("{c:?}").to_lowercase(),
-    );
+    one(out, "tls-target-name-check", &p.tls_target_name_check, word);
     one(out, "tls-target-name", &p.tls_target_name, String::clone);
-    one(out, "sec-protocol", &p.sec_protocol, |s| {
-        serde_json::to_value(s)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default()
-    });
+    one(out, "sec-protocol", &p.sec_protocol, word);
     one(out, "cipher-list", &p.cipher_list, String::clone);
     one(out, "tls-crl", &p.tls_crl, String::clone);
 }
@@ -94,10 +92,7 @@ pub fn human(t: &Table<'_>) -> String {
         out,
         "{}: resolution {}, validity shown at {}\n",
         t.topology,
-        serde_json::to_value(t.resolution)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default(),
+        word(&t.resolution),
         t.clock
     );
     let _ = writeln!(out, "Listening ports");

@@ -7,6 +7,12 @@ use super::{Check, Scenario, StepAction};
 use crate::check::primaries_windows;
 use crate::trace::{Event, Kind, Trace};
 
+/// Windows as `19002–35007, …`, bounded like every list of a detail.
+fn spans(windows: &[&(u64, u64)]) -> String {
+    let shown: Vec<String> = windows.iter().map(|(a, b)| format!("{a}–{b}")).collect();
+    super::verdict::bounded(&shown)
+}
+
 /// The always-on invariants.
 pub fn check(s: &Scenario, trace: &Trace) -> Vec<Verdict> {
     let mut out = Vec::new();
@@ -30,9 +36,12 @@ pub fn check(s: &Scenario, trace: &Trace) -> Vec<Verdict> {
             detail: if long.is_empty() {
                 "no longer window".into()
             } else if expected_split {
-                format!("windows {long:?} are the split this scenario rehearses")
+                format!(
+                    "windows (ms) {} are the split this scenario rehearses",
+                    spans(&long)
+                )
             } else {
-                format!("two primaries during {long:?} (ms)")
+                format!("two primaries during (ms): {}", spans(&long))
             },
             line: None,
             excerpt: Vec::new(),

@@ -2,10 +2,12 @@
 //! steps, and the verdicts. The result carries everything reports need.
 
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::verdict::{self, Verdict};
 use super::{Scenario, StepAction};
+use crate::diag::Source;
 use crate::pki::{Material, PkiError};
 use crate::rules::Finding;
 use crate::sim::{self, Action, Plan, SimError};
@@ -39,6 +41,9 @@ pub struct Outcome {
     pub seed: u64,
     /// Static findings of the topology at the scenario's clock.
     pub findings: Vec<Finding>,
+    /// The file each finding lies in, index for index with `findings`: the scenario file for
+    /// an inline topology and for the scenario's `[pki]` entries, else the topology file.
+    pub finding_files: Vec<Arc<Source>>,
     /// The trace.
     pub trace: Trace,
     /// Verdicts: expectations, then invariants.
@@ -55,6 +60,11 @@ impl Outcome {
     /// Whether every expectation and invariant held.
     pub fn passed(&self) -> bool {
         self.verdicts.iter().all(|v| v.held)
+    }
+
+    /// Each static finding with the file it lies in.
+    pub fn located_findings(&self) -> impl Iterator<Item = (&Finding, &Arc<Source>)> {
+        self.findings.iter().zip(&self.finding_files)
     }
 }
 
@@ -95,9 +105,14 @@ pub fn execute_stepping(s: &Scenario, seed: u64, skip_idle: bool) -> Result<Outc
             |e| matches!(&e.kind, Kind::HandshakeOk { peer, .. } if s.topology.app(peer).is_some()),
         )
         .count();
+    let finding_files = findings
+        .iter()
+        .map(|f| Arc::clone(s.source_of(f.span)))
+        .collect();
     Ok(Outcome {
         seed,
         findings,
+        finding_files,
         trace,
         verdicts,
         wall: started.elapsed(),

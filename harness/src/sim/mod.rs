@@ -87,7 +87,7 @@ pub enum SimError {
     #[error("simulation failed: {0}")]
     Turmoil(String),
     /// A step names a host or application the topology does not have.
-    #[error("step at {at:?}: {what}")]
+    #[error("step at {}: {what}", crate::topology::value::format_duration(*at))]
     Step {
         /// When.
         at: Duration,

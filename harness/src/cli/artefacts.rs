@@ -1,0 +1,127 @@
+//! `hapair run --out DIR`: per scenario file a folder with `trace.jsonl` (one per seed when
+//! several run), `report.json` and `tls-table.json`, and `junit.xml` for the whole run.
+//!
+//! A folder is named after its file's stem (`DIR/switch-back/`). Files that share a stem
+//! (`a/x.toml`, `b/x.toml`) are told apart by their paths below the folder they have in
+//! common, `/` written `__` (`DIR/a__x/`, `DIR/b__x/`); a name still taken gets `-2`, `-3`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Component, Path};
+
+use crate::report::run::{self, FileResult};
+use crate::scenario;
+
+/// Writes the artefacts of `results` under `dir`.
+///
+/// # Errors
+/// The first file or folder that could not be written.
+pub(super) fn write(dir: &Path, results: &[FileResult]) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let paths: Vec<&Path> = results.iter().map(|f| f.path.as_path()).collect();
+    for (f, name) in results.iter().zip(folders(&paths)) {
+        let base = dir.join(name);
+        std::fs::create_dir_all(&base)?;
+        std::fs::write(base.join("report.json"), run::json_one(f))?;
+        for r in &f.runs {
+            let name = if f.runs.len() > 1 {
+                format!("trace-seed-{}.jsonl", r.seed)
+            } else {
+                "trace.jsonl".to_string()
+            };
+            std::fs::write(base.join(name), r.trace.to_jsonl())?;
+        }
+        if let Ok(s) = scenario::load(&f.path) {
+            std::fs::write(
+                base.join("tls-table.json"),
+                super::certs::table_json(&s.topology, s.clock),
+            )?;
+        }
+    }
+    std::fs::write(dir.join("junit.xml"), run::junit(results))
+}
+
+fn stem(path: &Path) -> String {
+    path.file_stem().map_or_else(
+        || "scenario".to_string(),
+        |s| s.to_string_lossy().into_owned(),
+    )
+}
+
+/// The folder name of each path, unique among them (see the module's description).
+fn folders(paths: &[&Path]) -> Vec<String> {
+    let mut by_stem: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, p) in paths.iter().enumerate() {
+        by_stem.entry(stem(p)).or_default().push(i);
+    }
+    let mut names: Vec<String> = paths.iter().map(|p| stem(p)).collect();
+    for group in by_stem.values().filter(|g| g.len() > 1) {
+        let parts: Vec<Vec<String>> = group.iter().map(|&i| words(paths[i])).collect();
+        let common = parts.iter().map(Vec::len).min().map_or(0, |shortest| {
+            (0..shortest.saturating_sub(1))
+                .take_while(|&k| parts.iter().all(|p| p[k] == parts[0][k]))
+                .count()
+        });
+        for (&i, p) in group.iter().zip(&parts) {
+            names[i] = p[common..].join("__");
+        }
+    }
+    let mut taken = BTreeSet::new();
+    names
+        .into_iter()
+        .map(|name| {
+            let mut unique = name.clone();
+            let mut n = 1;
+            while !taken.insert(unique.clone()) {
+                n += 1;
+                unique = format!("{name}-{n}");
+            }
+            unique
+        })
+        .collect()
+}
+
+/// A path's folders and its file stem, as words for a folder name.
+fn words(path: &Path) -> Vec<String> {
+    let mut out: Vec<String> = path
+        .parent()
+        .unwrap_or_else(|| Path::new(""))
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+            Component::ParentDir => Some("..".to_string()),
+            _ => None,
+        })
+        .collect();
+    out.push(stem(path));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn names(paths: &[&str]) -> Vec<String> {
+        let paths: Vec<PathBuf> = paths.iter().map(PathBuf::from).collect();
+        let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+        folders(&refs)
+    }
+
+    #[test]
+    fn folders_are_stems_unless_two_files_share_one() {
+        assert_eq!(names(&["s/one.toml", "s/two.toml"]), ["one", "two"]);
+        assert_eq!(
+            names(&["/tmp/s/a/x.toml", "/tmp/s/b/x.toml", "/tmp/s/y.toml"]),
+            ["a__x", "b__x", "y"]
+        );
+        assert_eq!(
+            names(&["s/x.toml", "s/deep/er/x.toml"]),
+            ["x", "deep__er__x"]
+        );
+        // A stem that looks like a derived name still gets a folder of its own.
+        assert_eq!(
+            names(&["s/a/x.toml", "s/b/x.toml", "s/a__x.toml"]),
+            ["a__x", "b__x", "a__x-2"]
+        );
+    }
+}
