@@ -110,7 +110,7 @@ pub fn reason(e: &wire::WireError) -> Ended {
     match e {
         wire::WireError::Closed(io) => Ended {
             class: crate::tls::classify(io),
-            detail: io.to_string(),
+            detail: crate::tls::describe(io),
         },
         // A TLS record read as a length prefix: the server speaks TLS to a plain dialler.
         wire::WireError::Oversized(len) if matches!(len >> 16, 0x1503 | 0x1603) => Ended {

@@ -166,7 +166,7 @@ pub async fn dial<N: Net>(
                     peer: link.to.clone(),
                     port: link.port.clone(),
                     class,
-                    detail: e.to_string(),
+                    detail: tls::describe(&e),
                 },
             );
             None

@@ -138,6 +138,19 @@ fn identical(icons: &[&App], out: &mut Vec<Finding>) {
     }
 }
 
+/// Names in backticks, comma-separated (`none` when empty), for messages.
+fn listed<S: AsRef<str>>(names: impl IntoIterator<Item = S>) -> String {
+    let v: Vec<String> = names
+        .into_iter()
+        .map(|n| format!("`{}`", n.as_ref()))
+        .collect();
+    if v.is_empty() {
+        "none".into()
+    } else {
+        v.join(", ")
+    }
+}
+
 /// ICON-HA-ROLE-DATA
 fn role_data(set: &IconSet, icons: &[&App], out: &mut Vec<Finding>) {
     let roles: Vec<_> = icons.iter().map(|a| effective_roles(a)).collect();
@@ -148,8 +161,12 @@ fn role_data(set: &IconSet, icons: &[&App], out: &mut Vec<Finding>) {
                 "ICON-HA-ROLE-DATA",
                 span(icons[1]),
                 format!(
-                    "ICONs of set `{}` store different data: `{}` has roles {:?}, `{}` has {:?}",
-                    set.name.value, icons[0].name.value, roles[0], icons[1].name.value, roles[1]
+                    "ICONs of set `{}` store different data: `{}` has roles {}, `{}` has {}",
+                    set.name.value,
+                    icons[0].name.value,
+                    listed(&roles[0]),
+                    icons[1].name.value,
+                    listed(&roles[1])
                 ),
             )
             .object(app_obj(&icons[0].name.value))
@@ -211,8 +228,11 @@ fn same_source(t: &Topology, icons: &[&App], out: &mut Vec<Finding>) {
                 "ICON-HA-SAME-SOURCE",
                 b.name.span,
                 format!(
-                    "ICON `{}` reads {:?} but `{}` reads {:?}",
-                    a.name.value, sa, b.name.value, sb
+                    "ICON `{}` reads {} but `{}` reads {}",
+                    a.name.value,
+                    listed(&sa),
+                    b.name.value,
+                    listed(&sb)
                 ),
             )
             .object(app_obj(&a.name.value))

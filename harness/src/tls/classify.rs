@@ -140,9 +140,63 @@ pub fn classify(e: &io::Error) -> FailureClass {
     }
 }
 
+/// A failed handshake or read in words for the trace and reports: the TLS library's error
+/// named without its Rust type names (`UnknownIssuer` becomes "unknown issuer").
+pub fn describe(e: &io::Error) -> String {
+    let Some(tls) = e.get_ref().and_then(|inner| inner.downcast_ref::<TlsErr>()) else {
+        return e.to_string();
+    };
+    match tls {
+        TlsErr::InvalidCertificate(c) => {
+            format!("invalid peer certificate: {}", words(&format!("{c:?}")))
+        }
+        TlsErr::AlertReceived(a) => format!("the peer sent the alert {}", words(&format!("{a:?}"))),
+        TlsErr::NoCertificatesPresented => "the peer presented no certificate".to_string(),
+        TlsErr::PeerIncompatible(p) => format!("no common protocol: {}", words(&format!("{p:?}"))),
+        TlsErr::InvalidMessage(m) => format!("not a TLS message: {}", words(&format!("{m:?}"))),
+        other => words(&format!("{other:?}")),
+    }
+}
+
+/// The leading Rust name of a debug rendering, in lowercase words: `NotValidForNameContext
+/// { … }` → "not valid for name".
+fn words(debug: &str) -> String {
+    let name: String = debug
+        .chars()
+        .take_while(char::is_ascii_alphanumeric)
+        .collect();
+    let name = name.strip_suffix("Context").unwrap_or(&name);
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push(' ');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tls_errors_are_described_in_words() {
+        let e = io::Error::new(
+            io::ErrorKind::InvalidData,
+            TlsErr::InvalidCertificate(CertificateError::UnknownIssuer),
+        );
+        assert_eq!(describe(&e), "invalid peer certificate: unknown issuer");
+        let e = io::Error::new(
+            io::ErrorKind::InvalidData,
+            TlsErr::AlertReceived(AlertDescription::BadCertificate),
+        );
+        assert_eq!(describe(&e), "the peer sent the alert bad certificate");
+        assert_eq!(
+            words("NotValidForNameContext { expected: x }"),
+            "not valid for name"
+        );
+    }
 
     #[test]
     fn names_round_trip_and_are_unique() {

@@ -12,6 +12,6 @@ pub mod sides;
 pub mod time;
 pub mod verify;
 
-pub use classify::{FailureClass, classify};
+pub use classify::{FailureClass, classify, describe};
 pub use config::{ClientSide, Identity, ServerSide, TlsError, client_config, server_config};
 pub use time::VirtualTime;

@@ -125,6 +125,16 @@ pub enum Redundancy {
     HotStandby,
 }
 
+impl Redundancy {
+    /// The name used in files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Redundancy::WarmStandby => "warm-standby",
+            Redundancy::HotStandby => "hot-standby",
+        }
+    }
+}
+
 /// A port's listening mode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -167,8 +167,11 @@ fn backup(r: &mut Refs<'_>, t: &Topology, app: &super::App) {
                     "conflict",
                     q.span,
                     format!(
-                        "`{}` says {:?} but its primary `{}` says {:?}",
-                        backup.name.value, q.value, app.name.value, p.value
+                        "`{}` says {} but its primary `{}` says {}",
+                        backup.name.value,
+                        q.value.as_str(),
+                        app.name.value,
+                        p.value.as_str()
                     ),
                 )
                 .help("a pair has one redundancy type; write it on the primary"),
