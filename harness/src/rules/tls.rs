@@ -3,7 +3,7 @@
 //! certificate groups, upgrade mode, and strict protocol versions.
 
 use super::{Finding, Severity, app_obj, port_obj};
-use crate::pki::endpoint::{LinkKind, links};
+use crate::pki::endpoint::{LinkKind, Opening, links};
 use crate::pki::resolve::{self, Layer, Level};
 use crate::topology::{AppType, ListenMode, Security, Topology};
 
@@ -98,18 +98,26 @@ fn client_follows_port(t: &Topology, out: &mut Vec<Finding>) {
             ""
         };
         let message = match &c.security.tls {
-            Some(flag) if flag.value != link.tls => Some((
-                flag.span,
-                format!(
-                    "the connection from `{}` says tls={} but port `{}` of `{}` is {}{after}",
-                    link.from,
-                    u8::from(flag.value),
-                    link.port,
-                    link.to,
-                    link.mode.as_str()
-                ),
-            )),
-            _ if !link.tls && c.security.has_tls_settings() => Some((
+            // The flag changes how the client opens: it no longer follows the port.
+            Some(flag) if link.opening != Opening::for_port(link.mode, None) => {
+                let outcome = match link.refused {
+                    Some(r) => format!(": {}, so every attempt is refused", r.why()),
+                    None if link.tls => String::new(),
+                    None => ": the session stays in plain text".to_string(),
+                };
+                Some((
+                    flag.span,
+                    format!(
+                        "the connection from `{}` says tls={} but port `{}` of `{}` is {}{after}{outcome}",
+                        link.from,
+                        u8::from(flag.value),
+                        link.port,
+                        link.to,
+                        link.mode.as_str()
+                    ),
+                ))
+            }
+            _ if link.mode == ListenMode::Unsecured && c.security.has_tls_settings() => Some((
                 c.security.span.unwrap_or(c.span),
                 format!(
                     "the connection from `{}` carries TLS settings but port `{}` of `{}` is unsecured: it runs in plain text{after}",
