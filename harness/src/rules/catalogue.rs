@@ -184,6 +184,13 @@ fix: "use the same strict version on both sides, or leave one side empty (negoti
 bad: "[app.ts_primary]\nsecurity = { sec-protocol = \"TLSv13\" }\n\n[app.desk]\nsecurity = { sec-protocol = \"TLSv12\" }"
 good: "[app.ts_primary]\nsecurity = { sec-protocol = \"TLSv13\" }\n\n[app.desk]\nsecurity = { sec-protocol = \"TLSv13\" }"
 
+"TLS-MUTUAL-CLIENT-CERT" E false T
+title: "a client of a mutual-TLS port has no certificate to present"
+why: "With tls-mutual = 1 the server asks every client for a certificate and refuses the handshake without one; a client with no certificate at connection, application or host level is refused on every attempt, on the primary and after a switchover on the backup."
+fix: "give the client a certificate (and trusted-ca) at connection, application or host level, or switch tls-mutual off on the port knowingly"
+bad: "[app.ts_primary.port.secure]\nnumber = 3001\ntransport = \"tls=1;tls-mutual=1\"\n\n[app.desk]\ntype = \"client\"\nhost = \"desk-1\"          # no certificate at any level"
+good: "[app.ts_primary.port.secure]\nnumber = 3001\ntransport = \"tls=1;tls-mutual=1\"\n\n[app.desk]\ntype = \"client\"\nhost = \"desk-1\"\nsecurity = { certificate = \"desk-1\", trusted-ca = \"lab-ca\" }"
+
 "TLS-CERT-VALIDITY" E true C
 title: "expired or not yet valid at the scenario's clock; warning inside a horizon"
 why: "A certificate outside its validity period fails every handshake; one that expires soon after the clock will fail during the rehearsal or soon after the upgrade."
