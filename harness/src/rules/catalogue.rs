@@ -307,7 +307,7 @@ mod tests {
                 r.id
             );
         }
-        assert_eq!(RULES.len(), 31);
+        assert_eq!(RULES.len(), 32);
         assert!(rule("ha-sync-port-cert").is_some());
     }
 }
