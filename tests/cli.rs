@@ -162,7 +162,7 @@ fn explain_works_for_every_listed_rule() {
     assert_eq!(code(&o), 0);
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
     let rules = doc["rules"].as_array().expect("rules array");
-    assert_eq!(rules.len(), 31);
+    assert_eq!(rules.len(), 32);
     for r in rules {
         let id = r["id"].as_str().expect("id");
         let o = hapair(&["explain", id]);
@@ -177,7 +177,7 @@ fn explain_works_for_every_listed_rule() {
         );
     }
     let human = stdout(&hapair(&["rules"]));
-    assert_eq!(human.lines().count(), 31);
+    assert_eq!(human.lines().count(), 32);
 }
 
 #[test]

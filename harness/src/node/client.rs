@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use super::session::Session;
-use super::transport::{self, Opening};
+use super::transport;
 use super::{Scope, World};
 use crate::net::Net;
 use crate::pki::endpoint::{Link, LinkKind};
@@ -58,12 +58,6 @@ pub async fn run<N: Net>(w: Rc<World<N>>, name: String, scope: Scope) {
         .filter(|l| l.from == name && l.kind != LinkKind::HaLink)
     {
         order.push(link.to.clone());
-        let forced = w
-            .topology
-            .connections
-            .iter()
-            .find(|c| c.span == link.span)
-            .and_then(|c| c.security.tls.as_ref().map(|t| t.value));
         let addp = w
             .topology
             .connections
@@ -75,7 +69,6 @@ pub async fn run<N: Net>(w: Rc<World<N>>, name: String, scope: Scope) {
             name.clone(),
             host.clone(),
             link.id.clone(),
-            forced,
             addp,
             notes_tx.clone(),
         ));
@@ -156,7 +149,6 @@ async fn keep<N: Net>(
     me: String,
     host: String,
     link_id: String,
-    forced: Option<bool>,
     addp: Option<Duration>,
     notes: mpsc::UnboundedSender<Note>,
 ) {
@@ -169,7 +161,7 @@ async fn keep<N: Net>(
         .and_then(|a| a.reconnect_timeout.as_ref())
         .map_or(DEFAULT_RECONNECT, |r| r.value);
     loop {
-        once(&w, &me, &host, link, forced, addp, &notes).await;
+        once(&w, &me, &host, link, addp, &notes).await;
         let _ = notes.send(Note::Down {
             target: link.to.clone(),
         });
@@ -182,12 +174,11 @@ async fn once<N: Net>(
     me: &str,
     host: &str,
     link: &Link,
-    forced: Option<bool>,
     addp: Option<Duration>,
     notes: &mpsc::UnboundedSender<Note>,
 ) {
-    let opening = Opening::for_port(link.mode, forced);
-    let Some((io, tls)) = transport::dial(w, me, host, link, opening).await else {
+    // The link's opening is the one the effective TLS table shows.
+    let Some((io, tls)) = transport::dial(w, me, host, link, link.opening).await else {
         return;
     };
     let mut session = Session::start(io, w.timers.clone());

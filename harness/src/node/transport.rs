@@ -24,30 +24,7 @@ pub type Io = Box<dyn Stream>;
 /// How long a dial may take before it counts as a timeout.
 pub const DIAL_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// How the dialler opens a session.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Opening {
-    /// Plain bytes.
-    Plain,
-    /// A TLS ClientHello first.
-    Tls,
-    /// Plain, then start-TLS on the same socket (Configuration Server protocol).
-    StartTls,
-}
-
-impl Opening {
-    /// How a client opens towards a port of this mode: it follows the port, unless its
-    /// connection forces `tls=1`/`tls=0` (a misconfiguration the rules flag, simulated as is).
-    pub fn for_port(mode: ListenMode, forced: Option<bool>) -> Self {
-        match (forced, mode) {
-            (Some(true), _) => Opening::Tls,
-            (Some(false), _) => Opening::Plain,
-            (None, ListenMode::Unsecured) => Opening::Plain,
-            (None, ListenMode::Secured) => Opening::Tls,
-            (None, ListenMode::Upgrade) => Opening::StartTls,
-        }
-    }
-}
+pub use crate::pki::endpoint::Opening;
 
 /// What a successful TLS handshake agreed.
 fn handshake_event(peer: &str, port: &str, conn: &rustls::CommonState) -> Kind {

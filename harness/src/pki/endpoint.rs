@@ -3,13 +3,108 @@
 //! the backup it follows to after a switchover), and the HA link in both directions.
 //!
 //! `certs show` prints these; certificate rules judge them; the simulator builds its TLS
-//! configurations from them.
+//! configurations from them and opens each session the way its link says ([`Link::opening`]),
+//! so that what the table claims and what a run does cannot drift apart.
 
 use serde::Serialize;
 
 use super::resolve::{self, Params};
 use crate::diag::Span;
-use crate::topology::{App, ListenMode, Port, Topology};
+use crate::topology::{App, AppType, ListenMode, Port, Topology};
+
+/// How the dialler opens a session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Opening {
+    /// Plain bytes.
+    Plain,
+    /// A TLS ClientHello first.
+    Tls,
+    /// Plain, then start-TLS on the same socket (Configuration Server protocol).
+    StartTls,
+}
+
+impl Opening {
+    /// How a client opens towards a port of this mode: it follows the port, unless its
+    /// connection forces `tls=1`/`tls=0` (a misconfiguration the rules flag, simulated as is).
+    pub fn for_port(mode: ListenMode, forced: Option<bool>) -> Self {
+        match (forced, mode) {
+            (Some(true), _) => Opening::Tls,
+            (Some(false), _) => Opening::Plain,
+            (None, ListenMode::Unsecured) => Opening::Plain,
+            (None, ListenMode::Secured) => Opening::Tls,
+            (None, ListenMode::Upgrade) => Opening::StartTls,
+        }
+    }
+
+    /// How the backup-role instance `dialer` opens the HA link to a port of this mode:
+    /// Configuration Server's own protocol starts plain on a port not flagged HA sync and
+    /// upgrades there when the port is in upgrade mode; other servers follow the port.
+    pub fn for_ha_link(dialer: &App, mode: ListenMode, ha_sync: bool) -> Self {
+        if dialer.kind.value == AppType::ConfigServer && !ha_sync {
+            return if mode == ListenMode::Upgrade {
+                Opening::StartTls
+            } else {
+                Opening::Plain
+            };
+        }
+        Opening::for_port(mode, None)
+    }
+
+    /// Why a port of this mode refuses every session opened this way, if it does.
+    pub fn refused_by(self, mode: ListenMode) -> Option<Refusal> {
+        match (self, mode) {
+            (Opening::Plain, ListenMode::Secured) => Some(Refusal::PlaintextOnSecured),
+            (Opening::Tls, ListenMode::Upgrade) => Some(Refusal::TlsOnUpgradePort),
+            (Opening::Tls, ListenMode::Unsecured) => Some(Refusal::TlsOnUnsecured),
+            (Opening::StartTls, ListenMode::Unsecured | ListenMode::Secured) => {
+                Some(Refusal::StartTlsNotUpgrade)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Why a port refuses every session of a link: the dialler opens in a way the port's listening
+/// mode does not accept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Refusal {
+    /// Plain bytes on a port that expects TLS at once.
+    PlaintextOnSecured,
+    /// A TLS ClientHello on an upgrade port, which expects the plain protocol and start-TLS.
+    TlsOnUpgradePort,
+    /// A TLS ClientHello on a plain port.
+    TlsOnUnsecured,
+    /// Start-TLS on a port that is not in upgrade mode.
+    StartTlsNotUpgrade,
+}
+
+impl Refusal {
+    /// The kebab-case name (as in JSON).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Refusal::PlaintextOnSecured => "plaintext-on-secured",
+            Refusal::TlsOnUpgradePort => "tls-on-upgrade-port",
+            Refusal::TlsOnUnsecured => "tls-on-unsecured",
+            Refusal::StartTlsNotUpgrade => "start-tls-not-upgrade",
+        }
+    }
+
+    /// In words.
+    pub fn why(self) -> &'static str {
+        match self {
+            Refusal::PlaintextOnSecured => "the client opens in plain text on a secured port",
+            Refusal::TlsOnUpgradePort => {
+                "the client starts TLS at once, where the upgrade port expects a plain start"
+            }
+            Refusal::TlsOnUnsecured => "the client starts TLS on a plain port",
+            Refusal::StartTlsNotUpgrade => {
+                "the client asks for start-TLS on a port not in upgrade mode"
+            }
+        }
+    }
+}
 
 /// A server's listening port.
 #[derive(Debug, Serialize)]
@@ -53,10 +148,15 @@ pub struct Link {
     pub to: String,
     /// Port ID dialled.
     pub port: String,
-    /// Whether the session runs under TLS (the port's mode decides).
+    /// Whether the session runs under TLS: the port's mode decides, unless the connection
+    /// forces `tls=1`/`tls=0`; false when the port refuses the link ([`Link::refused`]).
     pub tls: bool,
     /// Listening mode of the port.
     pub mode: ListenMode,
+    /// How the dialler opens each session (the simulator dials exactly so).
+    pub opening: Opening,
+    /// Why the port refuses every session of this link, when it does.
+    pub refused: Option<Refusal>,
     /// Host name the client dials.
     pub dial_host: String,
     /// The name the client checks the certificate against (`tls-target-name`, else the
@@ -107,6 +207,7 @@ pub fn links(t: &Topology) -> Vec<Link> {
             continue;
         };
         let client = resolve::client_connection(t, c);
+        let forced = c.security.tls.as_ref().map(|f| f.value);
         let mut targets = vec![(target, LinkKind::Connection)];
         if let Some(pair) = t.pair_of(&target.name.value) {
             let other = if pair.primary.name.value == target.name.value {
@@ -121,9 +222,10 @@ pub fn links(t: &Topology) -> Vec<Link> {
             let Some(port) = c.port.as_ref().and_then(|id| server.port(&id.value)) else {
                 continue;
             };
+            let opening = Opening::for_port(port.mode.value, forced);
             out.push(link(
                 t,
-                kind,
+                (kind, opening),
                 &c.from.value,
                 server,
                 port,
@@ -138,9 +240,10 @@ pub fn links(t: &Topology) -> Vec<Link> {
                 continue;
             };
             let client = resolve::app_identity(t, dialer);
+            let opening = Opening::for_ha_link(dialer, port.mode.value, port.ha_sync.value);
             out.push(link(
                 t,
-                LinkKind::HaLink,
+                (LinkKind::HaLink, opening),
                 &dialer.name.value,
                 listener,
                 port,
@@ -154,7 +257,7 @@ pub fn links(t: &Topology) -> Vec<Link> {
 
 fn link(
     t: &Topology,
-    kind: LinkKind,
+    (kind, opening): (LinkKind, Opening),
     from: &str,
     server: &App,
     port: &Port,
@@ -176,12 +279,38 @@ fn link(
         from: from.to_string(),
         to: server.name.value.clone(),
         port: port.id.value.clone(),
-        tls: port.mode.value.is_tls(),
+        tls: opening != Opening::Plain && opening.refused_by(port.mode.value).is_none(),
         mode: port.mode.value,
+        opening,
+        refused: opening.refused_by(port.mode.value),
         dial_host,
         checked_name,
         server: resolve::server_port(t, server, port),
         client,
         span,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_port_refuses_exactly_the_openings_its_mode_does_not_take() {
+        use ListenMode::{Secured, Unsecured, Upgrade};
+        use Opening::{Plain, StartTls, Tls};
+        let table = [
+            (Plain, Unsecured, None),
+            (Plain, Upgrade, None),
+            (Plain, Secured, Some(Refusal::PlaintextOnSecured)),
+            (Tls, Secured, None),
+            (Tls, Upgrade, Some(Refusal::TlsOnUpgradePort)),
+            (Tls, Unsecured, Some(Refusal::TlsOnUnsecured)),
+            (StartTls, Upgrade, None),
+            (StartTls, Secured, Some(Refusal::StartTlsNotUpgrade)),
+        ];
+        for (opening, mode, want) in table {
+            assert_eq!(opening.refused_by(mode), want, "{opening:?} on {mode:?}");
+        }
     }
 }

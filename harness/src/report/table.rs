@@ -110,7 +110,11 @@ pub fn human(t: &Table<'_>) -> String {
             LinkKind::FollowsToBackup => "after switchover",
             LinkKind::HaLink => "HA link",
         };
-        let tls = if l.tls { "TLS" } else { "plain text" };
+        let tls = match (l.refused, l.tls) {
+            (Some(r), _) => format!("refused: {}", r.why()),
+            (None, true) => "TLS".to_string(),
+            (None, false) => "plain text".to_string(),
+        };
         let check = l
             .checked_name
             .as_ref()

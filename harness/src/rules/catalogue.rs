@@ -151,8 +151,8 @@ good: "[app.ts_primary]\nsecurity = { certificate = \"ts-a\", trusted-ca = \"lab
 
 "TLS-CLIENT-FOLLOWS-PORT" E false T
 title: "a connection is secure exactly when its target port is secured"
-why: "A client turns TLS on or off from the mode of the port it dials; TLS settings on a connection to an unsecured port are ignored and the session runs in plain text, and `tls=0` against a secured port fails."
-fix: "point the connection at a secured port, or drop its TLS settings"
+why: "A client turns TLS on or off from the mode of the port it dials; TLS settings on a connection to an unsecured port are ignored and the session runs in plain text, `tls=0` against a secured port fails, and `tls=1` against an upgrade (auto-detect) port fails too: that port expects the plain protocol first and a switch to TLS on the same socket, not a ClientHello."
+fix: "point the connection at a port of the mode you want and drop a `tls=1`/`tls=0` or TLS settings that contradict it"
 bad: "[[connection]]\nfrom = \"desk\"\nto = \"ts_primary\"\nport = \"default\"     # unsecured\nsecurity = { tls-target-name-check = \"host\" }"
 good: "[[connection]]\nfrom = \"desk\"\nto = \"ts_primary\"\nport = \"secure\"      # secured\nsecurity = { tls-target-name-check = \"host\" }"
 
@@ -183,6 +183,13 @@ why: "`TLSv12` and `TLSv13` allow exactly one version; a client strict on one an
 fix: "use the same strict version on both sides, or leave one side empty (negotiate)"
 bad: "[app.ts_primary]\nsecurity = { sec-protocol = \"TLSv13\" }\n\n[app.desk]\nsecurity = { sec-protocol = \"TLSv12\" }"
 good: "[app.ts_primary]\nsecurity = { sec-protocol = \"TLSv13\" }\n\n[app.desk]\nsecurity = { sec-protocol = \"TLSv13\" }"
+
+"TLS-MUTUAL-CLIENT-CERT" E false T
+title: "a client of a mutual-TLS port has no certificate to present"
+why: "With tls-mutual = 1 the server asks every client for a certificate and refuses the handshake without one; a client with no certificate at connection, application or host level is refused on every attempt, on the primary and after a switchover on the backup."
+fix: "give the client a certificate (and trusted-ca) at connection, application or host level, or switch tls-mutual off on the port knowingly"
+bad: "[app.ts_primary.port.secure]\nnumber = 3001\ntransport = \"tls=1;tls-mutual=1\"\n\n[app.desk]\ntype = \"client\"\nhost = \"desk-1\"          # no certificate at any level"
+good: "[app.ts_primary.port.secure]\nnumber = 3001\ntransport = \"tls=1;tls-mutual=1\"\n\n[app.desk]\ntype = \"client\"\nhost = \"desk-1\"\nsecurity = { certificate = \"desk-1\", trusted-ca = \"lab-ca\" }"
 
 "TLS-CERT-VALIDITY" E true C
 title: "expired or not yet valid at the scenario's clock; warning inside a horizon"
@@ -300,7 +307,7 @@ mod tests {
                 r.id
             );
         }
-        assert_eq!(RULES.len(), 31);
+        assert_eq!(RULES.len(), 32);
         assert!(rule("ha-sync-port-cert").is_some());
     }
 }

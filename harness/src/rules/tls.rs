@@ -1,9 +1,10 @@
 //! TLS rules that the topology alone can judge: where `tls=1` may be written, whether a
 //! secured port has a certificate, whether clients follow their target port, partial
-//! certificate groups, upgrade mode, and strict protocol versions.
+//! certificate groups, upgrade mode, strict protocol versions, and whether a client of a
+//! mutual-TLS port has a certificate to present.
 
 use super::{Finding, Severity, app_obj, port_obj};
-use crate::pki::endpoint::{LinkKind, links};
+use crate::pki::endpoint::{LinkKind, Opening, links};
 use crate::pki::resolve::{self, Layer, Level};
 use crate::topology::{AppType, ListenMode, Security, Topology};
 
@@ -14,6 +15,7 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Finding>) {
     certgroup_one_level(t, out);
     upgrade_cs_only(t, out);
     strict_proto(t, out);
+    mutual_client_cert(t, out);
 }
 
 /// TLS-FLAG-PORT-ONLY
@@ -98,18 +100,26 @@ fn client_follows_port(t: &Topology, out: &mut Vec<Finding>) {
             ""
         };
         let message = match &c.security.tls {
-            Some(flag) if flag.value != link.tls => Some((
-                flag.span,
-                format!(
-                    "the connection from `{}` says tls={} but port `{}` of `{}` is {}{after}",
-                    link.from,
-                    u8::from(flag.value),
-                    link.port,
-                    link.to,
-                    link.mode.as_str()
-                ),
-            )),
-            _ if !link.tls && c.security.has_tls_settings() => Some((
+            // The flag changes how the client opens: it no longer follows the port.
+            Some(flag) if link.opening != Opening::for_port(link.mode, None) => {
+                let outcome = match link.refused {
+                    Some(r) => format!(": {}, so every attempt is refused", r.why()),
+                    None if link.tls => String::new(),
+                    None => ": the session stays in plain text".to_string(),
+                };
+                Some((
+                    flag.span,
+                    format!(
+                        "the connection from `{}` says tls={} but port `{}` of `{}` is {}{after}{outcome}",
+                        link.from,
+                        u8::from(flag.value),
+                        link.port,
+                        link.to,
+                        link.mode.as_str()
+                    ),
+                ))
+            }
+            _ if link.mode == ListenMode::Unsecured && c.security.has_tls_settings() => Some((
                 c.security.span.unwrap_or(c.span),
                 format!(
                     "the connection from `{}` carries TLS settings but port `{}` of `{}` is unsecured: it runs in plain text{after}",
@@ -273,6 +283,41 @@ fn strict_proto(t: &Topology, out: &mut Vec<Finding>) {
                 ),
             )
             .object(object),
+        );
+    }
+}
+
+/// TLS-MUTUAL-CLIENT-CERT: over every TLS link (the HA link included), the port asks for a
+/// client certificate and the dialling side has none at connection, application or host level.
+fn mutual_client_cert(t: &Topology, out: &mut Vec<Finding>) {
+    for link in links(t)
+        .iter()
+        .filter(|l| l.tls && l.server.mutual() && l.client.certificate.is_none())
+    {
+        let (object, after) = match link.kind {
+            LinkKind::HaLink => (format!("ha-link:{}->{}", link.from, link.to), ""),
+            LinkKind::Connection => (format!("connection:{}->{}", link.from, link.to), ""),
+            LinkKind::FollowsToBackup => (
+                format!("connection:{}->{}", link.from, link.to),
+                " after a switchover",
+            ),
+        };
+        let level = link
+            .server
+            .tls_mutual
+            .as_ref()
+            .map_or("port", |m| m.level.as_str());
+        out.push(
+            Finding::new(
+                "TLS-MUTUAL-CLIENT-CERT",
+                link.span,
+                format!(
+                    "{}: port `{}` of `{}` asks for a client certificate (tls-mutual at {level} level){after}, but `{}` has none at connection, application or host level",
+                    link.id, link.port, link.to, link.from
+                ),
+            )
+            .object(object)
+            .object(port_obj(&link.to, &link.port)),
         );
     }
 }
