@@ -30,6 +30,7 @@
 pub mod check;
 pub mod cli;
 pub mod diag;
+pub mod limits;
 pub mod net;
 pub mod node;
 pub mod pki;

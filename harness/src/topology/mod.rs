@@ -5,7 +5,10 @@
 //! exist but judges nothing (that is `rules`) and resolves no precedence (that is `pki`).
 
 pub(crate) mod load;
+mod names;
+pub(crate) mod options;
 pub mod pki;
+mod pki_check;
 pub(crate) mod reader;
 pub(crate) mod refs;
 mod security;
