@@ -125,6 +125,7 @@ fn decode_document(r: &mut Reader, doc: &Table<'_>, source: &Arc<Source>) -> Top
         connections: Vec::new(),
         databases: Vec::new(),
         icon_sets: Vec::new(),
+        index: super::Index::default(),
     };
     for key in ["host", "app"] {
         let count = doc
