@@ -139,7 +139,7 @@ mod tests {
             "{m}"
         );
         assert_eq!(shorten_quotes("short `x`".into()), "short `x`");
-        assert_eq!(quoted("é".repeat(201).as_str()).chars().count(), 200 + 24);
+        assert_eq!(quoted("é".repeat(201).as_str()).chars().count(), 200 + 21);
     }
 
     #[test]
