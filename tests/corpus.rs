@@ -233,6 +233,80 @@ fn a_pem_file_over_its_limit_is_refused_naming_it() {
     }
 }
 
+#[test]
+fn a_soak_of_48_hours_loads_and_a_week_and_a_second_does_not() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let base = std::fs::read_to_string(corpus().join("scenario/ok.toml")).expect("ok.toml");
+    let topology = corpus().join("base/topology.toml");
+    let with = |duration: &str| {
+        base.replace("../base/topology.toml", &topology.display().to_string())
+            .replace("seed = 1", &format!("seed = 1\nduration = \"{duration}\""))
+    };
+    let path = dir.path().join("soak.toml");
+    std::fs::write(&path, with("48h")).expect("write");
+    let s = hapair::scenario::load(&path).expect("48 h is allowed");
+    assert_eq!(s.duration, Duration::from_secs(48 * 3600));
+    std::fs::write(&path, with("604801s")).expect("write");
+    match hapair::scenario::load(&path) {
+        Err(hapair::scenario::LoadError::Invalid(i)) => {
+            assert!(
+                i.problems
+                    .iter()
+                    .any(|p| p.message.contains("limit of 7 days"))
+            );
+        }
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("a week and a second loaded"),
+    }
+}
+
+#[test]
+fn a_ca_of_the_users_files_without_its_key_is_located_at_its_entry() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A real CA made at run time (nothing key-like is committed); its key is left behind.
+    let gen_topology = "[pki.ca.lab]\nsubject = \"CN=Lab\"\n[host.a]\nname = \"a.example\"\n";
+    std::fs::write(dir.path().join("gen.toml"), gen_topology).expect("write");
+    let args = ["certs", "gen", "gen.toml", "--out", "made"].map(String::from);
+    let (code, out, _) = run(dir.path(), &args).expect("ran");
+    assert_eq!(code, 0, "{out}");
+    let ca = walk(&dir.path().join("made"))
+        .into_iter()
+        .find(|p| {
+            p.extension().is_some_and(|e| e == "pem")
+                && std::fs::read_to_string(p)
+                    .is_ok_and(|t| t.contains("BEGIN CERTIFICATE") && !t.contains("PRIVATE KEY"))
+                && p.to_string_lossy().contains("lab")
+        })
+        .expect("the CA certificate was written");
+    std::fs::copy(&ca, dir.path().join("ca.pem")).expect("copy");
+    let topology = "[pki.ca.lab]\npem = \"ca.pem\"\n\n[pki.cert.a]\nissuer = \"lab\"\n\
+                    hosts = [\"a.example\"]\n[host.a]\nname = \"a.example\"\n";
+    std::fs::write(dir.path().join("t.toml"), topology).expect("write");
+    let got = run(dir.path(), &["check".into(), "t.toml".into()]);
+    if let Some(why) = judge(
+        "CA without key",
+        got,
+        2,
+        "whose PEM files have no private key",
+        Some("t.toml:4:"),
+    ) {
+        panic!("{why}");
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
 #[cfg(unix)]
 #[test]
 fn fifos_are_refused_not_waited_on() {
