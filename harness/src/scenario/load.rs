@@ -298,6 +298,17 @@ pub(super) fn app_ref(r: &mut Reader, t: &Topology, name: Sp<String>) -> Option<
     if t.app(&name.value).is_some() {
         return Some(name.value);
     }
+    if t.host(&name.value).is_some() {
+        r.push(
+            Problem::new(
+                "wrong-kind",
+                name.span,
+                format!("`{}` is a host, not an application", name.value),
+            )
+            .help("this step or expectation names an application ([app.NAME])"),
+        );
+        return None;
+    }
     let p = Problem::new(
         "unknown-app",
         name.span,

@@ -36,6 +36,17 @@ pub(super) fn host_ref(r: &mut Reader, t: &Topology, name: Sp<String>) -> Option
     if t.host(&name.value).is_some() {
         return Some(name.value);
     }
+    if t.app(&name.value).is_some() {
+        r.push(
+            Problem::new(
+                "wrong-kind",
+                name.span,
+                format!("`{}` is an application, not a host", name.value),
+            )
+            .help("host steps name a host by its [host.KEY]"),
+        );
+        return None;
+    }
     let p = Problem::new(
         "unknown-host",
         name.span,
