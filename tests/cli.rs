@@ -48,9 +48,9 @@ ha-sync = true
 type = "tserver"
 host = "HOST_Q"
 [app.q.port.default]
-number = 3000
+number = 3100
 [app.q.port.ha]
-number = 3002
+number = 3102
 ha-sync = true
 "#;
 

@@ -17,6 +17,8 @@ pub struct Source {
     pub path: PathBuf,
     /// The whole text, kept so that spans can be turned into lines and excerpts later.
     pub text: String,
+    /// Byte offsets of line starts, made at the first [`Source::locate`].
+    lines: std::sync::OnceLock<Vec<usize>>,
 }
 
 impl Source {
@@ -25,16 +27,18 @@ impl Source {
         Arc::new(Self {
             path: path.into(),
             text: text.into(),
+            lines: std::sync::OnceLock::new(),
         })
     }
 
-    /// Reads a file from disk: UTF-8 text, a byte-order mark left out.
+    /// Reads a file from disk: UTF-8 text, a byte-order mark left out; a regular file of at
+    /// most [`crate::limits::MAX_TOML_BYTES`].
     ///
     /// # Errors
-    /// [`ReadError::Io`] when the file cannot be read; [`ReadError::NotText`] locating the
-    /// first byte that is not UTF-8.
+    /// [`ReadError::Io`] when the file cannot be read (or is no regular file, or too large);
+    /// [`ReadError::NotText`] locating the first byte that is not UTF-8.
     pub fn read(path: &Path) -> Result<Arc<Self>, ReadError> {
-        let bytes = std::fs::read(path)?;
+        let bytes = crate::limits::read_file(path, crate::limits::MAX_TOML_BYTES)?;
         Self::from_bytes(path, bytes).map_err(ReadError::NotText)
     }
 
@@ -76,12 +80,19 @@ impl Source {
     }
 
     /// The 1-based line and column (in characters) of a byte offset.
+    ///
+    /// Lines are found by binary search in an index made once, so locating every problem of a
+    /// large file stays linear.
     pub fn locate(&self, offset: usize) -> Location {
-        let offset = offset.min(self.text.len());
-        let before = &self.text[..floor_char_boundary(&self.text, offset)];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before[line_start..].chars().count() + 1;
+        let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));
+        let lines = self.lines.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        let line = lines.partition_point(|start| *start <= offset).max(1);
+        let line_start = lines.get(line - 1).copied().unwrap_or(0);
+        let column = self.text[line_start..offset].chars().count() + 1;
         Location { line, column }
     }
 
@@ -229,7 +240,7 @@ impl Problem {
     pub fn new(code: &'static str, span: impl Into<Span>, message: impl Into<String>) -> Self {
         Self {
             code,
-            message: message.into(),
+            message: crate::limits::shorten_quotes(message.into()),
             span: span.into(),
             help: None,
         }
@@ -238,7 +249,7 @@ impl Problem {
     /// Adds a help sentence.
     #[must_use]
     pub fn help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
+        self.help = Some(crate::limits::shorten_quotes(help.into()));
         self
     }
 }
@@ -253,10 +264,41 @@ pub struct Invalid {
     pub problems: Vec<Problem>,
 }
 
+/// Most problems reported for one file: past them, one more problem says how many were left
+/// out (a hostile file with 20,000 mistakes is not rendered 20,000 times).
+pub const MAX_PROBLEMS: usize = 200;
+
+/// Sorts problems in file order, drops duplicates and keeps at most [`MAX_PROBLEMS`], the
+/// last of which then says how many more there were.
+pub fn settle(problems: &mut Vec<Problem>) {
+    problems.sort_by_key(|p| p.span);
+    problems.dedup();
+    if problems.len() > MAX_PROBLEMS {
+        let more = problems.len() - MAX_PROBLEMS;
+        let at = problems[MAX_PROBLEMS].span;
+        problems.truncate(MAX_PROBLEMS);
+        problems.push(
+            Problem::new(
+                "too-many-problems",
+                at,
+                format!("{more} more problem(s) from here on are not shown"),
+            )
+            .help("fix the ones above and check again"),
+        );
+    }
+}
+
+/// Most candidates [`closest`] compares a word with: a suggestion among thousands of names
+/// is rarely the one meant, and comparing with all of them for every problem is quadratic.
+const MAX_CANDIDATES: usize = 500;
+
 /// Suggests the closest of `candidates` to `word`, for "did you mean" hints.
 pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let len = word.chars().count();
     candidates
         .into_iter()
+        .filter(|c| c.len().abs_diff(len) <= 2.max(c.len() / 3) && c.len() <= 256)
+        .take(MAX_CANDIDATES)
         .map(|c| (strsim::damerau_levenshtein(word, c), c))
         .filter(|(d, c)| *d <= 2.max(c.len() / 3))
         .min_by_key(|(d, _)| *d)

@@ -40,6 +40,7 @@ compile_error!(
 pub mod check;
 pub mod cli;
 pub mod diag;
+pub mod limits;
 pub mod net;
 pub mod node;
 pub mod pki;

@@ -82,7 +82,7 @@ fn gen_certs(path: &Path, out: Option<&Path>, clock: Option<OffsetDateTime>) -> 
     };
     let (material, freshness) = match store::ensure(&dir, &topology.pki, clock) {
         Ok(done) => done,
-        Err(e) => return fail(&e),
+        Err(e) => return fail_at(&input, &e),
     };
     let files = match store::files(&material) {
         Ok(files) => files,
@@ -124,6 +124,20 @@ fn load(path: &Path) -> Result<Input, Outcome> {
     })
 }
 
+/// As [`fail`], prefixed with the place of the `[pki]` entry the error is about.
+fn fail_at(input: &Input, e: &crate::pki::PkiError) -> Outcome {
+    if let Some((source, span)) = input.locate(e) {
+        let l = source.locate(span.start);
+        out::eprint(&format!(
+            "{}:{}:{}: ",
+            source.path.display(),
+            l.line,
+            l.column
+        ));
+    }
+    fail(e)
+}
+
 fn fail(e: &crate::pki::PkiError) -> Outcome {
     out::eprint(&format!("error: {e}\n"));
     if e.is_bad_input() {
@@ -143,7 +157,7 @@ fn show(path: &Path, format: Format, clock: Option<OffsetDateTime>) -> Outcome {
         .unwrap_or_else(OffsetDateTime::now_utc);
     match render_table(input.topology(), clock, format) {
         Ok(text) => out::print_then(&text, Outcome::Held),
-        Err(e) => fail(&e),
+        Err(e) => fail_at(&input, &e),
     }
 }
 

@@ -56,6 +56,9 @@ fn judge(path: &std::path::Path, clock: Option<OffsetDateTime>) -> Vec<FileOutco
         .unwrap_or_else(OffsetDateTime::now_utc);
     match rules::judge(input.topology(), clock) {
         Ok(findings) => input.outcomes(findings),
+        Err(e) if input.material_problem(&e).is_some() => {
+            input.material_problem(&e).into_iter().collect()
+        }
         Err(e) => vec![FileOutcome::Material {
             internal: !e.is_bad_input(),
             error: e.to_string(),

@@ -6,7 +6,8 @@ use std::path::Path;
 
 use time::OffsetDateTime;
 
-use crate::diag::{ReadError, Source};
+use crate::diag::{ReadError, Source, Span};
+use crate::pki::PkiError;
 use crate::report::FileOutcome;
 use crate::rules::Finding;
 use crate::scenario::{self, Scenario};
@@ -74,6 +75,75 @@ impl Input {
                 ]
             }
         }
+    }
+
+    /// Where in the user's files the `[pki]` entry behind a material error is written: the
+    /// CA or certificate it names, or the one whose PEM file it names.
+    pub fn locate(&self, e: &PkiError) -> Option<(std::sync::Arc<Source>, Span)> {
+        let pki = &self.topology().pki;
+        let by_name = |name: &str| {
+            pki.cas
+                .iter()
+                .map(|c| (c.name.as_str(), c.span))
+                .chain(pki.certs.iter().map(|c| (c.name.as_str(), c.span)))
+                .find(|(n, _)| *n == name)
+                .map(|(_, s)| s)
+        };
+        let by_path = |path: &Path| {
+            pki.cas
+                .iter()
+                .map(|c| (c.pem.as_ref(), c.span))
+                .chain(pki.certs.iter().map(|c| (c.pem.as_ref(), c.span)))
+                .find(|(pem, _)| {
+                    pem.is_some_and(|p| p.cert == path || p.key.as_deref() == Some(path))
+                })
+                .map(|(_, s)| s)
+        };
+        let span = match e {
+            PkiError::Unreadable { path, .. }
+            | PkiError::MalformedPem { path, .. }
+            | PkiError::NotText { path, .. }
+            | PkiError::NoCertificate { path }
+            | PkiError::BadCertificate { path, .. }
+            | PkiError::NoKey { path, .. }
+            | PkiError::BadKey { path, .. }
+            | PkiError::ChainOrder { path, .. } => by_path(path),
+            PkiError::KeyMismatch { cert, .. } => by_path(cert),
+            PkiError::NotIssuedBy { name, .. }
+            | PkiError::Subject { name, .. }
+            | PkiError::Host { name, .. }
+            | PkiError::NoName { name }
+            | PkiError::Validity { name, .. }
+            | PkiError::UnknownIssuer { name, .. }
+            | PkiError::NoIssuer { name }
+            | PkiError::IssuerCycle { name }
+            | PkiError::IssuerWithoutKey { name, .. }
+            | PkiError::DuplicateName { name }
+            | PkiError::BadFileName { name } => by_name(name),
+            _ => None,
+        }?;
+        let source = match self {
+            Input::Topology(t) => t.source.clone(),
+            Input::Scenario(s) => s.source_of(span).clone(),
+        };
+        Some((source, span))
+    }
+
+    /// A material error as a located problem of the file that declares the entry, when it is
+    /// the user's (bad input) and can be located.
+    pub fn material_problem(&self, e: &PkiError) -> Option<FileOutcome> {
+        if !e.is_bad_input() {
+            return None;
+        }
+        let (source, span) = self.locate(e)?;
+        Some(FileOutcome::Invalid {
+            source,
+            problems: vec![crate::diag::Problem::new(
+                "bad-certificate",
+                span,
+                e.to_string(),
+            )],
+        })
     }
 
     /// The file to blame for certificate material that cannot be made.

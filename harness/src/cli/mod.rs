@@ -152,8 +152,9 @@ pub enum Command {
         /// Run every scenario with this seed instead of its own.
         #[arg(long, conflicts_with = "seeds")]
         seed: Option<u64>,
-        /// Run every scenario with N seeds: its own and the N-1 after it.
-        #[arg(long, value_name = "N", default_value_t = 1)]
+        /// Run every scenario with N seeds: its own and the N-1 after it (1 to 100000).
+        #[arg(long, value_name = "N", default_value_t = 1,
+              value_parser = clap::value_parser!(u64).range(1..=crate::limits::MAX_SEEDS))]
         seeds: u64,
         /// Only scenarios whose path contains this text.
         #[arg(long)]
@@ -165,7 +166,7 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
         /// Scenario files run at once (default: the number of cores).
-        #[arg(long, short = 'j')]
+        #[arg(long, short = 'j', value_parser = parse_jobs)]
         jobs: Option<usize>,
     },
     /// The topology's certificates.
@@ -210,11 +211,25 @@ pub fn run(cli: Cli) -> Outcome {
     }
 }
 
-/// Parses a `--clock` value.
+/// Parses a `--clock` value (years 1970 to 9899, as a file's `clock`).
 fn parse_clock(text: &str) -> Result<OffsetDateTime, String> {
-    OffsetDateTime::parse(text, &Rfc3339).map_err(|e| {
-        format!("`{text}` is not an RFC 3339 instant such as 2026-06-01T00:00:00Z ({e})")
-    })
+    let text_q = crate::limits::quoted(text);
+    let t = OffsetDateTime::parse(text, &Rfc3339).map_err(|e| {
+        format!("`{text_q}` is not an RFC 3339 instant such as 2026-06-01T00:00:00Z ({e})")
+    })?;
+    crate::limits::check_clock(t)?;
+    Ok(t)
+}
+
+/// Parses `--jobs`: 1 to 1024 threads.
+fn parse_jobs(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if (1..=1024).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "`{}` is not a number of jobs from 1 to 1024",
+            crate::limits::quoted(text)
+        )),
+    }
 }
 
 /// Whether stdout is a terminal that takes colour.

@@ -56,9 +56,15 @@ fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     Ok(out)
 }
 
+/// Symbolic links to folders are not followed (a link loop would never end); links to files
+/// are taken.
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
+        let entry = entry?;
+        let path = entry.path();
+        if entry.file_type()?.is_symlink() && path.is_dir() {
+            continue;
+        }
         if path.is_dir() {
             if path.file_name().is_some_and(|n| n != "topologies") {
                 walk(&path, out)?;
@@ -90,6 +96,12 @@ pub(super) fn execute(o: &Options) -> Outcome {
     if files.is_empty() {
         out::eprint("hapair: no scenario files to run\n");
         return Outcome::BadInput;
+    }
+    if let Some(dir) = &o.out {
+        if let Err(e) = usable_out(dir) {
+            out::eprint(&format!("hapair: --out {}: {e}\n", dir.display()));
+            return Outcome::BadInput;
+        }
     }
     quiet_panics();
     let results = run_all(&files, o);
@@ -334,4 +346,21 @@ fn first_problem(invalid: &crate::diag::Invalid) -> String {
         invalid.problems.len(),
         first.unwrap_or_default()
     )
+}
+
+/// Checks, before anything runs, that `--out` is a folder hapair can write into (made if
+/// missing): a file, `/dev/null` or a read-only place is bad input (exit 2), not a failure
+/// after the run.
+fn usable_out(dir: &Path) -> std::io::Result<()> {
+    use std::io::{Error, ErrorKind};
+    if dir.exists() && !dir.is_dir() {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            "it exists and is not a folder",
+        ));
+    }
+    std::fs::create_dir_all(dir)?;
+    let probe = dir.join(".hapair-write-test");
+    std::fs::write(&probe, b"")?;
+    std::fs::remove_file(&probe)
 }

@@ -89,7 +89,11 @@ async fn drive<N: Net>(
     let mut next_at = tokio::time::Instant::now();
     loop {
         let per_second = rate.as_ref().map_or(0.0, |r| *r.borrow());
-        let interval = (per_second > 0.0).then(|| Duration::from_secs_f64(1.0 / per_second));
+        // The loader takes rates from 0.001/s; a tinier one (an API caller's) sends nothing
+        // rather than overflowing the interval.
+        let interval = (per_second > 0.0)
+            .then(|| Duration::try_from_secs_f64(1.0 / per_second).ok())
+            .flatten();
         let tick = async {
             match interval {
                 Some(_) => w.timers.sleep_until(next_at).await,
@@ -116,7 +120,9 @@ async fn drive<N: Net>(
                 next_at = tokio::time::Instant::now();
             },
             () = tick => {
-                next_at += interval.unwrap_or(Duration::from_secs(1));
+                next_at = next_at
+                    .checked_add(interval.unwrap_or(Duration::from_secs(1)))
+                    .unwrap_or(next_at);
                 let primary = order.iter().find_map(|t| sessions.get(t).filter(|s| s.0 == Role::Primary));
                 if let Some((_, tx)) = primary {
                     sent += 1;

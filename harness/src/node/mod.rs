@@ -18,7 +18,6 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::Duration;
 
 use time::OffsetDateTime;
 use tokio::sync::watch;
@@ -160,14 +159,10 @@ impl<N: Net> World<N> {
     pub fn time_of(&self, host_key: &str) -> VirtualTime {
         let skew = self.board.skew.get(host_key).cloned().unwrap_or_default();
         let clock = self.net.clock();
-        VirtualTime::following(self.epoch, move || {
-            let now = clock();
-            let s = skew.load(Ordering::Relaxed);
-            if s >= 0 {
-                now + Duration::from_secs(s.unsigned_abs())
-            } else {
-                now.saturating_sub(Duration::from_secs(s.unsigned_abs()))
-            }
+        VirtualTime::following_signed(self.epoch, move || {
+            let now = time::Duration::try_from(clock()).unwrap_or(time::Duration::MAX);
+            // A negative skew may reach before the scenario's clock: it is not clamped.
+            now.saturating_add(time::Duration::seconds(skew.load(Ordering::Relaxed)))
         })
     }
 

@@ -13,7 +13,7 @@ pub mod paths;
 pub mod pem;
 pub mod resolve;
 pub mod store;
-mod subject;
+pub(crate) mod subject;
 
 pub use error::PkiError;
 pub use generate::{Reissue, generate, reissue};

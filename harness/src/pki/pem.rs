@@ -253,10 +253,13 @@ type Sections = Vec<(SectionKind, Vec<u8>)>;
 /// # Errors
 /// [`PkiError::Unreadable`] naming the file.
 pub fn read_pem_bytes(path: &Path) -> Result<Vec<u8>, PkiError> {
-    let mut bytes = std::fs::read(path).map_err(|source| PkiError::Unreadable {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let mut bytes =
+        crate::limits::read_file(path, crate::limits::MAX_PEM_BYTES).map_err(|source| {
+            PkiError::Unreadable {
+                path: path.to_path_buf(),
+                source,
+            }
+        })?;
     if bytes.starts_with(b"\xef\xbb\xbf") {
         bytes.drain(..3);
     }
@@ -269,7 +272,8 @@ pub fn not_text(path: &Path, bytes: &[u8]) -> Option<PkiError> {
     let at = crate::diag::first_binary_byte(bytes)?;
     let crate::diag::Location { line, column } = crate::diag::locate_bytes(bytes, at);
     // Offsets count in the file as it is on disk, byte-order mark included.
-    let bom = std::fs::read(path).is_ok_and(|b| b.starts_with(b"\xef\xbb\xbf"));
+    let bom = crate::limits::read_file(path, crate::limits::MAX_PEM_BYTES)
+        .is_ok_and(|b| b.starts_with(b"\xef\xbb\xbf"));
     Some(PkiError::NotText {
         path: path.to_path_buf(),
         line,
@@ -308,7 +312,8 @@ fn describe(e: &pem::Error) -> String {
 }
 
 fn is_encrypted(path: &Path) -> bool {
-    std::fs::read(path).is_ok_and(|b| contains(&b, b"ENCRYPTED"))
+    crate::limits::read_file(path, crate::limits::MAX_PEM_BYTES)
+        .is_ok_and(|b| contains(&b, b"ENCRYPTED"))
 }
 
 fn encrypted(path: &Path) -> PkiError {

@@ -145,8 +145,8 @@ pub fn copied_to_backup(t: &Topology, backup: &App) -> Option<Security> {
         return None;
     }
     let pair = t
-        .pairs()
-        .find(|p| p.backup.name.value == backup.name.value)?;
+        .pair_of(&backup.name.value)
+        .filter(|p| p.backup.name.value == backup.name.value)?;
     let conn = t
         .connections_from(&pair.primary.name.value)
         .find(|c| c.security.certificate.is_some())?;

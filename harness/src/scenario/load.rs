@@ -134,14 +134,27 @@ pub fn load(path: &Path) -> Result<Scenario, LoadError> {
                 .clock
                 .unwrap_or(time::macros::datetime!(2026-06-01 08:00 UTC))
         });
-    let seed = r.integer(doc, "seed").map_or(1, |s| s.value.unsigned_abs());
+    let seed = match r.integer(doc, "seed") {
+        Some(s) if s.value < 0 => {
+            r.push(
+                Problem::new("bad-value", s.span, format!("seed {} is negative", s.value))
+                    .help("a seed is a whole number from 0"),
+            );
+            1
+        }
+        Some(s) => s.value.unsigned_abs(),
+        None => 1,
+    };
     let steps = super::steps::decode(&mut r, doc, &topology);
     let expects = decode_expects(&mut r, doc, &topology, &steps);
     let invariants = decode_invariants(&mut r, doc);
     let explicit = r.duration(doc, "duration");
+    let too_long = super::bounds::check(&steps, &expects, explicit.as_ref());
+    let over = !too_long.is_empty();
+    too_long.into_iter().for_each(|p| r.push(p));
     let needed = needed_duration(&steps, &expects);
     let duration = match explicit {
-        Some(d) if d.value < needed => {
+        Some(d) if d.value < needed && !over => {
             r.push(Problem::new(
                 "never-evaluated",
                 d.span,
@@ -185,8 +198,7 @@ pub fn load(path: &Path) -> Result<Scenario, LoadError> {
 }
 
 fn invalid(source: Arc<Source>, mut r: Reader) -> LoadError {
-    r.problems.sort_by_key(|p| p.span);
-    r.problems.dedup();
+    crate::diag::settle(&mut r.problems);
     LoadError::Invalid(Invalid {
         source_file: source,
         problems: r.problems,
@@ -285,6 +297,17 @@ pub(super) fn one_of(
 pub(super) fn app_ref(r: &mut Reader, t: &Topology, name: Sp<String>) -> Option<String> {
     if t.app(&name.value).is_some() {
         return Some(name.value);
+    }
+    if t.host(&name.value).is_some() {
+        r.push(
+            Problem::new(
+                "wrong-kind",
+                name.span,
+                format!("`{}` is a host, not an application", name.value),
+            )
+            .help("this step or expectation names an application ([app.NAME])"),
+        );
+        return None;
     }
     let p = Problem::new(
         "unknown-app",

@@ -4,6 +4,7 @@
 //! application or port, an expectation that can never be evaluated) with located problems.
 //! Judging a trace against the expectations is `verdict`'s.
 
+mod bounds;
 mod connection;
 mod expect;
 pub mod invariant;

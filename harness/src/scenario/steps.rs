@@ -36,6 +36,17 @@ pub(super) fn host_ref(r: &mut Reader, t: &Topology, name: Sp<String>) -> Option
     if t.host(&name.value).is_some() {
         return Some(name.value);
     }
+    if t.app(&name.value).is_some() {
+        r.push(
+            Problem::new(
+                "wrong-kind",
+                name.span,
+                format!("`{}` is an application, not a host", name.value),
+            )
+            .help("host steps name a host by its [host.KEY]"),
+        );
+        return None;
+    }
     let p = Problem::new(
         "unknown-host",
         name.span,
@@ -70,6 +81,20 @@ fn two_hosts(r: &mut Reader, t: &Topology, v: &Value<'_>, key: &str) -> Option<(
     }
     let mut it = hosts.into_iter();
     let (a, b) = (it.next()?, it.next()?);
+    if a.value == b.value {
+        r.push(
+            Problem::new(
+                "bad-value",
+                b.span,
+                format!(
+                    "`{key}` names `{}` twice: it takes two different hosts",
+                    b.value
+                ),
+            )
+            .help("a network fault is between two hosts"),
+        );
+        return None;
+    }
     Some((host_ref(r, t, a)?, host_ref(r, t, b)?))
 }
 
@@ -103,7 +128,27 @@ pub(super) fn decode(r: &mut Reader, doc: &Table<'_>, t: &Topology) -> Vec<Step>
         }
     }
     check_switchovers(r, t, &out);
+    duplicate_labels(r, &out);
     out
+}
+
+/// Two steps with one label would make `after = "LABEL"` ambiguous.
+fn duplicate_labels(r: &mut Reader, steps: &[Step]) {
+    let mut seen = std::collections::BTreeSet::new();
+    for s in steps {
+        if let Some(label) = &s.label
+            && !seen.insert(label.as_str())
+        {
+            r.push(
+                Problem::new(
+                    "duplicate-label",
+                    s.span,
+                    format!("two steps are labelled `{label}`"),
+                )
+                .help("give each step its own label: expectations name one with `after`"),
+            );
+        }
+    }
 }
 
 /// A switchover to the instance that is primary already does nothing: a located error where
@@ -246,6 +291,14 @@ fn decode_action(r: &mut Reader, st: &Table<'_>, t: &Topology, kind: &str) -> Op
                 .strip_prefix('-')
                 .map_or((false, by.value.as_str()), |x| (true, x));
             match parse_duration(text.trim_start_matches('+')) {
+                Ok(d) if d > crate::limits::MAX_DURATION => {
+                    r.push(Problem::new(
+                        "too-long",
+                        by.span,
+                        "a clock skew is at most 366 days either way",
+                    ));
+                    return None;
+                }
                 Ok(d) => StepAction::Skew(
                     h,
                     if neg {
@@ -276,12 +329,14 @@ fn decode_action(r: &mut Reader, st: &Table<'_>, t: &Topology, kind: &str) -> Op
             }
             let rate = r.string(inner, "rate")?;
             match rate.value.trim_end_matches("/s").trim().parse::<f64>() {
-                Ok(x) if (0.0..=10_000.0).contains(&x) => StepAction::Traffic(from, x),
+                Ok(x) if x == 0.0 || (0.001..=10_000.0).contains(&x) => {
+                    StepAction::Traffic(from, x)
+                }
                 _ => {
                     r.push(Problem::new(
                         "bad-value",
                         rate.span,
-                        "`rate` is requests per second, e.g. \"20/s\"",
+                        "`rate` is requests per second, 0 (off) or from 0.001 to 10000, e.g. \"20/s\"",
                     ));
                     return None;
                 }
@@ -323,6 +378,16 @@ fn decode_action(r: &mut Reader, st: &Table<'_>, t: &Topology, kind: &str) -> Op
                 );
                 return None;
             };
+            let value_at = Sp::new(
+                value.clone(),
+                inner.get("value").map_or(v.span(), |x| x.span()),
+            );
+            let problem = topology::options::section(&section)
+                .or_else(|| topology::options::value(&section.value, &key, &value_at));
+            if let Some(p) = problem {
+                r.push(p);
+                return None;
+            }
             StepAction::Option(app, section.value, key.value, value)
         }
         _ => return None,

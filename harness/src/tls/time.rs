@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 #[derive(Clone)]
 pub struct VirtualTime {
     epoch: OffsetDateTime,
-    elapsed: Arc<dyn Fn() -> Duration + Send + Sync>,
+    elapsed: Arc<dyn Fn() -> time::Duration + Send + Sync>,
 }
 
 impl VirtualTime {
@@ -22,7 +22,7 @@ impl VirtualTime {
     pub fn fixed(at: OffsetDateTime) -> Self {
         Self {
             epoch: at,
-            elapsed: Arc::new(|| Duration::ZERO),
+            elapsed: Arc::new(|| time::Duration::ZERO),
         }
     }
 
@@ -31,15 +31,34 @@ impl VirtualTime {
         epoch: OffsetDateTime,
         elapsed: impl Fn() -> Duration + Send + Sync + 'static,
     ) -> Self {
+        Self::following_signed(epoch, move || {
+            time::Duration::try_from(elapsed()).unwrap_or(time::Duration::MAX)
+        })
+    }
+
+    /// `epoch` plus a signed offset (virtual time plus a host's clock skew, which may be
+    /// negative and larger than the time elapsed: the host's clock is then before `epoch`).
+    pub fn following_signed(
+        epoch: OffsetDateTime,
+        offset: impl Fn() -> time::Duration + Send + Sync + 'static,
+    ) -> Self {
         Self {
             epoch,
-            elapsed: Arc::new(elapsed),
+            elapsed: Arc::new(offset),
         }
     }
 
-    /// The current virtual instant.
+    /// The current virtual instant (the last representable instant past year 9999; the
+    /// loaders bound clocks, skews and durations so that this does not happen).
     pub fn now(&self) -> OffsetDateTime {
-        self.epoch + (self.elapsed)()
+        let d = (self.elapsed)();
+        self.epoch.checked_add(d).unwrap_or_else(|| {
+            if d.is_negative() {
+                time::PrimitiveDateTime::MIN.assume_utc()
+            } else {
+                time::PrimitiveDateTime::MAX.assume_utc()
+            }
+        })
     }
 
     /// As a shareable rustls time provider.
@@ -81,5 +100,14 @@ mod tests {
         let unix = t.current_time().map(|u| u.as_secs());
         assert_eq!(unix, Some((epoch.unix_timestamp() + 45) as u64));
         assert_eq!(VirtualTime::fixed(epoch).now(), epoch);
+    }
+
+    #[test]
+    fn a_negative_offset_goes_before_the_epoch_and_overflow_saturates() {
+        let epoch = time::macros::datetime!(2026-06-01 08:00 UTC);
+        let t = VirtualTime::following_signed(epoch, || time::Duration::days(-2));
+        assert_eq!(t.now(), time::macros::datetime!(2026-05-30 08:00 UTC));
+        let t = VirtualTime::following(epoch, || Duration::MAX);
+        assert_eq!(t.now().year(), 9999);
     }
 }

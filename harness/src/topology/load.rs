@@ -70,8 +70,7 @@ pub fn parse(source: Arc<Source>) -> Result<Topology, Invalid> {
     if r.problems.is_empty() {
         Ok(topology)
     } else {
-        r.problems.sort_by_key(|p| p.span);
-        r.problems.dedup();
+        crate::diag::settle(&mut r.problems);
         Err(Invalid {
             source_file: source,
             problems: r.problems,
@@ -126,7 +125,29 @@ fn decode_document(r: &mut Reader, doc: &Table<'_>, source: &Arc<Source>) -> Top
         connections: Vec::new(),
         databases: Vec::new(),
         icon_sets: Vec::new(),
+        index: super::Index::default(),
     };
+    for key in ["host", "app"] {
+        let count = doc
+            .get(key)
+            .and_then(|v| v.get_ref().as_table())
+            .map_or(0, |t| t.len());
+        if count > crate::limits::MAX_OBJECTS {
+            let span = doc.get(key).map_or(Span::default(), |v| v.span().into());
+            r.push(
+                Problem::new(
+                    "too-many",
+                    span,
+                    format!(
+                        "the topology declares {count} [{key}] tables, over hapair's limit of {}",
+                        crate::limits::MAX_OBJECTS
+                    ),
+                )
+                .help("a topology describes one HA setup: split it into several files"),
+            );
+            return t;
+        }
+    }
     if let Some(hosts) = r.opt_table(doc, "host") {
         for (key, v) in entries(hosts) {
             if let Some(h) = r.table(v, &key.value) {
@@ -232,10 +253,18 @@ fn decode_app(r: &mut Reader, name: Sp<String>, t: &Table<'_>) -> Option<App> {
     let mut options = Vec::new();
     if let Some(ot) = r.opt_table(t, "options") {
         for (section, v) in entries(ot) {
+            if let Some(p) = super::options::section(&section) {
+                r.push(p);
+            }
             if let Some(s) = r.table(v, &section.value) {
-                let values = entries(s)
+                let values: Vec<_> = entries(s)
                     .filter_map(|(k, v)| Some((k.clone(), r.scalar_text(v, &k.value)?)))
                     .collect();
+                for (k, v) in &values {
+                    if let Some(p) = super::options::value(&section.value, k, v) {
+                        r.push(p);
+                    }
+                }
                 options.push(OptionSection {
                     name: section,
                     values,
@@ -423,12 +452,17 @@ fn decode_database(r: &mut Reader, name: Sp<String>, t: &Table<'_>) -> Option<Da
     })
 }
 
-/// Every name declared under `[app]`, `[host]` and `[database]`, decoded or not, so that a
-/// reference to an object that failed to decode is not reported as dangling too.
-fn declared_names(doc: &Table<'_>) -> Vec<String> {
-    ["app", "host", "database"]
-        .iter()
-        .filter_map(|k| doc.get(*k).and_then(|v| v.get_ref().as_table()))
-        .flat_map(|t| t.iter().map(|(k, _)| k.get_ref().to_string()))
-        .collect()
+/// Every name declared under `[app]`, `[host]` and `[database]`, decoded or not, by kind.
+fn declared_names(doc: &Table<'_>) -> super::refs::Declared {
+    let names = |key: &str| {
+        doc.get(key)
+            .and_then(|v| v.get_ref().as_table())
+            .map(|t| t.iter().map(|(k, _)| k.get_ref().to_string()).collect())
+            .unwrap_or_default()
+    };
+    super::refs::Declared {
+        apps: names("app"),
+        hosts: names("host"),
+        databases: names("database"),
+    }
 }

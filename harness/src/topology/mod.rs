@@ -5,7 +5,10 @@
 //! exist but judges nothing (that is `rules`) and resolves no precedence (that is `pki`).
 
 pub(crate) mod load;
+mod names;
+pub(crate) mod options;
 pub mod pki;
+mod pki_check;
 pub(crate) mod reader;
 pub(crate) mod refs;
 mod security;
@@ -45,6 +48,42 @@ pub struct Topology {
     pub databases: Vec<Database>,
     /// Interaction Concentrator HA sets, in file order.
     pub icon_sets: Vec<IconSet>,
+    /// Positions of applications and hosts by name, made at the first lookup (a topology of
+    /// thousands of objects is judged in linear, not cubic, time).
+    pub(crate) index: Index,
+}
+
+/// Name → position maps for [`Topology::app`] and [`Topology::host`]; a map made before the
+/// last push is not trusted (the lookup falls back to a scan).
+#[derive(Debug, Default)]
+pub(crate) struct Index {
+    apps: std::sync::OnceLock<(usize, std::collections::HashMap<String, usize>)>,
+    hosts: std::sync::OnceLock<(usize, std::collections::HashMap<String, usize>)>,
+    /// Backup name → position of the primary that names it.
+    primaries: std::sync::OnceLock<(usize, std::collections::HashMap<String, usize>)>,
+}
+
+fn lookup<'t, T>(
+    cell: &std::sync::OnceLock<(usize, std::collections::HashMap<String, usize>)>,
+    items: &'t [T],
+    name_of: impl Fn(&T) -> &str,
+    name: &str,
+) -> Option<&'t T> {
+    let (len, map) = cell.get_or_init(|| {
+        let mut map = std::collections::HashMap::new();
+        for (i, x) in items.iter().enumerate() {
+            // The first in file order wins, as a scan would find it.
+            map.entry(name_of(x).to_string()).or_insert(i);
+        }
+        (items.len(), map)
+    });
+    if *len == items.len() {
+        map.get(name)
+            .and_then(|i| items.get(*i))
+            .filter(|x| name_of(x) == name)
+    } else {
+        items.iter().find(|x| name_of(x) == name)
+    }
 }
 
 /// A machine that runs applications.
@@ -304,12 +343,12 @@ impl Topology {
 
     /// The host with this key.
     pub fn host(&self, key: &str) -> Option<&Host> {
-        self.hosts.iter().find(|h| h.key.value == key)
+        lookup(&self.index.hosts, &self.hosts, |h| &h.key.value, key)
     }
 
     /// The application with this name.
     pub fn app(&self, name: &str) -> Option<&App> {
-        self.apps.iter().find(|a| a.name.value == name)
+        lookup(&self.index.apps, &self.apps, |a| &a.name.value, name)
     }
 
     /// The database with this key.
@@ -330,8 +369,34 @@ impl Topology {
 
     /// The pair an application belongs to, as primary or backup.
     pub fn pair_of(&self, app: &str) -> Option<Pair<'_>> {
-        self.pairs()
-            .find(|p| p.primary.name.value == app || p.backup.name.value == app)
+        fn pair<'t>(t: &'t Topology, primary: &'t App) -> Option<Pair<'t>> {
+            let backup = t.app(&primary.backup.as_ref()?.value)?;
+            Some(Pair { primary, backup })
+        }
+        // As primary (the first pair in file order wins, as a scan of `pairs` would find).
+        let as_primary = self.app(app).and_then(|p| pair(self, p));
+        let as_backup = lookup(
+            &self.index.primaries,
+            &self.apps,
+            |a| a.backup.as_ref().map_or("", |b| b.value.as_str()),
+            app,
+        )
+        .and_then(|p| pair(self, p));
+        match (as_primary, as_backup) {
+            (Some(p), Some(b)) => Some(if self.position(p.primary) <= self.position(b.primary) {
+                p
+            } else {
+                b
+            }),
+            (p, b) => p.or(b),
+        }
+    }
+
+    fn position(&self, app: &App) -> usize {
+        self.apps
+            .iter()
+            .position(|a| std::ptr::eq(a, app))
+            .unwrap_or(usize::MAX)
     }
 
     /// The host an application runs on (the loader guarantees it exists).

@@ -229,14 +229,22 @@ fn decode_ca(r: &mut Reader, name: Sp<String>, t: &Table<'_>, dir: &std::path::P
         ],
         &what,
     );
+    let subject = r.string(t, "subject");
+    if let Some(s) = &subject {
+        super::pki_check::subject(r, &name.value, s);
+    }
+    let not_before = bound(r, t, "not-before").unwrap_or(TimeSpec::Offset(-DAY));
+    let not_after = bound(r, t, "not-after").unwrap_or(TimeSpec::Offset(10 * 365 * DAY));
+    let at = t.get("not-after").map_or(name.span, |v| v.span().into());
+    if t.get("not-before").is_some() && t.get("not-after").is_some() {
+        super::pki_check::validity(r, &name.value, not_before, not_after, at);
+    }
     CaSpec {
-        subject: r
-            .string(t, "subject")
-            .map_or_else(|| format!("CN={}", name.value), |s| s.value),
+        subject: subject.map_or_else(|| format!("CN={}", name.value), |s| s.value),
         issuer: r.string(t, "issuer").map(|s| s.value),
         key_type: key_type(r, t),
-        not_before: bound(r, t, "not-before").unwrap_or(TimeSpec::Offset(-DAY)),
-        not_after: bound(r, t, "not-after").unwrap_or(TimeSpec::Offset(10 * 365 * DAY)),
+        not_before,
+        not_after,
         pem: pem_files(r, t, dir),
         span: name.span,
         name: name.value,
@@ -290,6 +298,10 @@ fn decode_cert(r: &mut Reader, name: Sp<String>, t: &Table<'_>, dir: &std::path:
         _ => {}
     }
     let hosts = r.strings(t, "hosts");
+    super::pki_check::hosts(r, &name.value, &hosts);
+    if let Some(s) = r.string(t, "subject") {
+        super::pki_check::subject(r, &name.value, &s);
+    }
     let pem = pem_files(r, t, dir);
     let issuer = r.string(t, "issuer");
     if issuer.is_none()
@@ -308,15 +320,26 @@ fn decode_cert(r: &mut Reader, name: Sp<String>, t: &Table<'_>, dir: &std::path:
             format!("{what} has no `hosts`"),
         ));
     }
+    let not_before = bound(r, t, "not-before").unwrap_or(not_before);
+    let not_after = bound(r, t, "expires-at")
+        .or_else(|| bound(r, t, "not-after"))
+        .unwrap_or(not_after);
+    let at = ["expires-at", "not-after", "not-before"]
+        .iter()
+        .find_map(|k| t.get(*k))
+        .map_or(name.span, |v| v.span().into());
+    if t.get("not-before").is_some()
+        && (t.get("not-after").is_some() || t.get("expires-at").is_some())
+    {
+        super::pki_check::validity(r, &name.value, not_before, not_after, at);
+    }
     CertSpec {
         issuer: issuer.map(|s| s.value),
         subject: r.string(t, "subject").map(|s| s.value),
         hosts: hosts.into_iter().map(|h| h.value).collect(),
         key_type: key_type(r, t),
-        not_before: bound(r, t, "not-before").unwrap_or(not_before),
-        not_after: bound(r, t, "expires-at")
-            .or_else(|| bound(r, t, "not-after"))
-            .unwrap_or(not_after),
+        not_before,
+        not_after,
         server_auth,
         client_auth,
         profile,
@@ -393,6 +416,13 @@ pub(crate) fn instant(
         }
     };
     match OffsetDateTime::parse(&text, &Rfc3339) {
+        Ok(t) if key == "clock" => match crate::limits::check_clock(t) {
+            Ok(()) => Some(t),
+            Err(why) => {
+                r.push(Problem::new("bad-value", v.span(), why));
+                None
+            }
+        },
         Ok(t) => Some(t),
         Err(_) => {
             r.push(

@@ -217,6 +217,20 @@ impl Reader {
             }
         };
         match parse_duration(&text) {
+            Ok(d) if d > crate::limits::MAX_DURATION => {
+                self.push(
+                    Problem::new(
+                        "too-long",
+                        span_of(v),
+                        format!(
+                            "`{key}` = {} is over hapair's limit of 366 days",
+                            crate::limits::quoted(&text)
+                        ),
+                    )
+                    .help("durations that drive the simulation are at most 366 days"),
+                );
+                None
+            }
             Ok(d) => Some(Sp::new(d, v.span())),
             Err(why) => {
                 self.push(Problem::new("bad-duration", span_of(v), why));

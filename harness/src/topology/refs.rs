@@ -2,13 +2,16 @@
 //! and of the right kind, and backups form pairs (no self-backup, chain or cycle). These make a
 //! file invalid (exit 2); HA rules about well-formed files are `rules`' business.
 
+use std::collections::HashSet;
+
 use super::reader::Reader;
 use super::{AppType, Security, Topology};
 use crate::diag::{Problem, Sp, closest};
 
-pub(super) fn check(r: &mut Reader, t: &Topology, declared: &[String]) {
+pub(super) fn check(r: &mut Reader, t: &Topology, declared: &Declared) {
     let r = &mut Refs { r, declared };
     duplicate_names(r, t);
+    super::names::check(r.r, t);
     for h in &t.hosts {
         security_refs(r, t, &h.security);
     }
@@ -53,10 +56,41 @@ pub(super) fn check(r: &mut Reader, t: &Topology, declared: &[String]) {
     }
 }
 
+/// The names declared in the file under `[app]`, `[host]` and `[database]`, decoded or not,
+/// each kind on its own: a reference to an object that failed to decode is not reported as
+/// dangling too, and one to an object of another kind is reported as that.
+#[derive(Default)]
+pub(crate) struct Declared {
+    /// `[app.NAME]`.
+    pub apps: HashSet<String>,
+    /// `[host.KEY]`.
+    pub hosts: HashSet<String>,
+    /// `[database.NAME]`.
+    pub databases: HashSet<String>,
+}
+
+impl Declared {
+    fn has(&self, kind: &str, name: &str) -> bool {
+        match kind {
+            "application" => self.apps.contains(name),
+            "host" => self.hosts.contains(name),
+            "database" => self.databases.contains(name),
+            _ => false,
+        }
+    }
+
+    /// What else `name` is, when it is not a `kind`.
+    fn other_kind(&self, kind: &str, name: &str) -> Option<&'static str> {
+        ["application", "host", "database"]
+            .into_iter()
+            .find(|k| *k != kind && self.has(k, name))
+    }
+}
+
 /// The reader, and the names declared in the file (decoded or not).
 struct Refs<'a> {
     r: &'a mut Reader,
-    declared: &'a [String],
+    declared: &'a Declared,
 }
 
 impl Refs<'_> {
@@ -73,7 +107,23 @@ impl Refs<'_> {
         what: &str,
         known: impl IntoIterator<Item = &'k str>,
     ) {
-        if !self.declared.contains(&name.value) {
+        let kind = what.split_whitespace().next().unwrap_or(what);
+        if let Some(other) = self.declared.other_kind(kind, &name.value) {
+            let article = |k: &str| if k.starts_with('a') { "an" } else { "a" };
+            self.r.push(
+                Problem::new(
+                    "wrong-kind",
+                    name.span,
+                    format!(
+                        "`{}` is {} {other}, not {} {kind}",
+                        name.value,
+                        article(other),
+                        article(kind)
+                    ),
+                )
+                .help(format!("name {} {kind} here", article(kind))),
+            );
+        } else if !self.declared.has(kind, &name.value) {
             self.r.push(dangling(name, what, known));
         }
     }
@@ -233,7 +283,7 @@ fn icon_set(r: &mut Refs<'_>, t: &Topology, set: &super::IconSet) {
     }
     for i in &set.icons {
         match t.app(&i.value) {
-            None => r.push(dangling(i, "application", app_names(t))),
+            None => r.dangling(i, "application", app_names(t)),
             Some(a) if a.kind.value != AppType::Icon => {
                 r.push(Problem::new(
                     "wrong-kind",

@@ -3,12 +3,22 @@
 
 use std::time::Duration;
 
+/// The longest duration any syntax takes (100 years, e.g. a CA's validity); values that
+/// drive the simulation are bounded tighter (`crate::limits`).
+const MAX_SECS: f64 = 100.0 * 365.25 * 86_400.0;
+
 /// Parses `500ms`, `10s`, `2m`, `1h`, `1.5s`, or a bare number of seconds.
 ///
 /// # Errors
 /// A sentence saying what is wrong, for a located problem.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
+    if t.starts_with('-') {
+        return Err(format!(
+            "`{}` is negative: a duration is 0 or more",
+            crate::limits::quoted(text)
+        ));
+    }
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(t.len());
@@ -19,16 +29,27 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         "m" | "min" => 60.0,
         "h" => 3600.0,
         "d" => 86_400.0,
-        other => return Err(format!("unknown unit `{other}` (use ms, s, m, h or d)")),
+        other => {
+            return Err(format!(
+                "unknown unit `{}` (use ms, s, m, h or d)",
+                crate::limits::quoted(other)
+            ));
+        }
     };
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration (e.g. `500ms`, `10s`, `2m`)"))?;
+    let value: f64 = number.parse().map_err(|_| {
+        format!(
+            "`{}` is not a duration (e.g. `500ms`, `10s`, `2m`)",
+            crate::limits::quoted(text)
+        )
+    })?;
     let secs = value * scale;
-    if !secs.is_finite() || secs > 1e12 {
-        return Err(format!("`{text}` is too long a duration"));
+    if !secs.is_finite() || secs > MAX_SECS {
+        return Err(format!(
+            "`{}` is too long a duration (at most 100 years)",
+            crate::limits::quoted(text)
+        ));
     }
-    Ok(Duration::from_secs_f64(secs))
+    Duration::try_from_secs_f64(secs).map_err(|e| format!("`{}`: {e}", crate::limits::quoted(text)))
 }
 
 /// Parses a Genesys boolean option value: `1`/`0`, `true`/`false`, `yes`/`no`.
@@ -92,6 +113,12 @@ mod tests {
                 .contains("not a duration")
         );
         assert!(parse_duration("1e999").is_err());
+        assert!(parse_duration("999999999999s").is_err());
+        assert!(
+            parse_duration("-10")
+                .expect_err("negative")
+                .contains("negative")
+        );
     }
 
     #[test]
