@@ -151,7 +151,7 @@ good: "[app.ts_primary]\nsecurity = { certificate = \"ts-a\", trusted-ca = \"lab
 
 "TLS-CLIENT-FOLLOWS-PORT" E false T
 title: "a connection is secure exactly when its target port is secured"
-why: "A client turns TLS on or off from the mode of the port it dials; TLS settings on a connection to an unsecured port are ignored and the session runs in plain text, `tls=0` against a secured port fails, and `tls=1` against an upgrade (auto-detect) port fails too: that port expects the plain protocol first and a switch to TLS on the same socket, not a ClientHello."
+why: "A client turns TLS on or off from the mode of the port it dials; TLS settings on a connection to an unsecured port are ignored and the session runs in plain text, `tls=0` against a secured port fails, and `tls=1` against an upgrade (auto-detect) port fails too: that port expects the plain protocol first and a switch to TLS on the same socket, not a TLS handshake from the first byte."
 fix: "point the connection at a port of the mode you want and drop a `tls=1`/`tls=0` or TLS settings that contradict it"
 bad: "[[connection]]\nfrom = \"desk\"\nto = \"ts_primary\"\nport = \"default\"     # unsecured\nsecurity = { tls-target-name-check = \"host\" }"
 good: "[[connection]]\nfrom = \"desk\"\nto = \"ts_primary\"\nport = \"secure\"      # secured\nsecurity = { tls-target-name-check = \"host\" }"
