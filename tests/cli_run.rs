@@ -421,3 +421,71 @@ connected = { from = "desk", to = "ts", port = "default" }
         "desk dialled the DAP: {trace}"
     );
 }
+
+/// No artefact of a run, at the most verbose log level, carries private-key material: not the
+/// PEM marker, not a base64 run as long as a PEM line. Output folders are 0700.
+#[test]
+fn no_artefact_carries_key_material_even_at_trace_level() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let files: Vec<String> = [
+        "scenarios/ca-rollover.toml",
+        "scenarios/cert-reissue-with-faults.toml",
+        "scenarios/mutual-tls-no-client-cert.toml",
+    ]
+    .iter()
+    .map(|f| repo.join(f).display().to_string())
+    .collect();
+    let mut args = vec!["run", "-vv", "--out"];
+    let out_s = out.display().to_string();
+    args.push(&out_s);
+    args.extend(files.iter().map(String::as_str));
+    let o = Command::new(env!("CARGO_BIN_EXE_hapair"))
+        .args(&args)
+        .env("RUST_LOG", "trace")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("runs");
+    assert_eq!(code(&o), 0, "{}", text(&o.stdout));
+    let mut texts = vec![
+        ("stdout".to_string(), text(&o.stdout)),
+        ("stderr".to_string(), text(&o.stderr)),
+    ];
+    let mut dirs = vec![out.clone()];
+    while let Some(d) = dirs.pop() {
+        let mode = std::fs::metadata(&d).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o777, 0o700, "{} is not 0700", d.display());
+        for entry in std::fs::read_dir(&d).expect("read_dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                let body = std::fs::read(&path).expect("read");
+                texts.push((path.display().to_string(), text(&body)));
+            }
+        }
+    }
+    assert!(texts.len() > 8, "too few artefacts: {}", texts.len());
+    assert!(
+        texts[1].1.contains("at_ms"),
+        "trace-level logs were not written"
+    );
+    for (name, body) in &texts {
+        assert!(
+            !body.contains("PRIVATE KEY"),
+            "{name} carries a private key"
+        );
+        let longest = body
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '+' || c == '/' || c == '='))
+            .filter(|run| !run.chars().all(|c| c.is_ascii_hexdigit()))
+            .map(str::len)
+            .max()
+            .unwrap_or(0);
+        assert!(
+            longest < 60,
+            "{name} has a base64 run of {longest} characters"
+        );
+    }
+}

@@ -16,11 +16,11 @@ use crate::scenario;
 /// # Errors
 /// The first file or folder that could not be written.
 pub(super) fn write(dir: &Path, results: &[FileResult]) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
+    private_dir(dir)?;
     let paths: Vec<&Path> = results.iter().map(|f| f.path.as_path()).collect();
     for (f, name) in results.iter().zip(folders(&paths)) {
         let base = dir.join(name);
-        std::fs::create_dir_all(&base)?;
+        private_dir(&base)?;
         std::fs::write(base.join("report.json"), run::json_one(f))?;
         for r in &f.runs {
             let name = if f.runs.len() > 1 {
@@ -38,6 +38,17 @@ pub(super) fn write(dir: &Path, results: &[FileResult]) -> std::io::Result<()> {
         }
     }
     std::fs::write(dir.join("junit.xml"), run::junit(results))
+}
+
+/// A folder of run artefacts, readable by its owner only (0700): traces name hosts, ports and
+/// certificate subjects of the user's lab.
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
 }
 
 fn stem(path: &Path) -> String {
