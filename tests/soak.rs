@@ -130,3 +130,34 @@ fn a_day_with_the_backups_host_cut_off() {
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     assert!(outcome.passed(), "{:#?}", outcome.verdicts);
 }
+
+/// A connection storm larger than a listener's accept queue (`tcp_capacity`) is refused in
+/// part, as a real host's full backlog would, instead of panicking the simulation ("server
+/// socket buffer full" ended a run of 4,990 desktops dialling one port at start-up).
+#[test]
+fn a_full_accept_queue_refuses_instead_of_panicking() {
+    let mut sim = turmoil::Builder::new()
+        .tcp_capacity(4)
+        .simulation_duration(Duration::from_secs(60))
+        .build();
+    sim.host("server", || async {
+        let listener = turmoil::net::TcpListener::bind(("0.0.0.0", 9000)).await?;
+        // Accepts nothing for a while: the queue fills.
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        loop {
+            let _ = listener.accept().await?;
+        }
+    });
+    for i in 0..12 {
+        sim.client(format!("client-{i}"), async move {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let dial = TcpStream::connect(("server", 9000));
+            // Queued (connects once accepted) or refused: both are fine, a panic is not.
+            let _ = tokio::time::timeout(Duration::from_secs(10), dial).await;
+            Ok(())
+        });
+    }
+    if let Err(e) = sim.run() {
+        panic!("{e}");
+    }
+}

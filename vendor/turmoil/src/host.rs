@@ -505,8 +505,11 @@ impl Tcp {
                 // If bound, queue the syn; else we drop the syn triggering
                 // connection refused on the client.
                 if let Some(b) = self.binds.get_mut(&dst.port()) {
-                    if b.deque.len() == self.server_socket_capacity {
-                        panic!("{dst} server socket buffer full");
+                    // (hapair patch.) A full accept queue drops the SYN, which the dialler
+                    // sees as refused, as a host under a connection storm does, instead of
+                    // panicking the whole simulation.
+                    if b.deque.len() >= self.server_socket_capacity {
+                        return Ok(());
                     }
 
                     if matches(b.bind_addr, dst) {
