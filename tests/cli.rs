@@ -541,3 +541,35 @@ fn certs_gen_never_writes_keys_through_a_symlink() {
     assert!(all.contains("is a symlink"), "{all}");
     assert_eq!(std::fs::read_dir(&elsewhere).expect("dir").count(), 0);
 }
+
+/// A `[pki.ca]` entry whose PEM file holds a leaf (no CA:TRUE) is refused at its entry, not
+/// accepted and then failing every handshake as `unknown-ca`.
+#[test]
+fn a_leaf_certificate_given_as_a_ca_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("pki");
+    let topology = repo("scenarios/topologies/tserver-pair.toml");
+    let o = hapair(&[
+        "certs",
+        "gen",
+        topology.to_str().expect("utf-8 path"),
+        "--out",
+        out.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    let leaf = out.join("ts-a.pem").display().to_string();
+    let key = out.join("ts-a.key").display().to_string();
+    let text = format!(
+        "name = \"leaf-as-ca\"\n[pki.ca.lab-ca]\npem = \"{leaf}\"\nkey = \"{key}\"\n\
+         [pki.cert.ts-a]\nissuer = \"lab-ca\"\nhosts = [\"ts-a.lab.example\"]\n\
+         [host.ts-a]\nname = \"ts-a.lab.example\"\n[app.ts]\ntype = \"tserver\"\nhost = \"ts-a\"\n\
+         security = {{ certificate = \"ts-a\", trusted-ca = \"lab-ca\" }}\n\
+         [app.ts.port.default]\nnumber = 3000\nmode = \"secured\"\n"
+    );
+    let file = write(&dir, "leaf-ca.toml", &text);
+    let o = hapair(&["check", &file]);
+    let all = format!("{}{}", stdout(&o), String::from_utf8_lossy(&o.stderr));
+    assert_eq!(code(&o), 2, "{all}");
+    assert!(all.contains("not a CA certificate"), "{all}");
+    assert!(all.contains("leaf-ca.toml:2:"), "{all}");
+}

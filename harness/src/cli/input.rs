@@ -105,6 +105,7 @@ impl Input {
             | PkiError::NotText { path, .. }
             | PkiError::NoCertificate { path }
             | PkiError::BadCertificate { path, .. }
+            | PkiError::NotCa { path }
             | PkiError::NoKey { path, .. }
             | PkiError::BadKey { path, .. }
             | PkiError::ChainOrder { path, .. } => by_path(path),

@@ -60,6 +60,13 @@ pub enum PkiError {
         /// What the parser said.
         reason: String,
     },
+    /// A `[pki.ca]` entry's file holds a certificate that is not a CA (no basicConstraints
+    /// CA:TRUE): verifiers refuse chains through it.
+    #[error("{}: not a CA certificate (no basicConstraints CA:TRUE), so it cannot stand for a [pki.ca] entry", path.display())]
+    NotCa {
+        /// The file.
+        path: PathBuf,
+    },
     /// A key file holds no private key.
     #[error("{}: no private key in it ({hint})", path.display())]
     NoKey {

@@ -16,6 +16,7 @@ impl Generator<'_> {
     pub(super) fn user_ca(&self, spec: &CaSpec, files: &PemFiles) -> Result<Ca, PkiError> {
         let user = pem::load(files)?;
         let cert = first(&user.chain, files)?;
+        refuse_non_ca(&cert, files)?;
         let (root, intermediates) = match &spec.issuer {
             None => (spec.name.clone(), Vec::new()),
             Some(parent) => {
@@ -130,6 +131,25 @@ fn first(
         .ok_or_else(|| PkiError::NoCertificate {
             path: files.cert.clone(),
         })
+}
+
+/// A `[pki.ca]` PEM file must hold a CA certificate (basicConstraints CA:TRUE): verifiers
+/// refuse chains through anything else, so a leaf given as a CA would only fail later, at
+/// every handshake, as `unknown-ca`.
+fn refuse_non_ca(
+    cert: &rustls_pki_types::CertificateDer<'_>,
+    files: &PemFiles,
+) -> Result<(), PkiError> {
+    use x509_parser::prelude::FromDer;
+    let ca = x509_parser::certificate::X509Certificate::from_der(cert.as_ref())
+        .ok()
+        .and_then(|(_, c)| c.basic_constraints().ok().flatten().map(|b| b.value.ca));
+    if ca == Some(true) {
+        return Ok(());
+    }
+    Err(PkiError::NotCa {
+        path: files.cert.clone(),
+    })
 }
 
 fn not_issued_by(files: &PemFiles, name: &str, issuer: &str) -> PkiError {
