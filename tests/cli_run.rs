@@ -489,3 +489,20 @@ fn no_artefact_carries_key_material_even_at_trace_level() {
         );
     }
 }
+
+/// A run that would take too long is stopped at its wall-clock limit and reported as such;
+/// the other scenarios of the batch still run and report.
+#[test]
+fn a_run_over_its_wall_clock_limit_is_stopped_and_the_rest_goes_on() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = scenario(dir.path(), "quick", CRASH);
+    let day = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/soak/backup-cut-off-24h.toml")
+        .display()
+        .to_string();
+    let o = hapair(&["run", &good, &day, "--timeout", "1"]);
+    let all = format!("{}{}", text(&o.stdout), text(&o.stderr));
+    assert_eq!(code(&o), 3, "{all}");
+    assert!(all.contains("PASS quick"), "{all}");
+    assert!(all.contains("stopped after 1s of wall-clock time"), "{all}");
+}

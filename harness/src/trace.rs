@@ -206,6 +206,16 @@ impl Recorder {
         });
     }
 
+    /// How many events are recorded.
+    pub fn len(&self) -> usize {
+        self.events.borrow().len()
+    }
+
+    /// Whether nothing is recorded yet.
+    pub fn is_empty(&self) -> bool {
+        self.events.borrow().is_empty()
+    }
+
     /// Everything recorded so far.
     pub fn events(&self) -> Vec<Event> {
         self.events.borrow().clone()

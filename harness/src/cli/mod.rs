@@ -168,6 +168,11 @@ pub enum Command {
         /// Scenario files run at once (default: the number of cores).
         #[arg(long, short = 'j', value_parser = parse_jobs)]
         jobs: Option<usize>,
+        /// Wall-clock seconds one scenario run may take before it is stopped and reported
+        /// (the rest of the run goes on; exit 3). 1 to 86400.
+        #[arg(long, value_name = "SECS", default_value_t = 600,
+              value_parser = clap::value_parser!(u64).range(1..=86_400))]
+        timeout: u64,
     },
     /// The topology's certificates.
     Certs {
@@ -198,6 +203,7 @@ pub fn run(cli: Cli) -> Outcome {
             format,
             out,
             jobs,
+            timeout,
         } => run::execute(&run::Options {
             paths,
             seed,
@@ -207,6 +213,7 @@ pub fn run(cli: Cli) -> Outcome {
             out,
             jobs: jobs
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from)),
+            timeout: std::time::Duration::from_secs(timeout),
         }),
     }
 }

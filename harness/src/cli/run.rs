@@ -37,6 +37,8 @@ pub struct Options {
     pub out: Option<PathBuf>,
     /// Scenario files run at once.
     pub jobs: usize,
+    /// Wall-clock limit of one scenario run.
+    pub timeout: std::time::Duration,
 }
 
 /// Every scenario file under `paths`: `.toml` files outside `topologies/` folders.
@@ -237,7 +239,9 @@ fn one(path: &Path, o: &Options) -> FileResult {
             .collect(),
     };
     for seed in seeds {
-        match isolated(path, || scenario::run::execute(&s, seed)) {
+        match isolated(path, || {
+            scenario::run::execute_limited(&s, seed, true, o.timeout)
+        }) {
             Ok(Ok(outcome)) => result.runs.push(outcome),
             Ok(Err(e)) => {
                 result.error = Some((e.to_string(), e.is_bad_input()));

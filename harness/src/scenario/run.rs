@@ -29,7 +29,7 @@ impl RunError {
     pub fn is_bad_input(&self) -> bool {
         match self {
             RunError::Pki(e) => e.is_bad_input(),
-            RunError::Sim(SimError::Step { .. }) => true,
+            RunError::Sim(SimError::Step { .. } | SimError::TooManyEvents { .. }) => true,
             RunError::Sim(_) => false,
         }
     }
@@ -82,6 +82,19 @@ pub fn execute(s: &Scenario, seed: u64) -> Result<Outcome, RunError> {
 /// # Errors
 /// [`RunError`] when the material or the simulation cannot be made.
 pub fn execute_stepping(s: &Scenario, seed: u64, skip_idle: bool) -> Result<Outcome, RunError> {
+    execute_limited(s, seed, skip_idle, sim::WALL_LIMIT)
+}
+
+/// [`execute_stepping`] with a wall-clock limit for the run (`hapair run --timeout`).
+///
+/// # Errors
+/// [`RunError`] when the material or the simulation cannot be made, or the run is stopped.
+pub fn execute_limited(
+    s: &Scenario,
+    seed: u64,
+    skip_idle: bool,
+    wall_limit: Duration,
+) -> Result<Outcome, RunError> {
     let started = Instant::now();
     let material = crate::pki::paths::for_topology(&s.topology, s.clock)?;
     let findings = crate::rules::judge(&s.topology, s.clock)?;
@@ -94,6 +107,7 @@ pub fn execute_stepping(s: &Scenario, seed: u64, skip_idle: bool) -> Result<Outc
     }
     let mut plan = Plan::new(Rc::clone(&s.topology), material, s.clock, seed, s.duration);
     plan.skip_idle = skip_idle;
+    plan.wall_limit = wall_limit;
     plan.steps = steps;
     let (trace, stats) = sim::run_counted(plan)?;
     let mut verdicts = verdict::expectations(s, &trace, &findings);

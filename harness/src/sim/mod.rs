@@ -50,7 +50,17 @@ pub struct Plan {
     /// tick. The trace is the same either way (a test holds the suite to that); only the
     /// wall time differs.
     pub skip_idle: bool,
+    /// Wall-clock time a run may take before it is stopped and reported as such (a watchdog:
+    /// it never changes a trace, only ends a run that would otherwise hang the whole batch).
+    pub wall_limit: Duration,
+    /// Most events a trace may hold (memory stays bounded for absurd scenarios).
+    pub max_events: usize,
 }
+
+/// Default wall-clock limit per run.
+pub const WALL_LIMIT: Duration = Duration::from_secs(600);
+/// Default bound on a trace's events (a few hundred bytes each in memory).
+pub const MAX_EVENTS: usize = 5_000_000;
 
 impl Plan {
     /// A plan with the defaults: 1 ms tick, 1–5 ms latency, no steps, idle time skipped.
@@ -76,6 +86,8 @@ impl Plan {
             // Latency spans several ticks so that the seed decides arrival times.
             latency: (Duration::from_millis(1), Duration::from_millis(5)),
             skip_idle: true,
+            wall_limit: WALL_LIMIT,
+            max_events: MAX_EVENTS,
         }
     }
 }
@@ -86,6 +98,29 @@ pub enum SimError {
     /// turmoil reported an error from a host.
     #[error("simulation failed: {0}")]
     Turmoil(String),
+    /// The run took longer than its wall-clock limit and was stopped.
+    #[error(
+        "stopped after {}s of wall-clock time (the limit per run, --timeout), at {} of virtual time",
+        limit.as_secs(),
+        crate::topology::value::format_duration(*at)
+    )]
+    WallClock {
+        /// The limit.
+        limit: Duration,
+        /// Virtual time reached.
+        at: Duration,
+    },
+    /// The trace grew past its bound.
+    #[error(
+        "the trace passed {limit} events at {} of virtual time; hapair stops there (traffic rates or run length too large?)",
+        crate::topology::value::format_duration(*at)
+    )]
+    TooManyEvents {
+        /// The bound.
+        limit: usize,
+        /// Virtual time reached.
+        at: Duration,
+    },
     /// A step names a host or application the topology does not have.
     #[error("step at {}: {what}", crate::topology::value::format_duration(*at))]
     Step {
@@ -207,7 +242,23 @@ pub fn run_counted(plan: Plan) -> Result<(Trace, Stats), SimError> {
     let mut woke = false;
     let mut wakes = sim.hidden_wakes();
     let mut stats = Stats::default();
+    let started = std::time::Instant::now();
     while sim.elapsed() < plan.duration {
+        // The watchdog: read every 256 steps, it only ever ends a run, never shapes one.
+        if stats.steps % 256 == 0 {
+            if started.elapsed() > plan.wall_limit {
+                return Err(SimError::WallClock {
+                    limit: plan.wall_limit,
+                    at: sim.elapsed(),
+                });
+            }
+            if trace.len() > plan.max_events {
+                return Err(SimError::TooManyEvents {
+                    limit: plan.max_events,
+                    at: sim.elapsed(),
+                });
+            }
+        }
         let mut acted = false;
         while let Some(step) = steps.next_if(|s| s.at <= sim.elapsed()) {
             fault::apply(&mut sim, &world, &step, &mut partitioned)?;
