@@ -573,3 +573,23 @@ fn a_leaf_certificate_given_as_a_ca_is_refused() {
     assert!(all.contains("not a CA certificate"), "{all}");
     assert!(all.contains("leaf-ca.toml:2:"), "{all}");
 }
+
+/// A 5 MB bad value is named by its place and cut, not echoed: the whole diagnostic stays
+/// small (it printed 23 MB before: miette's excerpt showed the whole line).
+#[test]
+fn a_huge_bad_value_is_not_echoed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = std::fs::read_to_string(repo("scenarios/topologies/tserver-pair.toml"))
+        .expect("reference")
+        .replacen(
+            "redundancy = \"hot-standby\"",
+            &format!("redundancy = \"{}\"", "x".repeat(5_000_000)),
+            1,
+        );
+    let file = write(&dir, "huge.toml", &text);
+    let o = hapair(&["check", &file]);
+    let out = stdout(&o);
+    assert_eq!(code(&o), 2, "{}", &out[..out.len().min(2_000)]);
+    assert!(out.len() < 10_000, "{} bytes of diagnostics", out.len());
+    assert!(out.contains("huge.toml:38:14"), "{out}");
+}

@@ -3,7 +3,7 @@
 use std::fmt::{self, Display, Write as _};
 use std::sync::Arc;
 
-use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
+use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan};
 
 use super::FileOutcome;
 use crate::diag::{Problem, Source, Span};
@@ -18,7 +18,8 @@ struct Located {
     help: Option<String>,
     label: String,
     span: Span,
-    source: NamedSource<String>,
+    /// The lines around the span, or none when they are too long to show (a 5 MB value).
+    source: Option<Excerpt>,
 }
 
 impl Display for Located {
@@ -40,7 +41,7 @@ impl Diagnostic for Located {
         self.help.as_ref().map(|h| Box::new(h) as Box<dyn Display>)
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(&self.source)
+        self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let label = LabeledSpan::new_with_span(Some(self.label.clone()), self.span);
@@ -48,8 +49,95 @@ impl Diagnostic for Located {
     }
 }
 
-fn named(source: &Arc<Source>) -> NamedSource<String> {
-    NamedSource::new(source.path.display().to_string(), source.text.clone())
+/// Longest excerpt shown under a diagnostic; past it the message carries the location alone.
+const EXCERPT_BYTES: usize = 4_096;
+
+/// The few lines around a span, standing in for the whole file: miette reads only these, so
+/// a diagnostic costs the size of its lines, not of the file (2,500 findings in a 5,000-app
+/// topology), and a huge line is never echoed.
+#[derive(Debug)]
+struct Excerpt {
+    name: String,
+    text: String,
+    /// Byte offset of `text` in the file.
+    offset: usize,
+    /// 0-based line of `text`'s first line in the file.
+    first_line: usize,
+}
+
+impl Excerpt {
+    /// The span's lines and two on each side, or `None` when they exceed [`EXCERPT_BYTES`].
+    fn around(source: &Source, span: Span) -> Option<Self> {
+        let text = &source.text;
+        let start = span.start.min(text.len());
+        let end = span.end.clamp(start, text.len());
+        if !text.is_char_boundary(start) || !text.is_char_boundary(end) {
+            return None;
+        }
+        let line_start = |i: usize| text[..i].rfind('\n').map_or(0, |j| j + 1);
+        let line_end = |i: usize| text[i..].find('\n').map_or(text.len(), |j| i + j + 1);
+        let mut from = line_start(start);
+        for _ in 0..2 {
+            if from == 0 {
+                break;
+            }
+            from = line_start(from - 1);
+        }
+        let mut to = line_end(end);
+        for _ in 0..2 {
+            if to >= text.len() {
+                break;
+            }
+            to = line_end(to);
+        }
+        if to.saturating_sub(from) > EXCERPT_BYTES {
+            return None;
+        }
+        Some(Self {
+            name: source.path.display().to_string(),
+            text: text[from..to].to_string(),
+            offset: from,
+            first_line: source.locate(from).line.saturating_sub(1),
+        })
+    }
+}
+
+impl miette::SourceCode for Excerpt {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let local =
+            miette::SourceSpan::new(span.offset().saturating_sub(self.offset).into(), span.len());
+        let inner = self.text.read_span(&local, before, after)?;
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            self.name.clone(),
+            inner.data(),
+            miette::SourceSpan::new(
+                (inner.span().offset() + self.offset).into(),
+                inner.span().len(),
+            ),
+            inner.line() + self.first_line,
+            inner.column(),
+            inner.line_count(),
+        )))
+    }
+}
+
+/// The message, with `file:line:col` when no excerpt can show where.
+fn placed(message: &str, source: &Source, span: Span, excerpt: &Option<Excerpt>) -> String {
+    if excerpt.is_some() {
+        return message.to_string();
+    }
+    let at = source.locate(span.start);
+    format!(
+        "{}:{}:{}: {message}",
+        source.path.display(),
+        at.line,
+        at.column
+    )
 }
 
 /// Renders located diagnostics.
@@ -79,27 +167,29 @@ impl Renderer {
 
     /// A problem that makes a file invalid.
     pub fn problem(&self, out: &mut String, source: &Arc<Source>, p: &Problem) {
+        let excerpt = Excerpt::around(source, p.span);
         self.render(
             out,
             &Located {
                 code: p.code.to_string(),
-                message: p.message.clone(),
+                message: placed(&p.message, source, p.span, &excerpt),
                 severity: miette::Severity::Error,
                 help: p.help.clone(),
                 label: "here".to_string(),
                 span: p.span,
-                source: named(source),
+                source: excerpt,
             },
         );
     }
 
     /// A rule finding.
     pub fn finding(&self, out: &mut String, source: &Arc<Source>, f: &Finding) {
+        let excerpt = Excerpt::around(source, f.span);
         self.render(
             out,
             &Located {
                 code: f.rule.to_string(),
-                message: f.message.clone(),
+                message: placed(&f.message, source, f.span, &excerpt),
                 severity: match f.severity {
                     Severity::Error => miette::Severity::Error,
                     Severity::Warning => miette::Severity::Warning,
@@ -107,7 +197,7 @@ impl Renderer {
                 help: Some(format!("{} (hapair explain {})", f.fix, f.rule)),
                 label: f.severity.as_str().to_string(),
                 span: f.span,
-                source: named(source),
+                source: excerpt,
             },
         );
     }
