@@ -71,17 +71,32 @@ pub(super) fn judge(_s: &Scenario, check: &Check, trace: &Trace, w: (u64, u64)) 
             port,
             tls,
             peer,
+        }
+        | Check::Established {
+            from,
+            to,
+            port,
+            tls,
+            peer,
         } => {
+            // `established` asks for a session opened in the window, `connected` for one up
+            // at some instant of it.
+            let fresh = matches!(check, Check::Established { .. });
             let want = Want {
                 port,
                 tls,
                 peer: peer.as_deref(),
             };
             let found = between(from, to);
-            match found
-                .iter()
-                .find(|s| s.up_during(w) && want.miss(s).is_none())
-            {
+            let timely = |s: &Session| {
+                if fresh {
+                    s.opened >= w.0 && s.opened <= w.1
+                } else {
+                    s.up_during(w)
+                }
+            };
+            match found.iter().find(|s| timely(s) && want.miss(s).is_none()) {
+                Some(s) if fresh => (true, format!("new session at {} ms", s.opened), Vec::new()),
                 Some(s) => (
                     true,
                     format!("session up, opened at {} ms", s.opened),
@@ -89,42 +104,8 @@ pub(super) fn judge(_s: &Scenario, check: &Check, trace: &Trace, w: (u64, u64)) 
                 ),
                 None => (
                     false,
-                    nearest(&found, &want, w, |s| s.up_during(w))
+                    nearest(&found, &want, w, timely)
                         .unwrap_or_else(|| last_words(trace, from, to, w)),
-                    related(trace, from, to, w),
-                ),
-            }
-        }
-        Check::Established {
-            from,
-            to,
-            port,
-            tls,
-            peer,
-        } => {
-            let want = Want {
-                port,
-                tls,
-                peer: peer.as_deref(),
-            };
-            let found = between(from, to);
-            let opened_in = |s: &Session| s.opened >= w.0 && s.opened <= w.1;
-            match found
-                .iter()
-                .find(|s| opened_in(s) && want.miss(s).is_none())
-            {
-                Some(s) => (true, format!("new session at {} ms", s.opened), Vec::new()),
-                None => (
-                    false,
-                    nearest(&found, &want, w, opened_in).unwrap_or_else(|| {
-                        match found.iter().find(|s| s.up_during(w) && want.miss(s).is_none()) {
-                            Some(s) => format!(
-                                "a session opened at {} ms was up, but none was opened in {}..{} ms",
-                                s.opened, w.0, w.1
-                            ),
-                            None => last_words(trace, from, to, w),
-                        }
-                    }),
                     related(trace, from, to, w),
                 ),
             }
