@@ -11,11 +11,11 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 use super::session::Session;
-use super::transport::{self, Opening};
+use super::transport;
 use super::{Scope, World};
 use crate::net::Net;
 use crate::pki::endpoint::{LinkKind, ha_port};
-use crate::topology::{App, AppType, ListenMode, Redundancy};
+use crate::topology::{App, Redundancy};
 use crate::trace::Kind;
 use crate::wire::{Message, Purpose, Role};
 
@@ -394,19 +394,6 @@ async fn ha_session<N: Net>(
     );
 }
 
-/// How the backup-role instance opens the HA link to `port`.
-fn ha_opening(dialer: &App, mode: ListenMode, ha_sync: bool) -> Opening {
-    // Configuration Server's own protocol starts plain on `default` and upgrades there.
-    if dialer.kind.value == AppType::ConfigServer && !ha_sync {
-        return if mode == ListenMode::Upgrade {
-            Opening::StartTls
-        } else {
-            Opening::Plain
-        };
-    }
-    Opening::for_port(mode, None)
-}
-
 /// The backup-role instance keeps dialling the primary-role instance while it is backup.
 async fn ha_dial<N: Net>(s: Rc<Server<N>>) {
     let Some(partner) = s.partner.clone() else {
@@ -420,15 +407,15 @@ async fn ha_dial<N: Net>(s: Rc<Server<N>>) {
 
 async fn ha_attempt<N: Net>(s: &Rc<Server<N>>, partner: &str) {
     let w = &s.w;
-    let (Some(me), Some(target)) = (w.topology.app(&s.name), w.topology.app(partner)) else {
+    let Some(target) = w.topology.app(partner) else {
         return;
     };
     let Some(port) = ha_port(target) else { return };
     let Some(link) = w.link(LinkKind::HaLink, &s.name, partner) else {
         return;
     };
-    let opening = ha_opening(me, port.mode.value, port.ha_sync.value);
-    let Some((io, tls)) = transport::dial(w, &s.name, &s.host, link, opening).await else {
+    // The link says how it opens (`Opening::for_ha_link`): the TLS table shows the same.
+    let Some((io, tls)) = transport::dial(w, &s.name, &s.host, link, link.opening).await else {
         return;
     };
     let mut session = Session::start(io, w.timers.clone());
