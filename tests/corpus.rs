@@ -361,8 +361,13 @@ fn run_does_not_follow_symlink_loops() {
 }
 
 mod properties {
-    //! Arbitrary bytes and TOML-ish text into the loaders: a result, never a panic.
+    //! Arbitrary bytes and TOML-ish text into the four loaders (topology, scenario, PEM, wire
+    //! frames are in `wire.rs`): a result or a located error, never a panic. The fuzz targets
+    //! (`fuzz/`, docs/fuzzing.md) run the same entry points for far longer on nightly.
 
+    use std::path::Path;
+
+    use hapair::diag::{Invalid, Source};
     use proptest::prelude::*;
 
     /// Text made of TOML's own pieces, so that the loaders get past the syntax more often.
@@ -378,30 +383,81 @@ mod properties {
             Just("[pki.cert.k]\n".to_string()),
             Just("[app.x.options.backup-sync]\n".to_string()),
             Just("topology = { host = { a = { name = \"a\" } } }\n".to_string()),
+            Just("topology = \"../base/topology.toml\"\n".to_string()),
             "(name|type|host|at|number|hosts|subject|addp-timeout|crash|skew|traffic|within|after|seed|clock|duration|backup|to|from|not-after) = (\"[a-z0-9.:%-]{0,8}\"|-?[0-9]{1,20}|[0-9]{1,4}[.][0-9]|true|\\[\"[a-z]{0,3}\"\\]|\\{ [a-z]{1,4} = \"[0-9a-z/-]{0,6}\" \\}|2026-06-01T08:00:00Z|9999-12-31T23:59:59Z)\n",
         ];
         proptest::collection::vec(piece, 0..24).prop_map(|v| v.concat())
     }
 
-    fn topology(bytes: Vec<u8>) {
-        if let Ok(source) = hapair::diag::Source::from_bytes("p.toml", bytes) {
-            let _ = hapair::topology::parse(source);
+    /// An error names at least one problem, each inside the file's text.
+    fn located(invalid: &Invalid) -> Result<(), TestCaseError> {
+        prop_assert!(!invalid.problems.is_empty(), "an error without a problem");
+        let len = invalid.source_file.text.len();
+        for p in &invalid.problems {
+            prop_assert!(
+                p.span.start <= p.span.end && p.span.end <= len,
+                "{} at {:?} outside the {len} bytes of the file",
+                p.code,
+                p.span
+            );
+        }
+        Ok(())
+    }
+
+    fn topology(bytes: Vec<u8>) -> Result<(), TestCaseError> {
+        match Source::from_bytes("p.toml", bytes) {
+            Err(invalid) => located(&invalid),
+            Ok(source) => match hapair::topology::parse(source) {
+                Ok(_) => Ok(()),
+                Err(invalid) => located(&invalid),
+            },
         }
     }
 
-    fn scenario(bytes: &[u8]) {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("s.toml");
-        std::fs::write(&path, bytes).expect("write");
-        let _ = hapair::scenario::load(&path);
+    /// The corpus's base topology for `topology = "../base/topology.toml"`; any other path is
+    /// not found (no file is read).
+    fn base(path: &Path) -> Result<hapair::topology::Topology, hapair::topology::LoadError> {
+        if path == Path::new("scenario/../base/topology.toml") {
+            let text = include_str!("corpus/base/topology.toml");
+            Ok(hapair::topology::parse(Source::new(path, text))?)
+        } else {
+            Err(hapair::topology::LoadError::Read {
+                path: path.to_path_buf(),
+                source: std::io::ErrorKind::NotFound.into(),
+            })
+        }
     }
 
-    fn pem(bytes: &[u8]) {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("x.pem");
-        std::fs::write(&path, bytes).expect("write");
-        let _ = hapair::pki::pem::read_chain(&path);
-        let _ = hapair::pki::pem::read_key(&path);
+    fn scenario(bytes: &[u8]) -> Result<(), TestCaseError> {
+        use hapair::scenario::LoadError;
+        let result = Source::from_bytes("scenario/s.toml", bytes.to_vec())
+            .map_err(LoadError::Invalid)
+            .and_then(|source| hapair::scenario::parse(source, &base));
+        match result {
+            Ok(_) | Err(LoadError::Read { .. }) => Ok(()),
+            Err(LoadError::Invalid(invalid)) => located(&invalid),
+            Err(LoadError::Topology { source, .. }) => {
+                prop_assert!(
+                    matches!(source, hapair::topology::LoadError::Read { .. }),
+                    "the base topology failed: {source}"
+                );
+                Ok(())
+            }
+        }
+    }
+
+    /// The PEM loader's three readings of one file (chain, key, CA bundle); every error
+    /// names the file.
+    fn pem(bytes: &[u8]) -> Result<(), TestCaseError> {
+        use hapair::pki::{paths, pem};
+        let path = Path::new("lab/x.pem");
+        let chain = pem::chain_from_bytes(path, bytes).err();
+        let key = pem::key_from_bytes(path, bytes).err();
+        let bundle = paths::bundle_from_bytes(path, bytes).err();
+        for e in [chain, key, bundle].into_iter().flatten() {
+            prop_assert!(e.to_string().contains("lab/x.pem"), "unlocated: {e}");
+        }
+        Ok(())
     }
 
     proptest! {
@@ -409,18 +465,18 @@ mod properties {
 
         #[test]
         fn topology_loader_never_panics_on_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
-            topology(bytes);
+            topology(bytes)?;
         }
 
         #[test]
         fn topology_loader_never_panics_on_tomlish(text in tomlish()) {
-            topology(text.into_bytes());
+            topology(text.into_bytes())?;
         }
 
         #[test]
         fn scenario_loader_never_panics(text in tomlish(), bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
-            scenario(text.as_bytes());
-            scenario(&bytes);
+            scenario(text.as_bytes())?;
+            scenario(&bytes)?;
         }
 
         #[test]
@@ -429,8 +485,17 @@ mod properties {
             body in "[A-Za-z0-9+/=\r\n -]{0,200}",
             bytes in proptest::collection::vec(any::<u8>(), 0..256),
         ) {
-            pem(format!("-----BEGIN {kind}-----\n{body}\n-----END {kind}-----\n").as_bytes());
-            pem(&bytes);
+            pem(format!("-----BEGIN {kind}-----\n{body}\n-----END {kind}-----\n").as_bytes())?;
+            pem(&bytes)?;
+        }
+
+        #[test]
+        fn pem_loader_never_panics_on_der(
+            kind in "(CERTIFICATE|PRIVATE KEY|EC PRIVATE KEY|RSA PRIVATE KEY)",
+            der in proptest::collection::vec(any::<u8>(), 0..512),
+        ) {
+            // Valid base64 around arbitrary DER: the certificate and key parsers get the bytes.
+            pem(::pem::encode(&::pem::Pem::new(kind, der)).as_bytes())?;
         }
     }
 }

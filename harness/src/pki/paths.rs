@@ -94,19 +94,30 @@ fn add_level(s: &Security, dir: &std::path::Path, m: &mut Material) -> Result<()
 
 /// Reads every certificate of a CA bundle file, in any order (unlike a chain).
 fn read_bundle(path: &std::path::Path) -> Result<Vec<CertificateDer<'static>>, PkiError> {
+    bundle_from_bytes(path, &pem::read_pem_bytes(path)?)
+}
+
+/// [`read_bundle`] of bytes already read; `path` is only named in errors.
+///
+/// # Errors
+/// [`PkiError::MalformedPem`], [`PkiError::NotText`] or [`PkiError::NoCertificate`] naming
+/// `path`.
+pub fn bundle_from_bytes(
+    path: &std::path::Path,
+    text: &[u8],
+) -> Result<Vec<CertificateDer<'static>>, PkiError> {
     use rustls_pki_types::pem::PemObject;
-    let text = pem::read_pem_bytes(path)?;
-    let certs = CertificateDer::pem_slice_iter(&text)
+    let certs = CertificateDer::pem_slice_iter(text)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| {
-            pem::not_text(path, &text).unwrap_or_else(|| PkiError::MalformedPem {
+            pem::not_text(path, text).unwrap_or_else(|| PkiError::MalformedPem {
                 path: path.to_path_buf(),
                 reason: e.to_string(),
             })
         })?;
     if certs.is_empty() {
         return Err(
-            pem::not_text(path, &text).unwrap_or_else(|| PkiError::NoCertificate {
+            pem::not_text(path, text).unwrap_or_else(|| PkiError::NoCertificate {
                 path: path.to_path_buf(),
             }),
         );

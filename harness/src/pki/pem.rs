@@ -56,7 +56,19 @@ pub fn load(files: &PemFiles) -> Result<UserFiles, PkiError> {
 /// [`PkiError::Unreadable`], [`PkiError::MalformedPem`], [`PkiError::NoCertificate`],
 /// [`PkiError::BadCertificate`] or [`PkiError::ChainOrder`], each naming the file.
 pub fn read_chain(path: &Path) -> Result<Vec<CertificateDer<'static>>, PkiError> {
-    let (bytes, sections) = sections(path)?;
+    chain_from_bytes(path, &read_pem_bytes(path)?)
+}
+
+/// [`read_chain`] of bytes already read (as [`read_pem_bytes`] gives them); `path` is only
+/// named in errors.
+///
+/// # Errors
+/// As [`read_chain`], but never [`PkiError::Unreadable`].
+pub fn chain_from_bytes(
+    path: &Path,
+    bytes: &[u8],
+) -> Result<Vec<CertificateDer<'static>>, PkiError> {
+    let sections = sections(path, bytes)?;
     let chain: Vec<CertificateDer<'static>> = sections
         .into_iter()
         .filter(|(kind, _)| *kind == SectionKind::Certificate)
@@ -64,7 +76,7 @@ pub fn read_chain(path: &Path) -> Result<Vec<CertificateDer<'static>>, PkiError>
         .collect();
     if chain.is_empty() {
         return Err(
-            not_text(path, &bytes).unwrap_or_else(|| PkiError::NoCertificate {
+            not_text(path, bytes).unwrap_or_else(|| PkiError::NoCertificate {
                 path: path.to_path_buf(),
             }),
         );
@@ -99,8 +111,17 @@ pub fn read_chain(path: &Path) -> Result<Vec<CertificateDer<'static>>, PkiError>
 /// [`PkiError::Unreadable`], [`PkiError::MalformedPem`], [`PkiError::NoKey`] or
 /// [`PkiError::BadKey`], each naming the file.
 pub fn read_key(path: &Path) -> Result<KeyMaterial, PkiError> {
-    let (bytes, sections) = match sections(path) {
-        Err(PkiError::MalformedPem { .. }) if is_encrypted(path) => {
+    key_from_bytes(path, &read_pem_bytes(path)?)
+}
+
+/// [`read_key`] of bytes already read (as [`read_pem_bytes`] gives them); `path` is only
+/// named in errors.
+///
+/// # Errors
+/// As [`read_key`], but never [`PkiError::Unreadable`].
+pub fn key_from_bytes(path: &Path, bytes: &[u8]) -> Result<KeyMaterial, PkiError> {
+    let sections = match sections(path, bytes) {
+        Err(PkiError::MalformedPem { .. }) if contains(bytes, b"ENCRYPTED") => {
             return Err(encrypted(path));
         }
         other => other?,
@@ -112,10 +133,10 @@ pub fn read_key(path: &Path) -> Result<KeyMaterial, PkiError> {
         _ => None,
     });
     let Some(der) = der else {
-        if contains(&bytes, b"ENCRYPTED") {
+        if contains(bytes, b"ENCRYPTED") {
             return Err(encrypted(path));
         }
-        if let Some(e) = not_text(path, &bytes) {
+        if let Some(e) = not_text(path, bytes) {
             return Err(e);
         }
         return Err(PkiError::NoKey {
@@ -283,18 +304,16 @@ pub fn not_text(path: &Path, bytes: &[u8]) -> Option<PkiError> {
     })
 }
 
-/// The raw bytes of a file and its PEM sections.
-fn sections(path: &Path) -> Result<(Vec<u8>, Sections), PkiError> {
-    let bytes = read_pem_bytes(path)?;
-    let sections = <(SectionKind, Vec<u8>)>::pem_slice_iter(&bytes)
+/// The PEM sections of a file's bytes.
+fn sections(path: &Path, bytes: &[u8]) -> Result<Sections, PkiError> {
+    <(SectionKind, Vec<u8>)>::pem_slice_iter(bytes)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| {
-            not_text(path, &bytes).unwrap_or_else(|| PkiError::MalformedPem {
+            not_text(path, bytes).unwrap_or_else(|| PkiError::MalformedPem {
                 path: path.to_path_buf(),
                 reason: describe(&e),
             })
-        })?;
-    Ok((bytes, sections))
+        })
 }
 
 fn describe(e: &pem::Error) -> String {
@@ -309,11 +328,6 @@ fn describe(e: &pem::Error) -> String {
         pem::Error::Base64Decode(why) => format!("bad base64 inside a block ({why})"),
         other => other.to_string(),
     }
-}
-
-fn is_encrypted(path: &Path) -> bool {
-    crate::limits::read_file(path, crate::limits::MAX_PEM_BYTES)
-        .is_ok_and(|b| contains(&b, b"ENCRYPTED"))
 }
 
 fn encrypted(path: &Path) -> PkiError {

@@ -50,6 +50,18 @@ pub fn load(path: &Path) -> Result<Scenario, LoadError> {
         },
         ReadError::NotText(invalid) => LoadError::Invalid(invalid),
     })?;
+    parse(source, &topology::load)
+}
+
+/// Loads a scenario from text already read; a `topology = "PATH"` is loaded by `topologies`
+/// (given the path joined to the scenario's folder), an inline `[topology]` from the text.
+///
+/// # Errors
+/// As [`load`].
+pub fn parse(
+    source: Arc<Source>,
+    topologies: &dyn Fn(&Path) -> Result<Topology, topology::LoadError>,
+) -> Result<Scenario, LoadError> {
     let (doc, syntax) = DeTable::parse_recoverable(&source.text);
     let mut r = Reader::default();
     for e in &syntax {
@@ -94,11 +106,11 @@ pub fn load(path: &Path) -> Result<Scenario, LoadError> {
         Some(v) => match v.get_ref() {
             DeValue::String(p) => {
                 let file = source.dir().join(p.as_ref());
-                match topology::load(&file) {
+                match topologies(&file) {
                     Ok(t) => (t, Some(file)),
                     Err(e) => {
                         return Err(LoadError::Topology {
-                            scenario: path.to_path_buf(),
+                            scenario: source.path.clone(),
                             source: e,
                         });
                     }

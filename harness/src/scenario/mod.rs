@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-pub use load::{LoadError, load};
+pub use load::{LoadError, load, parse};
 
 use crate::diag::{Source, Span};
 use crate::tls::FailureClass;
