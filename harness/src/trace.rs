@@ -245,11 +245,10 @@ impl Trace {
     /// # Errors
     /// The first line that is not an event, with its 1-based number.
     pub fn from_jsonl(text: &str) -> Result<Self, (usize, serde_json::Error)> {
-        let events = text
-            .lines()
-            .enumerate()
+        let events = (1..)
+            .zip(text.lines())
             .filter(|(_, l)| !l.trim().is_empty())
-            .map(|(i, l)| serde_json::from_str(l).map_err(|e| (i + 1, e)))
+            .map(|(n, l)| serde_json::from_str(l).map_err(|e| (n, e)))
             .collect::<Result<_, _>>()?;
         Ok(Self { events })
     }
