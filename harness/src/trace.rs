@@ -109,6 +109,19 @@ pub enum Kind {
         /// Why it exists.
         purpose: crate::wire::Purpose,
     },
+    /// A listener closed a connection as soon as it accepted it: it already held as many
+    /// sessions open as hapair lets one listener hold
+    /// ([`MAX_SESSIONS_PER_LISTENER`](crate::limits::MAX_SESSIONS_PER_LISTENER)).
+    SessionLimit {
+        /// Port ID.
+        port: String,
+        /// The dialling host (its application is not known before it says hello).
+        peer: String,
+        /// The bound reached.
+        limit: usize,
+        /// The same, in words.
+        reason: String,
+    },
     /// A session ended.
     Disconnected {
         /// The other application.

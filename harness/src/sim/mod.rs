@@ -55,6 +55,9 @@ pub struct Plan {
     pub wall_limit: Duration,
     /// Most events a trace may hold (memory stays bounded for absurd scenarios).
     pub max_events: usize,
+    /// Most sessions one server listener holds open at once
+    /// ([`MAX_SESSIONS_PER_LISTENER`](crate::limits::MAX_SESSIONS_PER_LISTENER)).
+    pub sessions_per_listener: usize,
 }
 
 /// Default wall-clock limit per run.
@@ -88,6 +91,7 @@ impl Plan {
             skip_idle: true,
             wall_limit: WALL_LIMIT,
             max_events: MAX_EVENTS,
+            sessions_per_listener: crate::limits::MAX_SESSIONS_PER_LISTENER,
         }
     }
 }
@@ -211,6 +215,7 @@ pub fn run_counted(plan: Plan) -> Result<(Trace, Stats), SimError> {
         board: Rc::clone(&board),
         scs_host: scs_host.clone(),
         timers: timers.clone(),
+        sessions_per_listener: plan.sessions_per_listener,
     });
     for h in &t.hosts {
         let w = Rc::clone(&world);
