@@ -210,6 +210,21 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn deadlines_past_what_time_can_hold_never_come() {
+        let (t, ms) = timers();
+        ms.store(100, Ordering::Relaxed);
+        // Registered at `Duration::MAX` (saturated), not an overflow panic.
+        let got = t.timeout(Duration::MAX, async { 7 }).await;
+        assert_eq!(got.ok(), Some(7));
+        assert!(t.is_empty());
+        // The first tick comes now; the next one is past what an `Instant` holds: never.
+        let mut every = t.every(Duration::MAX);
+        every.tick().await;
+        let second = tokio::time::timeout(Duration::from_secs(3600), every.tick()).await;
+        assert!(second.is_err());
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_timeout_that_is_beaten_unregisters() {
         let (t, _) = timers();
         let got = t.timeout(Duration::from_secs(3), async { 7 }).await;
