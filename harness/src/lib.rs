@@ -29,14 +29,18 @@
 
 // No panic on what a user or a peer feeds hapair: library code (not its unit tests, which
 // may `expect` and index freely) does checked or saturating arithmetic, `.get()` instead of
-// indexing, and returns errors instead of panicking (`unwrap_used` is a workspace lint).
+// indexing, returns errors instead of panicking, and leaves no `todo!()` (`unwrap_used` is a
+// workspace lint).
 #![cfg_attr(
     not(test),
     deny(
         clippy::arithmetic_side_effects,
         clippy::indexing_slicing,
         clippy::panic,
-        clippy::expect_used
+        clippy::expect_used,
+        clippy::todo,
+        clippy::unimplemented,
+        clippy::unreachable
     )
 )]
 

@@ -4,7 +4,10 @@
     clippy::arithmetic_side_effects,
     clippy::indexing_slicing,
     clippy::panic,
-    clippy::expect_used
+    clippy::expect_used,
+    clippy::todo,
+    clippy::unimplemented,
+    clippy::unreachable
 )]
 
 use std::process::ExitCode;
