@@ -51,13 +51,6 @@ impl RuleId {
             .copied()
             .find(|r| r.as_str().eq_ignore_ascii_case(id))
     }
-
-    /// Its entry in the catalogue.
-    pub fn info(self) -> &'static RuleInfo {
-        // `rules!` writes RULES and the variants from one list, in one order, so a variant's
-        // discriminant is its index (a test below keeps it so).
-        &RULES[self as usize]
-    }
 }
 
 impl std::fmt::Display for RuleId {
@@ -117,11 +110,30 @@ macro_rules! rules {
             }
         }
 
+        impl RuleId {
+            /// Its entry in the catalogue.
+            pub fn info(self) -> &'static RuleInfo {
+                match self {
+                    $(RuleId::$variant => {
+                        const INFO: RuleInfo = RuleId::$variant.entry();
+                        &INFO
+                    })*
+                }
+            }
+
+            /// Its entry, by value (for the constants above and [`RULES`]).
+            const fn entry(self) -> RuleInfo {
+                match self {
+                    $(RuleId::$variant => RuleInfo {
+                        id: RuleId::$variant, severity: $sev, mixed: $mixed, judged: $judged,
+                        title: $title, why: $why, fix: $fix, bad: $bad, good: $good,
+                    },)*
+                }
+            }
+        }
+
         /// Every rule, in catalogue order (that of [`RuleId::ALL`]).
-        pub static RULES: &[RuleInfo] = &[$(RuleInfo {
-            id: RuleId::$variant, severity: $sev, mixed: $mixed, judged: $judged,
-            title: $title, why: $why, fix: $fix, bad: $bad, good: $good,
-        }),*];
+        pub static RULES: &[RuleInfo] = &[$(RuleId::$variant.entry()),*];
     };
 }
 
