@@ -68,4 +68,4 @@ pub mod sim;
 pub mod tls;
 pub mod topology;
 pub mod trace;
-pub(crate) mod wire;
+pub mod wire;
