@@ -24,6 +24,7 @@
 //! - [`trace`]: typed events stamped with virtual time; the only input of checks.
 //! - [`check`]: questions asked of a trace (roles, losses, two-primary windows).
 //! - [`scenario`]: scenario files, running them, verdicts and invariants.
+//! - [`runner`]: running in bulk: discovery, seeds, parallel jobs, isolation, artefacts.
 //! - [`report`]: renderers (human, JSON, JUnit, the TLS table); no checking logic.
 //! - [`cli`]: the clap front end; `main.rs` only parses, runs and maps to an exit code.
 
@@ -46,6 +47,7 @@ pub mod node;
 pub mod pki;
 pub mod report;
 pub mod rules;
+pub mod runner;
 pub mod scenario;
 pub mod sim;
 pub mod tls;
