@@ -178,3 +178,111 @@ impl<'a> Files<'a> {
         self.first_failure[file].load(Ordering::Relaxed) < i
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A scenario of the shipped T-Server pair: traffic, a crash of the primary at 5 s.
+    fn scenario(dir: &Path, name: &str) -> PathBuf {
+        let topology =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/topologies/tserver-pair.toml");
+        let path = dir.join(format!("{name}.toml"));
+        let text = format!(
+            "name = \"{name}\"\ntopology = \"{}\"\nclock = 2026-06-01T08:00:00Z\nseed = 3\n\
+             duration = \"20s\"\n\
+             [[step]]\nat = \"0s\"\ntraffic = {{ from = \"desk\", rate = \"10/s\" }}\n\
+             [[step]]\nat = \"5s\"\ncrash = \"ts_primary\"\nlabel = \"crash\"\n\
+             [[expect]]\nrole = {{ app = \"ts_backup\", is = \"primary\" }}\nafter = \"crash\"\n\
+             within = \"2s\"\n",
+            topology.display()
+        );
+        std::fs::write(&path, text).expect("scenario written");
+        path
+    }
+
+    /// What a file's result says, comparable across runs.
+    fn summary(results: &[FileResult]) -> Vec<String> {
+        results
+            .iter()
+            .map(|f| {
+                let runs: Vec<String> = f
+                    .runs
+                    .iter()
+                    .map(|r| format!("{}:{}:{}", r.seed, r.passed(), r.trace.digest()))
+                    .collect();
+                format!("{} {} {runs:?} {:?}", f.path.display(), f.name, f.error)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn results_are_per_file_in_order_and_the_same_on_any_number_of_workers() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let good = scenario(dir.path(), "good");
+        let bad = dir.path().join("bad.toml");
+        std::fs::write(&bad, "name = 1\n").expect("written");
+        let files = [good.clone(), bad.clone()];
+        let mut batch = Batch::of_files(&files, &Seeds::Own { count: 3 });
+        let mut runs = Vec::new();
+        for workers in [1, 4] {
+            batch.workers = workers;
+            let mut invalid = Vec::new();
+            let results = run_files(&batch, |i| invalid.push(format!("{i:?}")));
+            assert_eq!(
+                invalid.len(),
+                1,
+                "the bad file's problems are handed on once"
+            );
+            runs.push(summary(&results));
+            let [g, b] = &results[..] else {
+                panic!("two files: {:?}", summary(&results))
+            };
+            assert_eq!((g.name.as_str(), g.error.as_ref()), ("good", None));
+            let seeds: Vec<u64> = g.runs.iter().map(|r| r.seed).collect();
+            assert_eq!(seeds, [3, 4, 5], "its own seed and the two after it");
+            assert!(g.passed());
+            assert_eq!((b.name.as_str(), b.runs.len()), ("bad", 0));
+            let (message, bad_input) = b.error.as_ref().expect("an error");
+            assert!(
+                message.starts_with("invalid scenario (") && *bad_input,
+                "{message}"
+            );
+        }
+        assert_eq!(runs[0], runs[1]);
+    }
+
+    #[test]
+    fn a_failed_run_stops_its_file_and_the_rest_goes_on() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let files = [scenario(dir.path(), "slow"), scenario(dir.path(), "fine")];
+        let mut batch = Batch::of_files(&files, &Seeds::Given(vec![1, 2, 3]));
+        batch.workers = 1;
+        // No run ends within no time: every first run of a file is stopped.
+        batch.wall_limit = Duration::ZERO;
+        let mut seen = Vec::new();
+        run(&batch, |job, report| {
+            let what = match &report.result {
+                JobResult::Ran(_) => "ran".to_string(),
+                JobResult::Failed(f) => format!("failed {} {}", f.bad_input, f.message),
+                JobResult::Skipped => "skipped".to_string(),
+            };
+            seen.push((job.path.clone(), report.seed, what));
+        });
+        assert_eq!(seen.len(), 6);
+        for (i, (path, seed, what)) in seen.iter().enumerate() {
+            assert_eq!((path, *seed), (&files[i / 3], Some(i as u64 % 3 + 1)));
+            if i % 3 == 0 {
+                assert!(what.starts_with("failed false stopped after 0s"), "{what}");
+            } else {
+                assert_eq!(what, "skipped");
+            }
+        }
+        // With the limit lifted, the other file runs all its seeds.
+        batch.wall_limit = crate::sim::WALL_LIMIT;
+        batch.jobs.truncate(3);
+        let results = run_files(&batch, |_| {});
+        assert_eq!(results.len(), 1);
+        assert_eq!(results[0].runs.len(), 3);
+    }
+}
