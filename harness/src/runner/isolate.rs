@@ -9,7 +9,7 @@ use std::sync::Once;
 
 /// Environment variable that makes the run of every file whose path contains its value panic,
 /// so that tests can prove the isolation through the binary.
-pub const TEST_PANIC: &str = "HAPAIR_TEST_PANIC";
+const TEST_PANIC: &str = "HAPAIR_TEST_PANIC";
 
 thread_local! {
     /// Whether this thread is inside [`isolated`] (the hook stays quiet then).
@@ -23,7 +23,7 @@ thread_local! {
 ///
 /// # Errors
 /// The panic's message, when `f` panicked.
-pub fn isolated<T>(path: &Path, f: impl FnOnce() -> T) -> Result<T, String> {
+pub(super) fn isolated<T>(path: &Path, f: impl FnOnce() -> T) -> Result<T, String> {
     quiet_hook();
     let inject = std::env::var(TEST_PANIC)
         .ok()

@@ -97,10 +97,10 @@ pub(super) type Loaded = Option<(PathBuf, Scenario)>;
 
 /// Runs `job`, loading its scenario unless `loaded` holds it already.
 pub(super) fn execute(loaded: &mut Loaded, job: &Job, wall_limit: Duration) -> JobReport {
-    if loaded.as_ref().is_none_or(|(path, _)| *path != job.path) {
-        *loaded = None;
-        match scenario::load(&job.path) {
-            Ok(s) => *loaded = Some((job.path.clone(), s)),
+    let s: &Scenario = match loaded.take() {
+        Some((path, s)) if path == job.path => &loaded.insert((path, s)).1,
+        _ => match scenario::load(&job.path) {
+            Ok(s) => &loaded.insert((job.path.clone(), s)).1,
             Err(e) => {
                 return JobReport {
                     name: stem(&job.path),
@@ -108,10 +108,7 @@ pub(super) fn execute(loaded: &mut Loaded, job: &Job, wall_limit: Duration) -> J
                     result: JobResult::Failed(load_failure(e)),
                 };
             }
-        }
-    }
-    let Some((_, s)) = loaded.as_ref() else {
-        return JobReport::skipped(job);
+        },
     };
     let seed = job.seed.resolve(s.seed);
     let result = match isolated(&job.path, || {
@@ -141,7 +138,7 @@ pub(super) fn execute(loaded: &mut Loaded, job: &Job, wall_limit: Duration) -> J
 }
 
 /// The file stem, the name of a scenario that did not load.
-pub(super) fn stem(path: &Path) -> String {
+fn stem(path: &Path) -> String {
     path.file_stem()
         .map_or_else(String::new, |s| s.to_string_lossy().into_owned())
 }

@@ -19,5 +19,4 @@ mod progress;
 
 pub use batch::{Batch, Seeds, run, run_files};
 pub use discover::{DiscoverError, discover, matching};
-pub use isolate::{TEST_PANIC, isolated};
 pub use job::{Failure, Job, JobReport, JobResult, Seed};

@@ -17,7 +17,7 @@ use std::sync::mpsc;
 ///
 /// A panic in `work` ends that worker; the other workers finish their items and the panic is
 /// raised again here once they have. Callers that must survive a panicking item catch it
-/// inside `work` (as [`super::isolate`] does).
+/// inside `work`, as a batch does for every job.
 pub fn stream_with<T, S, R>(
     items: &[T],
     workers: usize,
