@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -71,32 +72,34 @@ impl Batch {
 /// the same file has failed: it would fail alike, and a run stopped by the wall-clock limit
 /// should not cost that limit once per seed.
 ///
-/// Reports do not depend on `batch.workers`: with one worker the jobs run one after the
-/// other in order, and a job skipped then is skipped, or its report dropped by
-/// [`run_files`], with more.
+/// With one worker the jobs run one after the other, in order. With more, a job after a
+/// failure may have run before the failure came; [`run_files`] drops its report, so that
+/// its results do not depend on `batch.workers`.
 pub fn run(batch: &Batch, mut done: impl FnMut(&Job, JobReport)) {
-    let files = Files::of(&batch.jobs);
-    let progress = Progress::new(batch.progress, files.paths.len());
+    let files = of_jobs(&batch.jobs);
+    let progress = Progress::new(
+        batch.progress,
+        files.iter().filter(|(_, f)| f.first).count(),
+    );
     pool::stream_with(
-        &batch.jobs,
+        &files,
         batch.workers,
         || -> Loaded { None },
-        |loaded, i, job| {
-            let file = files.of_job[i];
-            let report = if files.failed_before(file, i) {
+        |loaded, i, (job, file)| {
+            let report = if file.shared.first_failure.load(Ordering::Relaxed) < i {
                 JobReport::skipped(job)
             } else {
                 job::execute(loaded, job, batch.wall_limit)
             };
             if matches!(report.result, JobResult::Failed(_)) {
-                files.first_failure[file].fetch_min(i, Ordering::Relaxed);
+                file.shared.first_failure.fetch_min(i, Ordering::Relaxed);
             }
-            if files.left[file].fetch_sub(1, Ordering::Relaxed) == 1 {
-                progress.finished(files.paths[file]);
+            if file.shared.left.fetch_sub(1, Ordering::Relaxed) == 1 {
+                progress.finished(&job.path);
             }
             report
         },
-        |i, report| done(&batch.jobs[i], report),
+        |(job, _), report| done(job, report),
     );
     progress.clear();
 }
@@ -136,47 +139,40 @@ pub fn run_files(batch: &Batch, mut invalid: impl FnMut(&FileOutcome)) -> Vec<Fi
     results
 }
 
-/// The files of a batch and what the workers share about them.
-struct Files<'a> {
-    /// Each distinct file, in the order of its first job.
-    paths: Vec<&'a Path>,
-    /// The file of each job (an index into `paths`).
-    of_job: Vec<usize>,
-    /// Per file, the first job that failed (`usize::MAX`: none yet).
-    first_failure: Vec<AtomicUsize>,
-    /// Per file, the jobs not yet done.
-    left: Vec<AtomicUsize>,
+/// What the workers share about the jobs of one file.
+struct Shared {
+    /// The first job of the file that failed (`usize::MAX`: none yet).
+    first_failure: AtomicUsize,
+    /// The file's jobs not yet done.
+    left: AtomicUsize,
 }
 
-impl<'a> Files<'a> {
-    fn of(jobs: &'a [Job]) -> Self {
-        let mut index: HashMap<&Path, usize> = HashMap::new();
-        let mut paths = Vec::new();
-        let mut counts: Vec<usize> = Vec::new();
-        let of_job = jobs
-            .iter()
-            .map(|job| {
-                let file = *index.entry(job.path.as_path()).or_insert_with(|| {
-                    paths.push(job.path.as_path());
-                    counts.push(0);
-                    paths.len() - 1
-                });
-                counts[file] += 1;
-                file
-            })
-            .collect();
-        Files {
-            first_failure: paths.iter().map(|_| AtomicUsize::new(usize::MAX)).collect(),
-            left: counts.into_iter().map(AtomicUsize::new).collect(),
-            paths,
-            of_job,
-        }
-    }
+/// A job's file as the workers see it.
+struct FileOfJob {
+    /// Whether this is the file's first job.
+    first: bool,
+    /// Shared with the file's other jobs.
+    shared: Arc<Shared>,
+}
 
-    /// Whether a job of `file` before job `i` has failed.
-    fn failed_before(&self, file: usize, i: usize) -> bool {
-        self.first_failure[file].load(Ordering::Relaxed) < i
-    }
+/// Each job with its file's shared state.
+fn of_jobs(jobs: &[Job]) -> Vec<(&Job, FileOfJob)> {
+    let mut files: HashMap<&Path, Arc<Shared>> = HashMap::new();
+    jobs.iter()
+        .map(|job| {
+            let mut first = false;
+            let shared = files.entry(job.path.as_path()).or_insert_with(|| {
+                first = true;
+                Arc::new(Shared {
+                    first_failure: AtomicUsize::new(usize::MAX),
+                    left: AtomicUsize::new(0),
+                })
+            });
+            shared.left.fetch_add(1, Ordering::Relaxed);
+            let shared = Arc::clone(shared);
+            (job, FileOfJob { first, shared })
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -11,9 +11,9 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
-/// Runs `work` on every item over at most `workers` threads (at least one), each thread with
-/// a state made by `state`, and hands every result to `done` on the calling thread, in item
-/// order.
+/// Runs `work` on every item (with its index) over at most `workers` threads (at least one),
+/// each thread with a state made by `state`, and hands every item and its result to `done`
+/// on the calling thread, in item order.
 ///
 /// A panic in `work` ends that worker; the other workers finish their items and the panic is
 /// raised again here once they have. Callers that must survive a panicking item catch it
@@ -23,7 +23,7 @@ pub fn stream_with<T, S, R>(
     workers: usize,
     state: impl Fn() -> S + Sync,
     work: impl Fn(&mut S, usize, &T) -> R + Sync,
-    mut done: impl FnMut(usize, R),
+    mut done: impl FnMut(&T, R),
 ) where
     T: Sync,
     R: Send,
@@ -52,8 +52,10 @@ pub fn stream_with<T, S, R>(
         for (i, result) in receive {
             early.insert(i, result);
             while let Some(result) = early.remove(&turn) {
-                done(turn, result);
-                turn += 1;
+                if let Some(item) = items.get(turn) {
+                    done(item, result);
+                }
+                turn = turn.saturating_add(1);
             }
         }
     });
@@ -113,7 +115,7 @@ mod tests {
                 assert_eq!(i, item);
                 (item, count.get())
             },
-            |i, (item, _)| seen.push((i, item)),
+            |&item, (result, _)| seen.push((item, result)),
         );
         assert_eq!(seen, items.iter().map(|&i| (i, i)).collect::<Vec<_>>());
     }
