@@ -1,0 +1,43 @@
+//! An application process, by role: its listeners (the serving side, `server.rs`, which every
+//! server type has), its outbound connections (the dialling side, `dialer.rs`, which every
+//! application with a `[[connection]]` from it has, servers included) and, in a pair, its HA
+//! link (`ha.rs`, run by the serving side as its role says). A pure client is an application
+//! with outbound connections and no listeners.
+//!
+//! This file only composes the sides; what each does is in its own file.
+
+use std::rc::Rc;
+
+use tokio::sync::watch;
+
+use super::dialer::Dialer;
+use super::{Scope, World, server};
+use crate::net::Net;
+use crate::trace::Kind;
+use crate::wire::Role;
+
+/// Runs application `name` until its task is aborted (a crash), its configuration is refused or
+/// its store fails. `role` is the role the SCS gives it, which only the serving side reads.
+pub(super) async fn run<N: Net>(
+    w: Rc<World<N>>,
+    name: String,
+    role: watch::Receiver<Option<Role>>,
+    scope: Scope,
+) {
+    let Some(app) = w.topology.app(&name) else {
+        return;
+    };
+    let serving = if app.is_server() {
+        let Some(s) = server::start(&w, app, role, scope.clone()).await else {
+            return;
+        };
+        Some(s)
+    } else {
+        w.emit(&name, Kind::Started { role: None });
+        None
+    };
+    match serving {
+        Some(s) => server::serve(s).await,
+        None => Dialer::start(&w, app, &scope).run(Rc::clone(&w)).await,
+    }
+}
