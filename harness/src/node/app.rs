@@ -36,8 +36,17 @@ pub(super) async fn run<N: Net>(
         w.emit(&name, Kind::Started { role: None });
         None
     };
+    // After the listeners: a server's peers may dial it while it dials its own servers.
+    let dialer = Dialer::start(&w, app, &scope);
     match serving {
-        Some(s) => server::serve(s).await,
-        None => Dialer::start(&w, app, &scope).run(Rc::clone(&w)).await,
+        Some(s) => {
+            // A server that dials nothing spawns nothing: its run is as it was before servers
+            // dialled.
+            if !dialer.is_idle() {
+                scope.spawn(dialer.run(Rc::clone(&w)));
+            }
+            server::serve(s).await;
+        }
+        None => dialer.run(w).await,
     }
 }

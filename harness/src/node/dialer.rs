@@ -99,6 +99,11 @@ impl Dialer {
         }
     }
 
+    /// Whether the application dials nothing.
+    pub(super) fn is_idle(&self) -> bool {
+        self.order.is_empty()
+    }
+
     /// Follows the sessions and sends the application's traffic, until the process ends.
     pub(super) async fn run<N: Net>(self, w: Rc<World<N>>) {
         let Dialer {
