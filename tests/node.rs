@@ -1,6 +1,6 @@
 //! Applications by role: an application is its listeners, its outbound connections (servers
-//! dial their own `[[connection]]`s too) and, in a pair, its HA link. Each behaviour is read
-//! off the trace of a scenario file, under several seeds.
+//! dial their own `[[connection]]`s too) and, in a pair, its HA link; a process crash ends all
+//! of it. Each behaviour is read off the trace of a scenario file, under several seeds.
 
 use std::path::{Path, PathBuf};
 
@@ -103,5 +103,41 @@ fn icons_dial_the_tserver_pair_and_no_dap() {
                 "seed {seed}: {icon} dialled a DAP"
             );
         }
+    }
+}
+
+#[test]
+fn a_crashed_backup_ends_its_ha_link_and_stores_nothing_more() {
+    for seed in SEEDS {
+        let trace = run("tests/node/backup-crash.toml", seed);
+        let crash = 10_000;
+        // The process is gone: nothing it ran speaks for it any more.
+        let after: Vec<_> = trace
+            .events
+            .iter()
+            .filter(|e| e.node == "ts_backup" && e.at_ms >= crash)
+            .filter(|e| !matches!(e.kind, Kind::Stopped { .. }))
+            .collect();
+        assert!(
+            after.is_empty(),
+            "seed {seed}: the crashed ts_backup still acts: {:?}",
+            after.first()
+        );
+        // Its sockets closed with it: the primary sees its HA link end at once.
+        let ended = trace
+            .events
+            .iter()
+            .find(|e| {
+                e.at_ms >= crash
+                    && e.node == "ts_primary"
+                    && matches!(&e.kind, Kind::Disconnected { peer, port, .. }
+                        if peer == "ts_backup" && port == "ha")
+            })
+            .unwrap_or_else(|| panic!("seed {seed}: the primary kept its HA link"));
+        assert!(
+            ended.at_ms < crash + 1_000,
+            "seed {seed}: HA link ended at {} ms",
+            ended.at_ms
+        );
     }
 }

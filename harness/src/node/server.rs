@@ -171,11 +171,22 @@ fn refuse<N: Net>(w: &World<N>, app: &App) -> bool {
     false
 }
 
+/// The backup's HA dialer, aborted when dropped: at a role change, and when the process ends
+/// (a crash drops the role loop; a dialer that outlived it would keep the dead instance's HA
+/// session open and go on storing what the primary replicates).
+struct HaDialer(Scope);
+
+impl Drop for HaDialer {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Follows the role the SCS gives: notices to clients, and the HA link while backup.
 async fn roles<N: Net>(s: Rc<Server<N>>) {
     let mut rx = s.role.clone();
     let mut current: Option<Role> = None;
-    let mut dialer: Option<Scope> = None;
+    let mut dialer: Option<HaDialer> = None;
     loop {
         let next = *rx.borrow_and_update();
         if next != current {
@@ -184,9 +195,7 @@ async fn roles<N: Net>(s: Rc<Server<N>>) {
             }
             current = next;
             s.announced.send_replace(next);
-            if let Some(d) = dialer.take() {
-                d.abort();
-            }
+            drop(dialer.take());
             if let Some(role) = next {
                 s.clients
                     .borrow_mut()
@@ -195,7 +204,7 @@ async fn roles<N: Net>(s: Rc<Server<N>>) {
             if next == Some(Role::Backup) && s.partner.is_some() {
                 let d = Scope::default();
                 d.spawn(ha::dial(Rc::clone(&s)));
-                dialer = Some(d);
+                dialer = Some(HaDialer(d));
             }
         }
         if rx.changed().await.is_err() {
