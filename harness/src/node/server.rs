@@ -4,9 +4,9 @@
 //! once (warm standby).
 //!
 //! Every server type has this side, even one that listens on no port (a DAP): the SCS gives it
-//! a role. Its outbound connections are another component (`client.rs`), composed by `app.rs`.
+//! a role. Its outbound connections are another component (`dialer.rs`), composed by `app.rs`.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
@@ -213,12 +213,50 @@ async fn roles<N: Net>(s: Rc<Server<N>>) {
     }
 }
 
+/// One session counted open on a listener until its task ends (or is aborted).
+struct Open(Rc<Cell<usize>>);
+
+impl Open {
+    fn count(open: &Rc<Cell<usize>>) -> Self {
+        open.set(open.get().saturating_add(1));
+        Self(Rc::clone(open))
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.set(self.0.get().saturating_sub(1));
+    }
+}
+
 async fn accept_loop<N: Net>(s: Rc<Server<N>>, port: String, listener: N::Listener) {
+    let open = Rc::new(Cell::new(0_usize));
     loop {
         match s.w.net.accept(&listener).await {
+            Ok((stream, peer)) if open.get() >= s.w.sessions_per_listener => {
+                drop(stream);
+                let limit = s.w.sessions_per_listener;
+                let reason = format!(
+                    "port `{port}` already holds {limit} open sessions, hapair's limit per \
+                     listener: the connection from {peer} is closed at once"
+                );
+                s.w.emit(
+                    &s.name,
+                    Kind::SessionLimit {
+                        port: port.clone(),
+                        peer,
+                        limit,
+                        reason,
+                    },
+                );
+            }
             Ok((stream, peer)) => {
-                s.scope
-                    .spawn(inbound(Rc::clone(&s), port.clone(), stream, peer));
+                let counted = Open::count(&open);
+                let session = inbound(Rc::clone(&s), port.clone(), stream, peer);
+                s.scope.spawn(async move {
+                    let _counted = counted;
+                    session.await;
+                });
             }
             Err(_) => s.w.timers.sleep(ACCEPT_RETRY).await,
         }
