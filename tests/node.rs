@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use hapair::topology::Purpose;
 use hapair::trace::{Event, Kind, Trace};
-use hapair::wire::Purpose;
 
 const SEEDS: [u64; 4] = [1, 2, 3, 17];
 

@@ -13,8 +13,8 @@ use tokio::sync::watch;
 use super::dialer::Dialer;
 use super::{Scope, World, server};
 use crate::net::Net;
+use crate::topology::Role;
 use crate::trace::Kind;
-use crate::wire::Role;
 
 /// Runs application `name` until its task is aborted (a crash), its configuration is refused or
 /// its store fails. `role` is the role the SCS gives it, which only the serving side reads.

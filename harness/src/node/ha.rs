@@ -9,13 +9,14 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use super::server::{HELLO_TIMEOUT, Server};
+use super::instance::{HELLO_TIMEOUT, Server};
 use super::session::Session;
 use super::transport;
 use crate::net::Net;
 use crate::pki::endpoint::{LinkKind, ha_port};
+use crate::topology::{Purpose, Role};
 use crate::trace::Kind;
-use crate::wire::{Message, Purpose, Role};
+use crate::wire::Message;
 
 /// How long the backup waits between attempts to reach the primary.
 pub(super) const HA_RETRY: Duration = Duration::from_secs(1);

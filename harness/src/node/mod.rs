@@ -11,6 +11,7 @@ pub mod clock;
 pub mod control;
 mod dialer;
 mod ha;
+mod instance;
 mod server;
 pub mod session;
 pub mod store;

@@ -1,5 +1,5 @@
 //! The serving side of an application: a listener per port honouring its mode, the role the
-//! SCS gives it, client sessions, and client events stored (through its [`Store`]), replicated
+//! SCS gives it, client sessions, and client events stored (through its [`Store`](super::store::Store)), replicated
 //! over the HA link (`ha.rs`) and acknowledged after the backup has them (hot standby) or at
 //! once (warm standby).
 //!
@@ -7,72 +7,22 @@
 //! a role. Its outbound connections are another component (`dialer.rs`), composed by `app.rs`.
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
 
-use tokio::sync::{Notify, mpsc, watch};
+use tokio::sync::{Notify, watch};
 
+use super::instance::{HELLO_TIMEOUT, Server, Tx};
 use super::session::Session;
-use super::store::{Memory, Store, StoreError};
+use super::store::Memory;
 use super::{Scope, World, ha, transport};
 use crate::net::Net;
-use crate::topology::{App, Redundancy};
+use crate::topology::{App, Purpose, Redundancy, Role};
 use crate::trace::Kind;
-use crate::wire::{Message, Purpose, Role};
+use crate::wire::Message;
 
-/// How long a peer has to say hello.
-pub(super) const HELLO_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long a listener waits after a failed accept before it accepts again.
 const ACCEPT_RETRY: Duration = Duration::from_secs(1);
-
-type Tx = mpsc::UnboundedSender<Message>;
-
-/// One running server instance: what its listeners, its role and its HA link share.
-pub(super) struct Server<N: Net> {
-    pub(super) w: Rc<World<N>>,
-    pub(super) name: String,
-    /// Host key, for the TLS clock of its handshakes.
-    pub(super) host: String,
-    /// The other instance of its pair, if paired.
-    pub(super) partner: Option<String>,
-    /// Hot standby: a client event is acknowledged once the backup has it.
-    hot: bool,
-    role: watch::Receiver<Option<Role>>,
-    /// The role as announced: set by the role task once it has recorded a change, so that a
-    /// session waiting for the first role continues after the `role-changed` event, in one
-    /// order however the runtime happens to poll the two tasks.
-    announced: watch::Sender<Option<Role>>,
-    /// The client events this instance holds.
-    pub(super) store: RefCell<Box<dyn Store>>,
-    /// Every client session, told of each role change.
-    clients: RefCell<Vec<Tx>>,
-    /// The primary's end of the HA link, while a backup is synchronised.
-    pub(super) backup: RefCell<Option<Tx>>,
-    /// Hot standby: events replicated but not yet confirmed, with the client to acknowledge.
-    pub(super) pending: RefCell<BTreeMap<String, Tx>>,
-    scope: Scope,
-    /// Told when the process must end (its store failed).
-    stopped: Notify,
-}
-
-impl<N: Net> Server<N> {
-    /// The role the SCS gave, as of now.
-    pub(super) fn role_now(&self) -> Option<Role> {
-        *self.role.borrow()
-    }
-
-    /// The store failed: the process stops rather than acknowledge what it may not hold.
-    pub(super) fn fail(&self, e: &StoreError) {
-        self.w.emit(
-            &self.name,
-            Kind::Stopped {
-                reason: format!("store failed: {e}"),
-            },
-        );
-        self.stopped.notify_one();
-    }
-}
 
 /// Starts the serving side of application `app`: its listeners, with an empty store.
 ///
@@ -146,29 +96,30 @@ pub(super) async fn serve<N: Net>(s: Rc<Server<N>>) {
     }
 }
 
-/// The node refuses a port-level certificate on an HA-sync port (HA-SYNC-PORT-CERT).
+/// The node refuses a port-level certificate on an HA-sync port (HA-SYNC-PORT-CERT): it asks
+/// the topology, and reports the rule's own finding for the first such port.
 fn refuse<N: Net>(w: &World<N>, app: &App) -> bool {
-    let object = format!("app:{}", app.name.value);
-    let refused = crate::rules::check(&w.topology)
-        .into_iter()
-        .find(|f| f.rule == "HA-SYNC-PORT-CERT" && f.objects.contains(&object));
-    if let Some(f) = refused {
-        w.emit(
-            &app.name.value,
-            Kind::ConfigRejected {
-                rule: f.rule.to_string(),
-                detail: f.message,
-            },
-        );
-        w.emit(
-            &app.name.value,
-            Kind::Stopped {
-                reason: "configuration rejected".into(),
-            },
-        );
-        return true;
-    }
-    false
+    let Some((port, span)) = app
+        .ha_sync_port_certificates()
+        .min_by_key(|(_, span)| *span)
+    else {
+        return false;
+    };
+    let f = crate::rules::sync_port_cert(app, port, span);
+    w.emit(
+        &app.name.value,
+        Kind::ConfigRejected {
+            rule: f.rule.to_string(),
+            detail: f.message,
+        },
+    );
+    w.emit(
+        &app.name.value,
+        Kind::Stopped {
+            reason: "configuration rejected".into(),
+        },
+    );
+    true
 }
 
 /// The backup's HA dialer, aborted when dropped: at a role change, and when the process ends
