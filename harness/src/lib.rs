@@ -19,7 +19,8 @@
 //! - [`tls`]: rustls configurations, virtual time, the classification of handshake failures.
 //! - [`net`]: the network seam (turmoil today; real sockets slot in beside it).
 //! - [`wire`]: the simulated servers' framed protocol.
-//! - [`node`]: server and client applications, LCA and SCS; generic over [`net::Net`].
+//! - [`node`]: applications by role (listeners, outbound connections, HA link), LCA and SCS;
+//!   generic over [`net::Net`].
 //! - [`sim`]: the driver: a topology, steps and a seed in, a trace out.
 //! - [`trace`]: typed events stamped with virtual time; the only input of checks.
 //! - [`check`]: questions asked of a trace (roles, losses, two-primary windows).
