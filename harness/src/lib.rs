@@ -19,11 +19,13 @@
 //! - [`tls`]: rustls configurations, virtual time, the classification of handshake failures.
 //! - [`net`]: the network seam (turmoil today; real sockets slot in beside it).
 //! - [`wire`]: the simulated servers' framed protocol.
-//! - [`node`]: server and client applications, LCA and SCS; generic over [`net::Net`].
+//! - [`node`]: applications by role (listeners, outbound connections, HA link), LCA and SCS;
+//!   generic over [`net::Net`].
 //! - [`sim`]: the driver: a topology, steps and a seed in, a trace out.
 //! - [`trace`]: typed events stamped with virtual time; the only input of checks.
 //! - [`check`]: questions asked of a trace (roles, losses, two-primary windows).
 //! - [`scenario`]: scenario files, running them, verdicts and invariants.
+//! - [`runner`]: running in bulk: discovery, seeds, parallel jobs, isolation, artefacts.
 //! - [`report`]: renderers (human, JSON, JUnit, the TLS table); no checking logic.
 //! - [`cli`]: the clap front end; `main.rs` only parses, runs and maps to an exit code.
 
@@ -63,6 +65,7 @@ pub mod node;
 pub mod pki;
 pub mod report;
 pub mod rules;
+pub mod runner;
 pub mod scenario;
 pub mod sim;
 pub mod tls;
