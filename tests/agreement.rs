@@ -406,11 +406,11 @@ fn scenario(path: &Path) -> Judged {
         Err(e) => return Judged::failed(format!("{what}: no material: {e}")),
     };
     let findings = hapair::rules::judge(&s.topology, s.clock).expect("the rules judge it");
-    use hapair::scenario::StepAction::{Rotate, Skew, Trust};
+    use hapair::fault::Fault::{Rotate, Skew, Trust};
     let changes_at_ms = s
         .steps
         .iter()
-        .filter(|st| matches!(st.action, Rotate(..) | Trust(..) | Skew(..)))
+        .filter(|st| matches!(st.fault, Rotate { .. } | Trust { .. } | Skew { .. }))
         .map(|st| u64::try_from(st.at.as_millis()).unwrap_or(u64::MAX))
         .min();
     let claims = claims(&s.topology, &material, s.clock, changes_at_ms);

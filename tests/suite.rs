@@ -262,7 +262,7 @@ fn the_option_change_scenario_depends_on_its_option_change() {
     )));
     let before = s.steps.len();
     s.steps
-        .retain(|st| !matches!(st.action, hapair::scenario::StepAction::Option(..)));
+        .retain(|st| !matches!(st.fault, hapair::fault::Fault::Option { .. }));
     assert_eq!(s.steps.len(), before - 1);
     let without = hapair::scenario::run::execute(&s, s.seed).expect("runs");
     let failed: Vec<&str> = without
@@ -282,14 +282,14 @@ fn the_option_change_scenario_depends_on_its_option_change() {
 /// steps that trust old and new, exactly the handshakes of that phase are refused.
 #[test]
 fn the_ca_rollover_scenario_depends_on_trusting_both_cas() {
-    use hapair::scenario::StepAction;
+    use hapair::fault::Fault;
     let path = repo().join("scenarios/ca-rollover.toml");
     let mut s = hapair::scenario::load(&path).expect("loads");
     let with = hapair::scenario::run::execute(&s, s.seed).expect("runs");
     assert!(with.passed(), "the scenario itself fails");
     let before = s.steps.len();
     s.steps
-        .retain(|st| !matches!(&st.action, StepAction::Trust(_, cas) if cas.len() == 2));
+        .retain(|st| !matches!(&st.fault, Fault::Trust { cas, .. } if cas.len() == 2));
     assert_eq!(s.steps.len(), before - 3);
     let without = hapair::scenario::run::execute(&s, s.seed).expect("runs");
     let failed: Vec<&str> = without

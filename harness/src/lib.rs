@@ -20,7 +20,10 @@
 //! - [`net`]: the network seam (turmoil today; real sockets slot in beside it).
 //! - [`wire`]: the simulated servers' framed protocol.
 //! - [`node`]: server and client applications, LCA and SCS; generic over [`net::Net`].
-//! - [`sim`]: the driver: a topology, steps and a seed in, a trace out.
+//! - [`fault`]: the faults a run injects, as data (scenario files, plans, sweeps).
+//! - [`engine`]: the engine seam: the world of nodes assembled on an engine, steps applied at
+//!   their instants (faults on nodes through the board, on the network through the engine).
+//! - [`sim`]: the simulated engine (turmoil): a topology, steps and a seed in, a trace out.
 //! - [`trace`]: typed events stamped with virtual time; the only input of checks.
 //! - [`check`]: questions asked of a trace (roles, losses, two-primary windows).
 //! - [`scenario`]: scenario files, running them, verdicts and invariants.
@@ -40,6 +43,8 @@ compile_error!(
 pub mod check;
 pub mod cli;
 pub mod diag;
+pub mod engine;
+pub mod fault;
 pub mod limits;
 pub mod net;
 pub mod node;

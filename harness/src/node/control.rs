@@ -401,7 +401,7 @@ impl<N: Net> Scs<N> {
         };
         let current = self.primary.get(&key).cloned();
         let target = match order {
-            Order::To(x) => Some(x.clone()),
+            Order::To(x) => Some(x.to_string()),
             Order::Pair(_) => current.as_ref().and_then(|c| self.pair(c)).map(|(_, p)| p),
         };
         let refusal = match &target {

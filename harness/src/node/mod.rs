@@ -5,6 +5,7 @@
 //! the [`board`](Board) the driver writes (a process crash, a restart, traffic, a rotated
 //! certificate, a manual switchover), the way an operator or the OS would.
 
+mod board;
 pub mod client;
 pub mod clock;
 pub mod control;
@@ -62,24 +63,7 @@ pub enum Run {
     Down,
 }
 
-/// A manual switchover an operator orders (Genesys Administrator's "switch to primary").
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Order {
-    /// The pair this application belongs to switches: its current backup becomes primary,
-    /// whichever instance that is now (so the same order twice switches back).
-    Pair(String),
-    /// This application becomes primary; refused when it already is.
-    To(String),
-}
-
-impl Order {
-    /// The application the order names.
-    pub fn app(&self) -> &str {
-        match self {
-            Order::Pair(a) | Order::To(a) => a,
-        }
-    }
-}
+pub use crate::fault::Order;
 
 /// The driver's side of the run: faults and operator actions, per application and host.
 pub struct Board {

@@ -3,8 +3,9 @@
 //! partition that dropped nothing is a broken scenario, not a pass). Only reads the trace.
 
 use super::verdict::Verdict;
-use super::{Check, Scenario, StepAction};
+use super::{Check, Scenario};
 use crate::check::primaries_windows;
+use crate::fault::Fault;
 use crate::trace::{Event, Kind, Trace};
 
 /// Windows as `19002–35007, …`, bounded like every list of a detail.
@@ -148,7 +149,7 @@ fn took_effect(s: &Scenario, trace: &Trace, step: &super::Step) -> Option<(bool,
             .map(|a| a.name.value.clone())
             .collect()
     };
-    let touched = |hosts: &[&String]| {
+    let touched = |hosts: &[&str]| {
         let apps: Vec<String> = hosts.iter().flat_map(|h| apps_on(h)).collect();
         let names: Vec<String> = hosts
             .iter()
@@ -164,30 +165,30 @@ fn took_effect(s: &Scenario, trace: &Trace, step: &super::Step) -> Option<(bool,
             } => apps.contains(&e.node),
             Kind::Fault { fault, target } => {
                 fault.starts_with("host-lost")
-                    && (hosts.contains(&target) || names.contains(target))
+                    && (hosts.contains(&target.as_str()) || names.contains(target))
             }
             Kind::Switchover { .. } => true,
             _ => false,
         })
     };
-    let (held, what) = match &step.action {
-        StepAction::Crash(a) => (
+    let (held, what) = match &step.fault {
+        Fault::Crash { app: a } => (
             after(&|e| {
-                e.node == *a
+                *a == e.node
                     && matches!(&e.kind, Kind::Stopped { reason } if reason.contains("crash"))
             }),
             format!("{a} stopped"),
         ),
-        StepAction::Restart(a) => (
-            after(&|e| e.node == *a && matches!(e.kind, Kind::Started { .. })),
+        Fault::Restart { app: a } => (
+            after(&|e| *a == e.node && matches!(e.kind, Kind::Started { .. })),
             format!("{a} started again"),
         ),
-        StepAction::PowerOff(h) => (touched(&[h]), format!("peers of {h} noticed")),
-        StepAction::Partition(a, b) | StepAction::Hold(a, b) => (
-            touched(&[a, b]),
+        Fault::PowerOff { host: h } => (touched(&[h.as_str()]), format!("peers of {h} noticed")),
+        Fault::Partition { a, b } | Fault::Hold { a, b } => (
+            touched(&[a.as_str(), b.as_str()]),
             format!("traffic between {a} and {b} was affected"),
         ),
-        StepAction::Switchover(order) => {
+        Fault::Switchover { order } => {
             // The SCS answers an order at once: the first switchover or refusal after the step
             // is its answer.
             let answer = trace.events.iter().find(|e| {
@@ -213,8 +214,8 @@ fn took_effect(s: &Scenario, trace: &Trace, step: &super::Step) -> Option<(bool,
                 _ => (false, format!("no sign that {what}")),
             });
         }
-        StepAction::Traffic(c, r) if *r > 0.0 => (
-            after(&|e| e.node == *c && matches!(e.kind, Kind::Acknowledged { .. })),
+        Fault::Traffic { from: c, rate } if *rate > 0.0 => (
+            after(&|e| *c == e.node && matches!(e.kind, Kind::Acknowledged { .. })),
             format!("{c}'s requests were acknowledged"),
         ),
         _ => return None,

@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use toml::de::{DeTable, DeValue};
 
-use super::{Check, Expect, Invariants, Scenario, Step, StepAction, Timing, TlsExpect};
+use super::{Check, Expect, Invariants, Scenario, Step, Timing, TlsExpect};
 use crate::diag::{Invalid, Problem, ReadError, Source, Sp, Span, closest};
+use crate::fault::Fault;
 use crate::tls::FailureClass;
 use crate::topology::reader::{Reader, Table, Value};
 use crate::topology::value::parse_duration;
@@ -50,6 +51,17 @@ pub fn load(path: &Path) -> Result<Scenario, LoadError> {
         },
         ReadError::NotText(invalid) => LoadError::Invalid(invalid),
     })?;
+    parse(source)
+}
+
+/// Loads a scenario from its text; relative paths in it (the topology, PEM files) are read
+/// from the directory of `source.path`.
+///
+/// # Errors
+/// [`LoadError`]: invalid scenario (every located problem), or unreadable or invalid topology.
+pub fn parse(source: Arc<Source>) -> Result<Scenario, LoadError> {
+    let path = source.path.clone();
+    let path = path.as_path();
     let (doc, syntax) = DeTable::parse_recoverable(&source.text);
     let mut r = Reader::default();
     for e in &syntax {
@@ -462,7 +474,7 @@ fn decode_timing(r: &mut Reader, et: &Table<'_>, steps: &[Step], span: Span) -> 
 fn never_evaluated(check: &Check, timing: &Timing, steps: &[Step]) -> Option<String> {
     let traffic = steps
         .iter()
-        .any(|s| matches!(s.action, StepAction::Traffic(_, r) if r > 0.0));
+        .any(|s| matches!(s.fault, Fault::Traffic { rate, .. } if rate > 0.0));
     match check {
         Check::NoAckedEventLost(_) if !traffic => {
             Some("no step sends traffic: no event is ever acknowledged, so none can be lost".into())

@@ -14,6 +14,7 @@ mod load;
 pub mod run;
 mod steps;
 pub mod verdict;
+mod write;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -21,7 +22,8 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-pub use load::{LoadError, load};
+pub use load::{LoadError, load, parse};
+pub use write::to_toml;
 
 use crate::diag::{Source, Span};
 use crate::tls::FailureClass;
@@ -78,55 +80,16 @@ pub fn is_scenario(text: &str) -> bool {
 }
 
 /// A step at a virtual time.
+#[derive(Clone, Debug)]
 pub struct Step {
     /// When.
     pub at: Duration,
     /// A name expectations can refer to (`after = "crash"`).
     pub label: Option<String>,
     /// What happens.
-    pub action: StepAction,
+    pub fault: crate::fault::Fault,
     /// Where it is written.
     pub span: Span,
-}
-
-/// The actions a step can take (names as in the topology).
-#[derive(Clone, Debug)]
-pub enum StepAction {
-    /// `crash = "APP"`.
-    Crash(String),
-    /// `restart = "APP"`.
-    Restart(String),
-    /// `power-off = "HOST"`.
-    PowerOff(String),
-    /// `power-on = "HOST"`.
-    PowerOn(String),
-    /// `partition = ["HOST", "HOST"]`.
-    Partition(String, String),
-    /// `heal = ["HOST", "HOST"]`.
-    Heal(String, String),
-    /// `hold = ["HOST", "HOST"]`.
-    Hold(String, String),
-    /// `release = ["HOST", "HOST"]`.
-    Release(String, String),
-    /// `latency = { between = [A, B], delay = "200ms" }`.
-    Latency(String, String, Duration),
-    /// `loss = { between = [A, B], rate = 0.1 }`.
-    Loss(String, String, f64),
-    /// `skew = { host = "H", by = "400d" }` (negative: `by = "-1h"`).
-    Skew(String, i64),
-    /// `rotate = { cert = "NAME", issuer = "CA", profile = "other-ca" }`: the certificate is
-    /// re-issued (issuer and profile optional: by default a clean renewal by its own CA).
-    Rotate(crate::pki::Reissue),
-    /// `trust = { app = "APP", trusted-ca = ["CA", …] }` (or `host = "HOST"`): the trusted CAs
-    /// of an application or host change, as an operator would edit `trusted-ca`.
-    Trust(crate::node::trust::Scope, Vec<String>),
-    /// `switchover = "APP"` (the pair's current backup becomes primary) or
-    /// `switchover = { to = "APP" }` (that instance becomes primary).
-    Switchover(crate::node::Order),
-    /// `traffic = { from = "CLIENT", rate = "20/s" }`.
-    Traffic(String, f64),
-    /// `option = { app = "APP", section = "backup-sync", key = "addp-timeout", value = "4" }`.
-    Option(String, String, String, String),
 }
 
 /// When an expectation is judged.
@@ -148,7 +111,7 @@ pub enum Timing {
 }
 
 /// What must hold.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Check {
     /// `role = { app, is }`: the application is in that state at the instant, or at some
     /// instant of the window (`primary`, `backup`, `none`: running without a role,
@@ -254,7 +217,7 @@ pub enum Check {
 }
 
 /// What a `never` expectation rules out.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Never {
     /// `plaintext = { app, port }`: no plain session on that server's port (any mode).
     Plaintext {
@@ -292,6 +255,7 @@ pub enum TlsExpect {
 }
 
 /// One expectation.
+#[derive(Clone, Debug)]
 pub struct Expect {
     /// What must hold.
     pub check: Check,
@@ -302,7 +266,7 @@ pub struct Expect {
 }
 
 /// Invariant settings.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Invariants {
     /// The longest two-primary window that is still a switchover, not a split.
     pub switchover_window: Duration,
