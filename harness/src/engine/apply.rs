@@ -24,22 +24,11 @@ pub(super) fn apply<E: Engine>(engine: &mut E, w: &Shared, step: &Step) -> Resul
         engine.elapsed(),
         "sim",
         Kind::Fault {
-            fault: label(fault).to_string(),
+            fault: fault.name().to_string(),
             target,
         },
     );
     Ok(())
-}
-
-/// The trace's name for a fault.
-fn label(fault: &Fault) -> &'static str {
-    match fault {
-        Fault::Skew { .. } => "clock-skew",
-        Fault::Rotate { .. } => "rotate-certificate",
-        Fault::Trust { .. } => "trusted-ca-change",
-        Fault::Option { .. } => "option-change",
-        f => f.name(),
-    }
 }
 
 /// The FQDN of a host, by which the engine knows it.

@@ -150,7 +150,7 @@ impl<N: Net> World<N> {
         })
     }
 
-    /// An application's option as configured now: a value set by an option-change step, or
+    /// An application's option as configured now: a value set by an `option` step, or
     /// the topology's.
     pub fn option(&self, app: &str, section: &str, key: &str) -> Option<String> {
         // Read on every HA-link wait: no allocation unless a step changed some option.
