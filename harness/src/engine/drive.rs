@@ -13,7 +13,13 @@ use crate::trace::Trace;
 /// [`SimError`] when a step cannot be applied, the engine fails, or the run passes its
 /// wall-clock limit or its bound on events.
 pub fn run<E: Engine>(mut engine: E, plan: Plan) -> Result<(Trace, Stats), SimError> {
-    let world = assemble(&mut engine, plan.topology, plan.material, plan.clock);
+    let world = assemble(
+        &mut engine,
+        plan.topology,
+        plan.material,
+        plan.clock,
+        plan.sessions_per_listener,
+    );
     engine.start();
     let mut steps = plan.steps;
     steps.sort_by_key(|s| s.at);

@@ -154,6 +154,9 @@ pub struct Plan {
     pub wall_limit: Duration,
     /// Most events a trace may hold (memory stays bounded for absurd scenarios).
     pub max_events: usize,
+    /// Most sessions one server listener holds open at once
+    /// ([`MAX_SESSIONS_PER_LISTENER`](crate::limits::MAX_SESSIONS_PER_LISTENER)).
+    pub sessions_per_listener: usize,
 }
 
 /// Default wall-clock limit per run.
@@ -187,6 +190,7 @@ impl Plan {
             skip_idle: true,
             wall_limit: WALL_LIMIT,
             max_events: MAX_EVENTS,
+            sessions_per_listener: crate::limits::MAX_SESSIONS_PER_LISTENER,
         }
     }
 }

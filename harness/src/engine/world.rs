@@ -43,6 +43,7 @@ pub(super) fn assemble<E: Engine>(
     topology: Rc<Topology>,
     material: Material,
     epoch: OffsetDateTime,
+    sessions_per_listener: usize,
 ) -> Shared {
     let t = Rc::clone(&topology);
     let scs_host_key = t
@@ -78,6 +79,7 @@ pub(super) fn assemble<E: Engine>(
             epoch,
             board: Rc::clone(&shared.board),
             scs_host: scs_host.clone(),
+            sessions_per_listener,
         })
     };
     for h in &t.hosts {

@@ -562,7 +562,11 @@ pub(crate) fn skew_seconds(by: &str) -> Result<i64, String> {
         return Err("a clock skew is at most 366 days either way".into());
     }
     let secs = i64::try_from(d.as_secs()).map_err(|_| "a clock skew this long".to_string())?;
-    Ok(if negative { -secs } else { secs })
+    Ok(if negative {
+        secs.saturating_neg()
+    } else {
+        secs
+    })
 }
 
 /// `rate = "20/s"`: 0 (off) or 0.001 to 10000 requests per second.

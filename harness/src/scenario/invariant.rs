@@ -25,7 +25,10 @@ pub fn check(s: &Scenario, trace: &Trace) -> Vec<Verdict> {
         .any(|e| matches!(e.check, Check::TwoPrimaries { .. }));
     for pair in s.topology.pairs() {
         let windows = primaries_windows(trace, &pair.primary.name.value, &pair.backup.name.value);
-        let long: Vec<_> = windows.iter().filter(|(a, b)| b - a > bound).collect();
+        let long: Vec<_> = windows
+            .iter()
+            .filter(|(a, b)| b.saturating_sub(*a) > bound)
+            .collect();
         let held = long.is_empty() || expected_split;
         out.push(Verdict {
             kind: "invariant",
@@ -112,26 +115,24 @@ fn ha_link_steady(trace: &Trace, a: &str, b: &str, limit: u32) -> Verdict {
         })
         .collect();
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    let burst = syncs.windows(limit.saturating_add(1)).find(|w| {
-        let (first, last) = (w[0].at_ms, w[w.len() - 1].at_ms);
-        last - first < 60_000
-    });
+    let burst = syncs
+        .windows(limit.saturating_add(1))
+        .filter_map(|w| Some((w, w.first()?.at_ms, w.last()?.at_ms)))
+        .find(|(_, first, last)| last.saturating_sub(*first) < 60_000);
     Verdict {
         kind: "invariant",
         what: format!("the HA link of {a}/{b} does not flap (at most {limit} resyncs a minute)"),
         held: burst.is_none(),
         detail: match burst {
             None => format!("{} resync(s) in the run", syncs.len()),
-            Some(w) => format!(
-                "{} resyncs between {} ms and {} ms: the link keeps dropping after it syncs",
+            Some((w, first, last)) => format!(
+                "{} resyncs between {first} ms and {last} ms: the link keeps dropping after it syncs",
                 w.len(),
-                w[0].at_ms,
-                w[w.len() - 1].at_ms
             ),
         },
         line: None,
         excerpt: burst
-            .map(|w| w.iter().take(3).map(|e| (*e).clone()).collect())
+            .map(|(w, _, _)| w.iter().take(3).map(|e| (*e).clone()).collect())
             .unwrap_or_default(),
     }
 }

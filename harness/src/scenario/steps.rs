@@ -291,11 +291,11 @@ fn decode_fault(r: &mut Reader, st: &Table<'_>, t: &Topology, kind: &str) -> Opt
                     return None;
                 }
                 Ok(d) => {
-                    // At most 366 days (above): the seconds fit an i64.
+                    // At most 366 days (above): the conversion cannot saturate.
                     let secs = i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
                     Fault::Skew {
                         host: h,
-                        seconds: if neg { -secs } else { secs },
+                        seconds: if neg { secs.saturating_neg() } else { secs },
                     }
                 }
                 Err(why) => {

@@ -49,7 +49,7 @@ pub fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && digits.len().saturating_sub(i) % 3 == 0 {
             out.push(',');
         }
         out.push(c);
@@ -218,7 +218,7 @@ fn expectation(s: &Scenario, e: &Expect, trace: &Trace, findings: &[Finding]) ->
                 .unwrap_or_default();
             let windows = primaries_windows(trace, pair, &partner);
             let ms = u64::try_from(longer_than.as_millis()).unwrap_or(u64::MAX);
-            let hit = windows.iter().find(|(a, b)| b - a >= ms);
+            let hit = windows.iter().find(|(a, b)| b.saturating_sub(*a) >= ms);
             let shown: Vec<String> = windows.iter().map(|(a, b)| format!("{a}–{b}")).collect();
             (
                 hit.is_some(),

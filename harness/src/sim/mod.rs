@@ -39,11 +39,22 @@ pub struct SimEngine<'a> {
 
 impl SimEngine<'_> {
     /// A simulation for `plan`: its tick, latency range, clock and seed.
-    pub fn new(plan: &Plan) -> Self {
+    ///
+    /// # Errors
+    /// [`SimError::Turmoil`] when the plan's clock is past what the system's time can hold.
+    pub fn new(plan: &Plan) -> Result<Self, SimError> {
+        let since_1970 =
+            Duration::from_secs(u64::try_from(plan.clock.unix_timestamp()).unwrap_or(0));
         let epoch = SystemTime::UNIX_EPOCH
-            + Duration::from_secs(u64::try_from(plan.clock.unix_timestamp()).unwrap_or(0));
+            .checked_add(since_1970)
+            .ok_or_else(|| {
+                SimError::Turmoil(format!(
+                    "the clock {} is past what this system's time can hold",
+                    plan.clock
+                ))
+            })?;
         let sim = turmoil::Builder::new()
-            .simulation_duration(plan.duration + Duration::from_secs(3600))
+            .simulation_duration(plan.duration.saturating_add(Duration::from_secs(3600)))
             .tick_duration(plan.tick)
             .min_message_latency(plan.latency.0)
             .max_message_latency(plan.latency.1)
@@ -51,7 +62,7 @@ impl SimEngine<'_> {
             .rng_seed(plan.seed)
             .tcp_capacity(1024)
             .build();
-        Self {
+        Ok(Self {
             sim,
             hosts: Vec::new(),
             tick: plan.tick,
@@ -60,7 +71,7 @@ impl SimEngine<'_> {
             woke: false,
             wakes: 0,
             stats: Stats::default(),
-        }
+        })
     }
 }
 
@@ -111,13 +122,13 @@ impl Engine for SimEngine<'_> {
             self.plain_ticks = 1;
         }
         let skipping = self.skip_idle && self.plain_ticks == 0;
-        self.stats.steps += 1;
+        self.stats.steps = self.stats.steps.saturating_add(1);
         let tick = self.tick;
         let stepped = if skipping && self.woke {
             // One tick for the hosts a hidden wake-up woke (turmoil adds them), those with a
             // timer due in it and those with a message to receive: the other hosts have
             // nothing runnable, which is what a plain tick would find.
-            let end = self.sim.elapsed() + tick;
+            let end = self.sim.elapsed().saturating_add(tick);
             self.sim.step_by_hosts(Duration::ZERO, tick, &|host| {
                 timers.next_on(host).is_some_and(|t| t <= end)
             })
@@ -125,18 +136,18 @@ impl Engine for SimEngine<'_> {
             let now = self.sim.elapsed();
             let next = [
                 timers.next(),
-                self.sim.next_delivery().map(|d| now + d),
+                self.sim.next_delivery().map(|d| now.saturating_add(d)),
                 Some(next),
             ];
             let next = next.into_iter().flatten().min().unwrap_or(now);
             let idle = idle_before(now, tick, next);
             if !idle.is_zero() {
-                self.stats.long_steps += 1;
+                self.stats.long_steps = self.stats.long_steps.saturating_add(1);
             }
             // Through the idle time, then one tick in which only the hosts with a timer due or
             // a message to receive run (turmoil adds the latter); the others' runtimes catch
             // up when they next run.
-            let end = now + idle + tick;
+            let end = now.saturating_add(idle).saturating_add(tick);
             self.sim.step_by_hosts(idle, tick, &|host| {
                 timers.next_on(host).is_some_and(|t| t <= end)
             })
@@ -222,7 +233,7 @@ pub fn run(plan: Plan) -> Result<Trace, SimError> {
 /// # Errors
 /// [`SimError`] when a step cannot be applied or turmoil fails.
 pub fn run_counted(plan: Plan) -> Result<(Trace, Stats), SimError> {
-    crate::engine::run(SimEngine::new(&plan), plan)
+    crate::engine::run(SimEngine::new(&plan)?, plan)
 }
 
 #[cfg(test)]
