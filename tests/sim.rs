@@ -12,8 +12,8 @@ use hapair::fault::Fault;
 use hapair::sim::{Plan, Step};
 use hapair::tls::FailureClass;
 use hapair::topology::{self, Topology};
+use hapair::topology::{Purpose, Role};
 use hapair::trace::{Event, Kind, Trace};
-use hapair::wire::{Purpose, Role};
 use time::OffsetDateTime;
 
 const CLOCK: OffsetDateTime = time::macros::datetime!(2026-06-01 08:00 UTC);

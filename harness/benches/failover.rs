@@ -47,9 +47,9 @@ use hapair::fault::Fault;
 use hapair::pki::Material;
 use hapair::pki::paths::for_topology;
 use hapair::sim::{Plan, Step};
+use hapair::topology::Role;
 use hapair::topology::{self, Topology};
 use hapair::trace::{Kind, Trace};
-use hapair::wire::Role;
 use time::OffsetDateTime;
 use time::macros::datetime;
 

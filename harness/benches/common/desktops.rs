@@ -12,9 +12,9 @@ use hapair::diag::Source;
 use hapair::fault::Fault;
 use hapair::pki::paths::for_topology;
 use hapair::sim::{Plan, Step};
+use hapair::topology::Role;
 use hapair::topology::{self, Topology};
 use hapair::trace::{Kind, Trace};
-use hapair::wire::Role;
 use time::OffsetDateTime;
 use time::macros::datetime;
 

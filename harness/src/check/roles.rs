@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::topology::Role;
 use crate::trace::{Kind, Trace};
-use crate::wire::Role;
 
 /// What an application process is doing at an instant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

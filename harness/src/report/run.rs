@@ -220,7 +220,7 @@ fn json_verdict(v: &Verdict) -> JsonVerdict<'_> {
 
 fn json_finding<'a>(f: &'a Finding, source: &Source) -> JsonFinding<'a> {
     JsonFinding {
-        rule: f.rule,
+        rule: f.rule.as_str(),
         severity: f.severity,
         message: clip(&f.message),
         objects: &f.objects,
@@ -303,7 +303,7 @@ mod tests {
         let found: Vec<Finding> = (0..findings)
             .map(|i| {
                 Finding::new(
-                    "HA-SEPARATE-HOSTS",
+                    crate::rules::RuleId::HaSeparateHosts,
                     Span::from(6..7),
                     format!("finding {i}"),
                 )

@@ -9,9 +9,9 @@ use super::{Check, Never};
 use crate::check::State;
 use crate::diag::{Problem, Sp};
 use crate::rules::Severity;
+use crate::topology::Role;
 use crate::topology::Topology;
 use crate::topology::reader::{Reader, Table, Value};
-use crate::wire::Role;
 
 /// The check keys an expectation may carry (exactly one).
 pub(super) const CHECKS: [&str; 12] = [
@@ -283,7 +283,10 @@ fn known_rule(r: &mut Reader, rule: &Sp<String>) -> Option<()> {
         format!("no rule `{}`", rule.value),
     );
     r.push(
-        match crate::diag::closest(&rule.value, crate::rules::RULES.iter().map(|x| x.id)) {
+        match crate::diag::closest(
+            &rule.value,
+            crate::rules::RuleId::ALL.iter().map(|x| x.as_str()),
+        ) {
             Some(c) => p.help(format!("did you mean `{c}`?")),
             None => p.help("`hapair rules` lists them"),
         },

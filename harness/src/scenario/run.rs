@@ -97,7 +97,7 @@ pub fn execute_limited(
 ) -> Result<Outcome, RunError> {
     let started = Instant::now();
     let material = crate::pki::paths::for_topology(&s.topology, s.clock)?;
-    let findings = crate::rules::judge(&s.topology, s.clock)?;
+    let findings = crate::rules::judge(&s.topology, &material, s.clock)?;
     let faults = s.steps.iter().map(|st| (st.at, st.fault.clone()));
     let steps = crate::engine::prepare(&s.topology, &material, s.clock, faults)?;
     let mut plan = Plan::new(Rc::clone(&s.topology), material, s.clock, seed, s.duration);

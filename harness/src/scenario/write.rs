@@ -15,7 +15,7 @@ use super::{Check, Expect, Invariants, Never, Scenario, Step, Timing, TlsExpect}
 use crate::check::State;
 use crate::fault::duration_text;
 use crate::tls::FailureClass;
-use crate::wire::Role;
+use crate::topology::Role;
 
 /// Why a scenario could not be written.
 #[derive(Debug, thiserror::Error)]

@@ -165,7 +165,7 @@ fn fault() -> impl Strategy<Value = Fault> {
 
 fn check() -> impl Strategy<Value = Check> {
     use crate::check::State;
-    use crate::wire::Role;
+    use crate::topology::Role;
     let state = prop::sample::select(vec![
         State::In(Role::Primary),
         State::In(Role::Backup),
