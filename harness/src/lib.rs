@@ -19,7 +19,8 @@
 //! - [`tls`]: rustls configurations, virtual time, the classification of handshake failures.
 //! - [`net`]: the network seam (turmoil today; real sockets slot in beside it).
 //! - [`wire`]: the simulated servers' framed protocol.
-//! - [`node`]: server and client applications, LCA and SCS; generic over [`net::Net`].
+//! - [`node`]: applications by role (listeners, outbound connections, HA link), LCA and SCS;
+//!   generic over [`net::Net`].
 //! - [`fault`]: the faults a run injects, as data (scenario files, plans, sweeps).
 //! - [`engine`]: the engine seam: the world of nodes assembled on an engine, steps applied at
 //!   their instants (faults on nodes through the board, on the network through the engine).
@@ -27,6 +28,7 @@
 //! - [`trace`]: typed events stamped with virtual time; the only input of checks.
 //! - [`check`]: questions asked of a trace (roles, losses, two-primary windows).
 //! - [`scenario`]: scenario files, running them, verdicts and invariants.
+//! - [`runner`]: running in bulk: discovery, seeds, parallel jobs, isolation, artefacts.
 //! - [`report`]: renderers (human, JSON, JUnit, the TLS table); no checking logic.
 //! - [`cli`]: the clap front end; `main.rs` only parses, runs and maps to an exit code.
 
@@ -68,6 +70,7 @@ pub mod node;
 pub mod pki;
 pub mod report;
 pub mod rules;
+pub mod runner;
 pub mod scenario;
 pub mod sim;
 pub mod tls;
