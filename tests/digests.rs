@@ -88,7 +88,10 @@ fn every_shipped_trace_is_as_recorded() {
     }
     let recorded = std::fs::read_to_string(&file).expect("tests/digests/baseline.txt");
     let mut was = BTreeMap::new();
-    for line in recorded.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+    for line in recorded
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
         let mut parts = line.split(' ');
         let (Some(path), Some(seed), Some(digest)) = (parts.next(), parts.next(), parts.next())
         else {
@@ -106,7 +109,10 @@ fn every_shipped_trace_is_as_recorded() {
         }
     }
     for key in was.keys().filter(|k| !now.contains_key(*k)) {
-        diffs.push(format!("{} seed {}: recorded but no longer shipped", key.0, key.1));
+        diffs.push(format!(
+            "{} seed {}: recorded but no longer shipped",
+            key.0, key.1
+        ));
     }
     assert!(
         diffs.is_empty(),

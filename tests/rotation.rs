@@ -187,7 +187,7 @@ fn a_trust_store_changed_at_run_time_decides_which_ca_verifies() {
             let change = find(
                 &trace,
                 0,
-                |e| matches!(&e.kind, Kind::Fault { fault, .. } if fault == "trusted-ca-change"),
+                |e| matches!(&e.kind, Kind::Fault { fault, .. } if fault.as_str() == "trusted-ca-change"),
             );
             assert_eq!(
                 change.is_some(),

@@ -10,7 +10,7 @@ use hapair::diag::Source;
 use hapair::sim::{Action, Plan, Step};
 use hapair::tls::FailureClass;
 use hapair::topology::{self, Topology};
-use hapair::trace::{Event, Kind, Trace};
+use hapair::trace::{Event, Kind, SwitchoverReason, Trace};
 use hapair::wire::{Purpose, Role};
 use time::OffsetDateTime;
 
@@ -169,7 +169,13 @@ fn power_off_is_detected_through_addp() {
         )
         .expect("switchover");
         assert!(
-            matches!(&switch.kind, Kind::Switchover { reason, .. } if reason.contains("ADDP")),
+            matches!(
+                &switch.kind,
+                Kind::Switchover {
+                    reason: SwitchoverReason::PrimaryHostSilent,
+                    ..
+                }
+            ),
             "{switch:?}"
         );
         // The host is silent: no earlier than the 9 s ADDP timeout, not much later.

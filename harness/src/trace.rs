@@ -14,6 +14,13 @@ use crate::tls::FailureClass;
 use crate::topology::ListenMode;
 use crate::wire::Role;
 
+mod reason;
+
+pub use reason::{
+    ConnectFailure, DialError, DisconnectReason, FaultName, StopReason, SwitchoverReason,
+    SwitchoverRefusal,
+};
+
 /// One thing that happened.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
@@ -38,7 +45,7 @@ pub enum Kind {
     /// An application process stopped.
     Stopped {
         /// Why.
-        reason: String,
+        reason: StopReason,
     },
     /// A server's role changed (or was first given: `from` is empty).
     RoleChanged {
@@ -72,7 +79,7 @@ pub enum Kind {
         /// Port ID.
         port: String,
         /// Why.
-        reason: String,
+        reason: ConnectFailure,
     },
     /// A TLS handshake completed.
     HandshakeOk {
@@ -116,7 +123,7 @@ pub enum Kind {
         /// Port ID.
         port: String,
         /// Why.
-        reason: String,
+        reason: DisconnectReason,
     },
     /// Plain-protocol bytes were received on a session (the invariant "no plaintext byte on a
     /// secured port" reads this).
@@ -160,8 +167,8 @@ pub enum Kind {
     },
     /// A fault or step took effect.
     Fault {
-        /// What (`crash`, `power-off`, `partition`, …).
-        fault: String,
+        /// What (`crash`, `power-off`, `partition`, …, or the SCS's `host-lost (ADDP)`).
+        fault: FaultName,
         /// On what.
         target: String,
     },
@@ -177,14 +184,14 @@ pub enum Kind {
         /// New primary.
         promote: String,
         /// Why.
-        reason: String,
+        reason: SwitchoverReason,
     },
     /// The SCS refused a manual switchover (the instance is already primary, or cannot be).
     SwitchoverRefused {
         /// The application the order named.
         app: String,
-        /// Why, in words.
-        reason: String,
+        /// Why.
+        reason: SwitchoverRefusal,
     },
 }
 

@@ -16,7 +16,7 @@ use super::{Scope, World};
 use crate::net::Net;
 use crate::pki::endpoint::{LinkKind, ha_port};
 use crate::topology::{App, Redundancy};
-use crate::trace::Kind;
+use crate::trace::{DisconnectReason, Kind, StopReason};
 use crate::wire::{Message, Purpose, Role};
 
 /// How long the backup waits between attempts to reach the primary.
@@ -98,7 +98,10 @@ pub async fn run<N: Net>(
             Err(e) => w.emit(
                 &name,
                 Kind::Stopped {
-                    reason: format!("cannot listen on port {}: {e}", port.id.value),
+                    reason: StopReason::CannotListen {
+                        port: port.id.value.clone(),
+                        error: e.to_string(),
+                    },
                 },
             ),
         }
@@ -123,7 +126,7 @@ fn refuse<N: Net>(w: &World<N>, app: &App) -> bool {
         w.emit(
             &app.name.value,
             Kind::Stopped {
-                reason: "configuration rejected".into(),
+                reason: StopReason::ConfigRejected,
             },
         );
         return true;
@@ -483,7 +486,7 @@ async fn ha_attempt<N: Net>(s: &Rc<Server<N>>, partner: &str) {
                 session.send(Message::Replicated { id });
             }
             Ok(Message::RoleNotice { role: Role::Backup }) => {
-                break "peer is backup".to_string();
+                break DisconnectReason::PeerIsBackup;
             }
             Ok(_) => {}
             Err(reason) => break reason,

@@ -5,7 +5,7 @@
 use super::verdict::Verdict;
 use super::{Check, Scenario, StepAction};
 use crate::check::primaries_windows;
-use crate::trace::{Event, Kind, Trace};
+use crate::trace::{Event, FaultName, Kind, StopReason, Trace};
 
 /// Windows as `19002–35007, …`, bounded like every list of a detail.
 fn spans(windows: &[&(u64, u64)]) -> String {
@@ -163,8 +163,7 @@ fn took_effect(s: &Scenario, trace: &Trace, step: &super::Step) -> Option<(bool,
                 ..
             } => apps.contains(&e.node),
             Kind::Fault { fault, target } => {
-                fault.starts_with("host-lost")
-                    && (hosts.contains(&target) || names.contains(target))
+                *fault == FaultName::HostLost && (hosts.contains(&target) || names.contains(target))
             }
             Kind::Switchover { .. } => true,
             _ => false,
@@ -174,7 +173,12 @@ fn took_effect(s: &Scenario, trace: &Trace, step: &super::Step) -> Option<(bool,
         StepAction::Crash(a) => (
             after(&|e| {
                 e.node == *a
-                    && matches!(&e.kind, Kind::Stopped { reason } if reason.contains("crash"))
+                    && matches!(
+                        &e.kind,
+                        Kind::Stopped {
+                            reason: StopReason::Crashed
+                        }
+                    )
             }),
             format!("{a} stopped"),
         ),
@@ -193,7 +197,7 @@ fn took_effect(s: &Scenario, trace: &Trace, step: &super::Step) -> Option<(bool,
             let answer = trace.events.iter().find(|e| {
                 e.at_ms >= from
                     && (matches!(&e.kind,
-                        Kind::Switchover { reason, .. } if reason.contains("manual"))
+                        Kind::Switchover { reason, .. } if reason.is_manual())
                         || matches!(&e.kind,
                             Kind::SwitchoverRefused { app, .. } if app == order.app()))
             });

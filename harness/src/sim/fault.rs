@@ -13,7 +13,7 @@ use crate::net::sim::SimNet;
 use crate::node::trust::Scope;
 use crate::node::{Run, World};
 use crate::pki::LeafMaterial;
-use crate::trace::Kind;
+use crate::trace::{FaultName, Kind, StopReason};
 
 /// One step of a plan.
 pub struct Step {
@@ -154,7 +154,7 @@ pub(super) fn apply(
                     sim.elapsed(),
                     &app.name.value,
                     Kind::Stopped {
-                        reason: "host powered off".into(),
+                        reason: StopReason::PoweredOff,
                     },
                 );
             }
@@ -267,7 +267,7 @@ pub(super) fn apply(
         sim.elapsed(),
         "sim",
         Kind::Fault {
-            fault: step.action.name().to_string(),
+            fault: FaultName::Step(step.action.name().to_string()),
             target,
         },
     );
