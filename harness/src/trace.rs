@@ -195,6 +195,40 @@ pub enum Kind {
     },
 }
 
+/// What an application process is doing at an instant, as the trace shows it (`started`,
+/// `role-changed` and `stopped` events). A `role` expectation names one
+/// (`is = "primary" | "backup" | "none" | "stopped"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    /// Not running (never started, crashed, powered off, or refused its configuration).
+    Stopped,
+    /// Running without a role (just started, the SCS has not spoken yet, or a client).
+    NoRole,
+    /// Running in this role.
+    In(Role),
+}
+
+impl State {
+    /// The role, when it has one.
+    pub fn role(self) -> Option<Role> {
+        match self {
+            State::In(r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            State::Stopped => "stopped",
+            State::NoRole => "running without a role",
+            State::In(Role::Primary) => "primary",
+            State::In(Role::Backup) => "backup",
+        })
+    }
+}
+
 /// Where nodes append events; cheap to clone (one simulation, one thread).
 #[derive(Clone, Default)]
 pub struct Recorder {

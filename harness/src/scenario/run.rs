@@ -5,8 +5,8 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::verdict::{self, Verdict};
 use super::{Scenario, StepAction};
+use crate::check::{self, Verdict};
 use crate::diag::Source;
 use crate::pki::{Material, PkiError};
 use crate::rules::Finding;
@@ -110,8 +110,8 @@ pub fn execute_limited(
     plan.wall_limit = wall_limit;
     plan.steps = steps;
     let (trace, stats) = sim::run_counted(plan)?;
-    let mut verdicts = verdict::expectations(s, &trace, &findings);
-    verdicts.extend(super::invariant::check(s, &trace));
+    let mut verdicts = check::expectations(s, &trace, &findings);
+    verdicts.extend(check::invariants(s, &trace));
     let handshakes = trace
         .events
         .iter()
