@@ -59,10 +59,10 @@ impl Source {
                 let value = bytes.get(at).copied().unwrap_or_default();
                 let source = Self::new(path, printable(&String::from_utf8_lossy(&bytes)));
                 let Location { line, column } = source.locate(at);
-                let byte = at + bom;
+                let byte = at.saturating_add(bom);
                 let problem = Problem::new(
                     "not-utf8",
-                    at..at + '\u{fffd}'.len_utf8(),
+                    at..at.saturating_add('\u{fffd}'.len_utf8()),
                     format!(
                         "not UTF-8 text: the first bad byte (0x{value:02x}) is at line {line}, \
                          column {column} (byte {byte})"
@@ -87,12 +87,20 @@ impl Source {
         let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));
         let lines = self.lines.get_or_init(|| {
             std::iter::once(0)
-                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .chain(
+                    self.text
+                        .match_indices('\n')
+                        .map(|(i, _)| i.saturating_add(1)),
+                )
                 .collect()
         });
         let line = lines.partition_point(|start| *start <= offset).max(1);
-        let line_start = lines.get(line - 1).copied().unwrap_or(0);
-        let column = self.text[line_start..offset].chars().count() + 1;
+        let line_start = lines.get(line.saturating_sub(1)).copied().unwrap_or(0);
+        let column = self
+            .text
+            .get(line_start..offset)
+            .map_or(0, |s| s.chars().count())
+            .saturating_add(1);
         Location { line, column }
     }
 
@@ -134,8 +142,9 @@ pub enum ReadError {
 /// other than tab, line feed, form feed and carriage return (a binary file).
 pub fn first_binary_byte(bytes: &[u8]) -> Option<usize> {
     let valid = std::str::from_utf8(bytes).map_or_else(|e| e.valid_up_to(), |_| bytes.len());
-    bytes[..valid]
+    bytes
         .iter()
+        .take(valid)
         .position(|b| b.is_ascii_control() && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c))
         .or((valid < bytes.len()).then_some(valid))
 }
@@ -143,25 +152,22 @@ pub fn first_binary_byte(bytes: &[u8]) -> Option<usize> {
 /// The 1-based line and column (in characters) of a byte offset into bytes that may not be
 /// UTF-8 (a bad sequence counts as one character).
 pub fn locate_bytes(bytes: &[u8], offset: usize) -> Location {
-    let before = &bytes[..offset.min(bytes.len())];
-    let line_start = before
-        .iter()
-        .rposition(|b| *b == b'\n')
-        .map_or(0, |i| i + 1);
+    let before = bytes.get(..offset).unwrap_or(bytes);
+    let last_line = before.rsplit(|b| *b == b'\n').next().unwrap_or_default();
     Location {
-        line: before.iter().filter(|b| **b == b'\n').count() + 1,
-        column: String::from_utf8_lossy(&before[line_start..])
+        line: before.split(|b| *b == b'\n').count(),
+        column: String::from_utf8_lossy(last_line)
             .chars()
             .count()
-            + 1,
+            .saturating_add(1),
     }
 }
 
-fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    offset
+fn floor_char_boundary(text: &str, offset: usize) -> usize {
+    (0..=offset)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0)
 }
 
 /// A half-open byte range into a [`Source`].
@@ -273,9 +279,8 @@ pub const MAX_PROBLEMS: usize = 200;
 pub fn settle(problems: &mut Vec<Problem>) {
     problems.sort_by_key(|p| p.span);
     problems.dedup();
-    if problems.len() > MAX_PROBLEMS {
-        let more = problems.len() - MAX_PROBLEMS;
-        let at = problems[MAX_PROBLEMS].span;
+    if let Some(at) = problems.get(MAX_PROBLEMS).map(|p| p.span) {
+        let more = problems.len().saturating_sub(MAX_PROBLEMS);
         problems.truncate(MAX_PROBLEMS);
         problems.push(
             Problem::new(

@@ -28,6 +28,23 @@
 //! - [`report`]: renderers (human, JSON, JUnit, the TLS table); no checking logic.
 //! - [`cli`]: the clap front end; `main.rs` only parses, runs and maps to an exit code.
 
+// No panic on what a user or a peer feeds hapair: library code (not its unit tests, which
+// may `expect` and index freely) does checked or saturating arithmetic, `.get()` instead of
+// indexing, returns errors instead of panicking, and leaves no `todo!()` (`unwrap_used` is a
+// workspace lint).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        clippy::panic,
+        clippy::expect_used,
+        clippy::todo,
+        clippy::unimplemented,
+        clippy::unreachable
+    )
+)]
+
 // Same scenario + seed → same trace needs turmoil to seed every host runtime's RNG, which
 // tokio only allows under `--cfg tokio_unstable` (`.cargo/config.toml`). A `RUSTFLAGS`
 // environment variable replaces that file's flags silently, so refuse such a build outright.

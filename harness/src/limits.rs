@@ -1,8 +1,9 @@
 //! Bounds on what hapair takes as input, so that no file, flag or value can make it read,
 //! allocate or simulate without end: file sizes (checked before reading, and read with a
 //! limit), regular files only (a FIFO or device would block or never end), objects per
-//! topology, virtual time per scenario, seeds per run, and the length of a value quoted back
-//! in a message. README's "Limits" section lists them with their messages.
+//! topology, virtual time per scenario, seeds per run, sessions per simulated listener, and the
+//! length of a value quoted back in a message. README's "Limits" section lists them with their
+//! messages.
 
 use std::io::Read;
 use std::path::Path;
@@ -20,6 +21,13 @@ pub const MAX_SCENARIO: Duration = Duration::from_secs(7 * 86_400);
 pub const MAX_DURATION: Duration = Duration::from_secs(366 * 86_400);
 /// Most seeds one `hapair run` runs per scenario.
 pub const MAX_SEEDS: u64 = 100_000;
+/// Most sessions one listening port of a simulated server holds open at once; a connection
+/// past it is closed as soon as it is accepted, and the trace says so (`session-limit`).
+/// Every application of the largest topology ([`MAX_OBJECTS`]) connected to one port four
+/// times over still fits (a client redialling holds a second session until the server sees
+/// the first one end): only a runaway reconnect loop reaches it. Genesys documents no such
+/// number; an operating system's file-descriptor limit plays that part on real hosts.
+pub const MAX_SESSIONS_PER_LISTENER: usize = 4 * MAX_OBJECTS;
 /// Longest value quoted back in a message, in characters; longer ones are cut.
 pub const MAX_QUOTED: usize = 200;
 

@@ -116,6 +116,19 @@ pub enum Kind {
         /// Why it exists.
         purpose: crate::wire::Purpose,
     },
+    /// A listener closed a connection as soon as it accepted it: it already held as many
+    /// sessions open as hapair lets one listener hold
+    /// ([`MAX_SESSIONS_PER_LISTENER`](crate::limits::MAX_SESSIONS_PER_LISTENER)).
+    SessionLimit {
+        /// Port ID.
+        port: String,
+        /// The dialling host (its application is not known before it says hello).
+        peer: String,
+        /// The bound reached.
+        limit: usize,
+        /// The same, in words.
+        reason: String,
+    },
     /// A session ended.
     Disconnected {
         /// The other application.
@@ -286,11 +299,10 @@ impl Trace {
     /// # Errors
     /// The first line that is not an event, with its 1-based number.
     pub fn from_jsonl(text: &str) -> Result<Self, (usize, serde_json::Error)> {
-        let events = text
-            .lines()
-            .enumerate()
+        let events = (1..)
+            .zip(text.lines())
             .filter(|(_, l)| !l.trim().is_empty())
-            .map(|(i, l)| serde_json::from_str(l).map_err(|e| (i + 1, e)))
+            .map(|(n, l)| serde_json::from_str(l).map_err(|e| (n, e)))
             .collect::<Result<_, _>>()?;
         Ok(Self { events })
     }

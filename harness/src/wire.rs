@@ -136,15 +136,17 @@ const SYNC_CHUNK_BYTES: usize = MAX_FRAME / 2;
 /// chunk (an empty store is synchronised too), the first marked.
 pub fn full_sync<'a>(ids: impl IntoIterator<Item = &'a String>) -> Vec<Message> {
     let mut chunks: Vec<Vec<String>> = vec![Vec::new()];
-    let mut bytes = 0;
+    let mut bytes: usize = 0;
     for id in ids {
         // Quotes, comma, and JSON escapes at worst double an ID's length.
-        let cost = id.len() * 2 + 3;
-        if bytes + cost > SYNC_CHUNK_BYTES && chunks.last().is_some_and(|c| !c.is_empty()) {
+        let cost = id.len().saturating_mul(2).saturating_add(3);
+        if bytes.saturating_add(cost) > SYNC_CHUNK_BYTES
+            && chunks.last().is_some_and(|c| !c.is_empty())
+        {
             chunks.push(Vec::new());
             bytes = 0;
         }
-        bytes += cost;
+        bytes = bytes.saturating_add(cost);
         if let Some(c) = chunks.last_mut() {
             c.push(id.clone());
         }
@@ -175,7 +177,7 @@ pub fn encode(m: &Message) -> Vec<u8> {
     // Serialising these plain enums to JSON cannot fail; an empty payload would be refused
     // by the peer as malformed rather than panic anything.
     let body = serde_json::to_vec(m).unwrap_or_default();
-    let mut out = Vec::with_capacity(body.len() + 4);
+    let mut out = Vec::with_capacity(body.len().saturating_add(4));
     out.extend_from_slice(&u32::try_from(body.len()).unwrap_or(u32::MAX).to_be_bytes());
     out.extend_from_slice(&body);
     out
@@ -192,7 +194,7 @@ pub fn decode(payload: &[u8]) -> Result<Message, WireError> {
 /// Whether the first bytes of a connection are a TLS handshake record (a ClientHello), which
 /// a plain-protocol reader must not mistake for a length prefix.
 pub fn looks_like_tls(first: &[u8]) -> bool {
-    first.len() >= 3 && first[0] == 0x16 && first[1] == 0x03 && first[2] <= 0x04
+    matches!(first, [0x16, 0x03, minor, ..] if *minor <= 0x04)
 }
 
 /// Writes one frame.
@@ -202,10 +204,11 @@ pub fn looks_like_tls(first: &[u8]) -> bool {
 /// would refuse (the sender learns of it, not only the receiver).
 pub async fn write<W: AsyncWrite + Unpin + ?Sized>(w: &mut W, m: &Message) -> std::io::Result<()> {
     let frame = encode(m);
-    if frame.len() - 4 > MAX_FRAME {
+    let payload = frame.len().saturating_sub(4);
+    if payload > MAX_FRAME {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
-            WireError::Oversized(frame.len() - 4),
+            WireError::Oversized(payload),
         ));
     }
     w.write_all(&frame).await?;

@@ -314,6 +314,8 @@ scen('step-at-8d', 'at = "20s"', 'at = "8d"', 'limit of 7 days', '[[step]]\nat =
 scen('within-huge', 'within = "15s"', 'within = "999999999s"', 'limit of 366 days')
 scen('after-time-8d', 'after = "crash"', 'after = "7d"', 'limit of 7 days', '[[expect]]')
 scen('within-8d', 'within = "15s"', 'within = "8d"', 'limit of 7 days', '[[expect]]')
+# The largest `after` and `within` each: their sum (732 days) is refused, not overflowed.
+scen('after-within-366d', 'after = "crash"\nwithin = "15s"', 'after = "366d"\nwithin = "366d"', 'limit of 7 days', '[[expect]]')
 scen('duplicate-label', 'label = "restart"', 'label = "crash"', 'two steps are labelled `crash`', '[[step]]\nat = "20s"')
 scen('unknown-label', 'after = "crash"', 'after = "crsh"', 'did you mean `crash`')
 scen('after-without-within', 'within = "15s"\n', '', 'needs a deadline', '[[expect]]')

@@ -88,14 +88,15 @@ pub fn primaries_windows(trace: &Trace, a: &str, b: &str) -> Vec<(u64, u64)> {
         .collect();
     times.sort_unstable();
     times.dedup();
-    let end = trace.events.last().map_or(0, |e| e.at_ms + 1);
+    let end = trace.events.last().map_or(0, |e| e.at_ms.saturating_add(1));
     let mut out: Vec<(u64, u64)> = Vec::new();
-    for (i, at) in times.iter().enumerate() {
+    let mut times = times.iter().peekable();
+    while let Some(at) = times.next() {
         let both = t.at(a, *at) == Some(Role::Primary) && t.at(b, *at) == Some(Role::Primary);
         if !both {
             continue;
         }
-        let until = times.get(i + 1).copied().unwrap_or(end);
+        let until = times.peek().map_or(end, |next| **next);
         match out.last_mut() {
             Some(last) if last.1 == *at => last.1 = until,
             _ => out.push((*at, until)),

@@ -242,7 +242,7 @@ impl<'a> Want<'a> {
         let closest = right.iter().min_by_key(|s| {
             let end = s.closed.unwrap_or(u64::MAX);
             if end < w.0 {
-                w.0 - end
+                w.0.saturating_sub(end)
             } else {
                 s.opened.saturating_sub(w.1)
             }

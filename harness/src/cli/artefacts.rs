@@ -60,33 +60,36 @@ fn stem(path: &Path) -> String {
 
 /// The folder name of each path, unique among them (see the module's description).
 fn folders(paths: &[&Path]) -> Vec<String> {
-    let mut by_stem: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let mut by_stem: BTreeMap<String, Vec<(usize, &Path)>> = BTreeMap::new();
     for (i, p) in paths.iter().enumerate() {
-        by_stem.entry(stem(p)).or_default().push(i);
+        by_stem.entry(stem(p)).or_default().push((i, p));
     }
     let mut names: Vec<String> = paths.iter().map(|p| stem(p)).collect();
     for group in by_stem.values().filter(|g| g.len() > 1) {
-        let parts: Vec<Vec<String>> = group.iter().map(|&i| words(paths[i])).collect();
-        let common = parts.iter().map(Vec::len).min().map_or(0, |shortest| {
-            (0..shortest.saturating_sub(1))
-                .take_while(|&k| parts.iter().all(|p| p[k] == parts[0][k]))
+        let parts: Vec<Vec<String>> = group.iter().map(|(_, p)| words(p)).collect();
+        let shortest = parts.iter().map(Vec::len).min().unwrap_or(0);
+        let common = parts.first().map_or(0, |first| {
+            first
+                .iter()
+                .take(shortest.saturating_sub(1))
+                .enumerate()
+                .take_while(|(k, w)| parts.iter().all(|p| p.get(*k) == Some(*w)))
                 .count()
         });
-        for (&i, p) in group.iter().zip(&parts) {
-            names[i] = p[common..].join("__");
+        for ((i, _), p) in group.iter().zip(&parts) {
+            if let (Some(name), Some(tail)) = (names.get_mut(*i), p.get(common..)) {
+                *name = tail.join("__");
+            }
         }
     }
     let mut taken = BTreeSet::new();
     names
         .into_iter()
         .map(|name| {
-            let mut unique = name.clone();
-            let mut n = 1;
-            while !taken.insert(unique.clone()) {
-                n += 1;
-                unique = format!("{name}-{n}");
-            }
-            unique
+            std::iter::once(name.clone())
+                .chain((2_usize..).map(|n| format!("{name}-{n}")))
+                .find(|unique| taken.insert(unique.clone()))
+                .unwrap_or(name)
         })
         .collect()
 }

@@ -198,7 +198,9 @@ fn run_all(files: &[PathBuf], o: &Options) -> Vec<FileResult> {
                     let Some(path) = files.get(i) else { return };
                     let result = one(path, o);
                     if let Ok(mut s) = slots.lock() {
-                        s[i] = Some(result);
+                        if let Some(slot) = s.get_mut(i) {
+                            *slot = Some(result);
+                        }
                     }
                     progress.finished(path);
                 }
@@ -267,6 +269,7 @@ fn one(path: &Path, o: &Options) -> FileResult {
 /// scenario's internal error instead of ending the whole run: the other scenarios' results
 /// and artefacts are kept, and the run exits 3. `HAPAIR_TEST_PANIC=TEXT` makes the run of
 /// every file whose path contains TEXT panic, so that tests can prove the isolation.
+#[allow(clippy::panic)] // the test hook's whole purpose: a panic on request
 fn isolated<T>(path: &Path, f: impl FnOnce() -> T) -> Result<T, String> {
     let inject = std::env::var("HAPAIR_TEST_PANIC")
         .ok()

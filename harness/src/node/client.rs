@@ -125,7 +125,7 @@ async fn drive<N: Net>(
                     .unwrap_or(next_at);
                 let primary = order.iter().find_map(|t| sessions.get(t).filter(|s| s.0 == Role::Primary));
                 if let Some((_, tx)) = primary {
-                    sent += 1;
+                    sent = sent.saturating_add(1);
                     let _ = tx.send(Message::Request { id: format!("{name}-{sent}") });
                 }
             },

@@ -73,7 +73,7 @@ impl Timers {
             .borrow()
             .values()
             .flat_map(|d| d.values())
-            .sum()
+            .fold(0, |n, k| n.saturating_add(*k))
     }
 
     /// Whether no timer is pending.
@@ -82,15 +82,13 @@ impl Timers {
     }
 
     fn hold(&self, after: Duration) -> Held {
-        let at = (self.now)() + after;
+        // Past `Duration::MAX` is never: such a deadline stays last.
+        let at = (self.now)().saturating_add(after);
         let host = (self.here)();
-        *self
-            .pending
-            .borrow_mut()
-            .entry(host)
-            .or_default()
-            .entry(at)
-            .or_insert(0) += 1;
+        let mut pending = self.pending.borrow_mut();
+        let count = pending.entry(host).or_default().entry(at).or_insert(0);
+        *count = count.saturating_add(1);
+        drop(pending);
         Held {
             pending: Rc::clone(&self.pending),
             host,
@@ -125,7 +123,7 @@ impl Timers {
     pub fn every(&self, period: Duration) -> Every {
         Every {
             timers: self.clone(),
-            next: Instant::now(),
+            next: Some(Instant::now()),
             period,
         }
     }
@@ -146,7 +144,7 @@ impl Drop for Held {
             return;
         };
         if let Some(n) = deadlines.get_mut(&self.at) {
-            *n -= 1;
+            *n = n.saturating_sub(1);
             if *n == 0 {
                 deadlines.remove(&self.at);
             }
@@ -160,16 +158,19 @@ impl Drop for Held {
 /// See [`Timers::every`].
 pub struct Every {
     timers: Timers,
-    next: Instant,
+    /// The next tick; `None` once it is past what an `Instant` can hold (never comes).
+    next: Option<Instant>,
     period: Duration,
 }
 
 impl Every {
     /// Waits for the next tick.
     pub async fn tick(&mut self) {
-        let at = self.next;
+        let Some(at) = self.next else {
+            return std::future::pending().await;
+        };
         self.timers.sleep_until(at).await;
-        self.next = at + self.period;
+        self.next = at.checked_add(self.period);
     }
 }
 
@@ -206,6 +207,21 @@ mod tests {
                 assert!(t.is_empty());
             })
             .await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn deadlines_past_what_time_can_hold_never_come() {
+        let (t, ms) = timers();
+        ms.store(100, Ordering::Relaxed);
+        // Registered at `Duration::MAX` (saturated), not an overflow panic.
+        let got = t.timeout(Duration::MAX, async { 7 }).await;
+        assert_eq!(got.ok(), Some(7));
+        assert!(t.is_empty());
+        // The first tick comes now; the next one is past what an `Instant` holds: never.
+        let mut every = t.every(Duration::MAX);
+        every.tick().await;
+        let second = tokio::time::timeout(Duration::from_secs(3600), every.tick()).await;
+        assert!(second.is_err());
     }
 
     #[tokio::test(start_paused = true)]

@@ -432,7 +432,7 @@ impl<N: Net> Scs<N> {
                     Pending {
                         from,
                         to,
-                        deadline: self.w.net.now() + limit,
+                        deadline: self.w.net.now().saturating_add(limit),
                     },
                 );
             }

@@ -147,6 +147,9 @@ pub struct World<N: Net> {
     pub scs_host: String,
     /// Every pending node timer (the driver skips idle time by them).
     pub timers: clock::Timers,
+    /// Most sessions one server listener holds open at once (see
+    /// [`MAX_SESSIONS_PER_LISTENER`](crate::limits::MAX_SESSIONS_PER_LISTENER)).
+    pub sessions_per_listener: usize,
 }
 
 impl<N: Net> World<N> {

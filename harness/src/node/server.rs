@@ -3,7 +3,7 @@
 //! port, else `default`), full synchronisation then streaming, and client events acknowledged
 //! after the backup has them (hot standby) or at once (warm standby).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 use std::time::Duration;
@@ -187,12 +187,50 @@ async fn roles<N: Net>(s: Rc<Server<N>>) {
     }
 }
 
+/// One session counted open on a listener until its task ends (or is aborted).
+struct Open(Rc<Cell<usize>>);
+
+impl Open {
+    fn count(open: &Rc<Cell<usize>>) -> Self {
+        open.set(open.get().saturating_add(1));
+        Self(Rc::clone(open))
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.set(self.0.get().saturating_sub(1));
+    }
+}
+
 async fn accept_loop<N: Net>(s: Rc<Server<N>>, port: String, listener: N::Listener) {
+    let open = Rc::new(Cell::new(0_usize));
     loop {
         match s.w.net.accept(&listener).await {
+            Ok((stream, peer)) if open.get() >= s.w.sessions_per_listener => {
+                drop(stream);
+                let limit = s.w.sessions_per_listener;
+                let reason = format!(
+                    "port `{port}` already holds {limit} open sessions, hapair's limit per \
+                     listener: the connection from {peer} is closed at once"
+                );
+                s.w.emit(
+                    &s.name,
+                    Kind::SessionLimit {
+                        port: port.clone(),
+                        peer,
+                        limit,
+                        reason,
+                    },
+                );
+            }
             Ok((stream, peer)) => {
-                s.scope
-                    .spawn(inbound(Rc::clone(&s), port.clone(), stream, peer));
+                let counted = Open::count(&open);
+                let session = inbound(Rc::clone(&s), port.clone(), stream, peer);
+                s.scope.spawn(async move {
+                    let _counted = counted;
+                    session.await;
+                });
             }
             Err(_) => s.w.timers.sleep(HA_RETRY).await,
         }

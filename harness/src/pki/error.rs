@@ -95,7 +95,7 @@ pub enum PkiError {
     #[error(
         "{}: chain out of order: certificate {position} ({subject}) is not issued by certificate {} ({next}); \
          list the leaf first, then each issuer in turn",
-        path.display(), position + 1
+        path.display(), position.saturating_add(1)
     )]
     ChainOrder {
         /// The file.

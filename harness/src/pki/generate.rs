@@ -139,7 +139,7 @@ impl Generator<'_> {
                     name: spec.name.clone(),
                     issuer: parent.clone(),
                 })?;
-            self.ca(parent_spec, depth + 1)?;
+            self.ca(parent_spec, depth.saturating_add(1))?;
         }
         let ca = match &spec.pem {
             Some(files) => self.user_ca(spec, files)?,

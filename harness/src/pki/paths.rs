@@ -58,10 +58,13 @@ fn add_level(s: &Security, dir: &std::path::Path, m: &mut Material) -> Result<()
                     "set certificate-key beside certificate, or put the key in the certificate file"
                         .into(),
             })?;
+            let first = user.chain.first().ok_or_else(|| PkiError::NoCertificate {
+                path: files.cert.clone(),
+            })?;
             let leaf = LeafMaterial {
                 name: cert.value.clone(),
-                cert: user.chain[0].clone(),
-                cert_pem: pem::encode_cert(&user.chain[0]),
+                cert: first.clone(),
+                cert_pem: pem::encode_cert(first),
                 key,
                 chain: user.chain.clone(),
                 full_chain: user.chain,
@@ -119,7 +122,7 @@ fn bundle_key(path: &str, i: usize) -> String {
     if i == 0 {
         path.to_string()
     } else {
-        format!("{path}#{}", i + 1)
+        format!("{path}#{}", i.saturating_add(1))
     }
 }
 

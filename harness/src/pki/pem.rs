@@ -69,24 +69,23 @@ pub fn read_chain(path: &Path) -> Result<Vec<CertificateDer<'static>>, PkiError>
             }),
         );
     }
-    let parsed = chain
-        .iter()
-        .enumerate()
-        .map(|(i, der)| {
+    let parsed = (1..)
+        .zip(&chain)
+        .map(|(index, der)| {
             parse(der).map_err(|reason| PkiError::BadCertificate {
                 path: path.to_path_buf(),
-                index: i + 1,
+                index,
                 reason,
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    for (i, pair) in parsed.windows(2).enumerate() {
-        if !issued_by(&pair[0], &pair[1]) {
+    for (position, (cert, issuer)) in (1..).zip(parsed.iter().zip(parsed.iter().skip(1))) {
+        if !issued_by(cert, issuer) {
             return Err(PkiError::ChainOrder {
                 path: path.to_path_buf(),
-                position: i + 1,
-                subject: pair[0].subject().to_string(),
-                next: pair[1].subject().to_string(),
+                position,
+                subject: cert.subject().to_string(),
+                next: issuer.subject().to_string(),
             });
         }
     }
@@ -278,7 +277,7 @@ pub fn not_text(path: &Path, bytes: &[u8]) -> Option<PkiError> {
         path: path.to_path_buf(),
         line,
         column,
-        byte: at + if bom { 3 } else { 0 },
+        byte: at.saturating_add(if bom { 3 } else { 0 }),
         value: bytes.get(at).copied().unwrap_or_default(),
     })
 }

@@ -120,10 +120,10 @@ fn pick<T: Clone>(
 pub fn resolve(layers: &[Layer<'_>], mode: Resolution) -> Params {
     let group_layers: &[Layer<'_>] = match mode {
         Resolution::PerParameter => layers,
-        Resolution::Group => match layers.iter().position(|(_, s)| s.group_span().is_some()) {
-            Some(i) => &layers[i..=i],
-            None => &[],
-        },
+        Resolution::Group => layers
+            .iter()
+            .find(|(_, s)| s.group_span().is_some())
+            .map_or(&[], std::slice::from_ref),
     };
     Params {
         certificate: pick(group_layers, |s| &s.certificate),

@@ -74,14 +74,18 @@ impl Excerpt {
         if !text.is_char_boundary(start) || !text.is_char_boundary(end) {
             return None;
         }
-        let line_start = |i: usize| text[..i].rfind('\n').map_or(0, |j| j + 1);
-        let line_end = |i: usize| text[i..].find('\n').map_or(text.len(), |j| i + j + 1);
+        let line_start = |i: usize| text[..i].rfind('\n').map_or(0, |j| j.saturating_add(1));
+        let line_end = |i: usize| {
+            text[i..]
+                .find('\n')
+                .map_or(text.len(), |j| i.saturating_add(j).saturating_add(1))
+        };
         let mut from = line_start(start);
         for _ in 0..2 {
             if from == 0 {
                 break;
             }
-            from = line_start(from - 1);
+            from = line_start(from.saturating_sub(1));
         }
         let mut to = line_end(end);
         for _ in 0..2 {
@@ -116,10 +120,10 @@ impl miette::SourceCode for Excerpt {
             self.name.clone(),
             inner.data(),
             miette::SourceSpan::new(
-                (inner.span().offset() + self.offset).into(),
+                inner.span().offset().saturating_add(self.offset).into(),
                 inner.span().len(),
             ),
-            inner.line() + self.first_line,
+            inner.line().saturating_add(self.first_line),
             inner.column(),
             inner.line_count(),
         )))

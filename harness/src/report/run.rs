@@ -104,7 +104,7 @@ pub fn human(results: &[FileResult], colour: bool) -> String {
     let _ = writeln!(
         out,
         "{} passed, {failed} failed{}",
-        runs - failed,
+        runs.saturating_sub(failed),
         if errors > 0 {
             format!(", {errors} could not run")
         } else {
@@ -134,7 +134,7 @@ fn findings(out: &mut String, run: &Outcome) {
         let _ = writeln!(
             out,
             "  and {} more finding(s)",
-            thousands(all.len() - LIST_BOUND)
+            thousands(all.len().saturating_sub(LIST_BOUND))
         );
     }
 }
@@ -165,7 +165,7 @@ fn failures(out: &mut String, run: &Outcome, red: &str, off: &str) {
         let _ = writeln!(
             out,
             "  and {} more failure(s) (--format json lists them all)",
-            thousands(failed.len() - LIST_BOUND)
+            thousands(failed.len().saturating_sub(LIST_BOUND))
         );
     }
 }

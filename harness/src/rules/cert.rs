@@ -215,7 +215,11 @@ fn validity(t: &Topology, links: &[Link], cx: &CertContext<'_>, out: &mut Vec<Fi
                     format_instant(cx.clock)
                 ),
             )
-        } else if info.not_after - cx.clock < cx.horizon {
+        } else if cx
+            .clock
+            .checked_add(cx.horizon)
+            .is_none_or(|limit| info.not_after < limit)
+        {
             (
                 Severity::Warning,
                 format!(

@@ -64,14 +64,14 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Finding>) {
     }
     for set in &t.icon_sets {
         let icons: Vec<&App> = set.icons.iter().filter_map(|i| t.app(&i.value)).collect();
-        if icons.len() < 2 {
+        let [a, b, ..] = icons[..] else {
             continue;
-        }
-        identical(&icons, out);
+        };
+        identical(a, b, out);
         role_data(set, &icons, out);
-        same_source(t, &icons, out);
+        same_source(t, a, b, out);
         dap_each(t, set, &icons, out);
-        two_idb(t, &icons, out);
+        two_idb(t, a, b, out);
     }
     no_dup_writer(t, out);
 }
@@ -120,8 +120,7 @@ fn is_log_section(name: &str) -> bool {
 }
 
 /// ICON-HA-IDENTICAL (the role option is judged by ICON-HA-ROLE-DATA)
-fn identical(icons: &[&App], out: &mut Vec<Finding>) {
-    let (a, b) = (icons[0], icons[1]);
+fn identical(a: &App, b: &App, out: &mut Vec<Finding>) {
     for d in option_differences(a, b, |s, k| !is_log_section(s) && (s, k) != ROLE) {
         out.push(
             Finding::new(
@@ -155,22 +154,27 @@ fn listed<S: AsRef<str>>(names: impl IntoIterator<Item = S>) -> String {
 fn role_data(set: &IconSet, icons: &[&App], out: &mut Vec<Finding>) {
     let roles: Vec<_> = icons.iter().map(|a| effective_roles(a)).collect();
     let span = |a: &App| a.option(ROLE.0, ROLE.1).map_or(a.name.span, |r| r.span);
-    if roles.iter().any(|r| *r != roles[0]) {
+    // The first ICON against the first that stores something else.
+    let mut each = icons.iter().zip(&roles);
+    let differ = each
+        .next()
+        .and_then(|(a, ra)| each.find(|(_, r)| *r != ra).map(|(b, rb)| (a, ra, b, rb)));
+    if let Some((a, ra, b, rb)) = differ {
         out.push(
             Finding::new(
                 "ICON-HA-ROLE-DATA",
-                span(icons[1]),
+                span(b),
                 format!(
                     "ICONs of set `{}` store different data: `{}` has roles {}, `{}` has {}",
                     set.name.value,
-                    icons[0].name.value,
-                    listed(&roles[0]),
-                    icons[1].name.value,
-                    listed(&roles[1])
+                    a.name.value,
+                    listed(ra),
+                    b.name.value,
+                    listed(rb)
                 ),
             )
-            .object(app_obj(&icons[0].name.value))
-            .object(app_obj(&icons[1].name.value)),
+            .object(app_obj(&a.name.value))
+            .object(app_obj(&b.name.value)),
         );
     }
     for (app, have) in icons.iter().zip(&roles) {
@@ -219,8 +223,7 @@ fn daps<'t>(t: &'t Topology, icon: &App) -> Vec<&'t App> {
 }
 
 /// ICON-HA-SAME-SOURCE
-fn same_source(t: &Topology, icons: &[&App], out: &mut Vec<Finding>) {
-    let (a, b) = (icons[0], icons[1]);
+fn same_source(t: &Topology, a: &App, b: &App, out: &mut Vec<Finding>) {
     let (sa, sb) = (sources(t, a), sources(t, b));
     if sa != sb {
         out.push(
@@ -284,22 +287,22 @@ fn dap_each(t: &Topology, set: &IconSet, icons: &[&App], out: &mut Vec<Finding>)
 }
 
 /// ICON-HA-TWO-IDB
-fn two_idb(t: &Topology, icons: &[&App], out: &mut Vec<Finding>) {
+fn two_idb(t: &Topology, a: &App, b: &App, out: &mut Vec<Finding>) {
     let idb = |icon: &App| {
         daps(t, icon)
             .into_iter()
             .find_map(|d| t.database(&d.database.as_ref()?.value))
     };
-    let (Some(a), Some(b)) = (idb(icons[0]), idb(icons[1])) else {
+    let (Some(a), Some(b)) = (idb(a), idb(b)) else {
         return;
     };
     if a.name.value == b.name.value {
         return; // one IDB for both is ICON-HA-DAP-EACH's finding
     }
-    let objects = [
+    let objects = (
         format!("database:{}", a.name.value),
         format!("database:{}", b.name.value),
-    ];
+    );
     if a.rdbms.value != b.rdbms.value || a.version.value != b.version.value {
         out.push(
             Finding::new(
@@ -315,8 +318,8 @@ fn two_idb(t: &Topology, icons: &[&App], out: &mut Vec<Finding>) {
                     b.version.value
                 ),
             )
-            .object(&objects[0])
-            .object(&objects[1]),
+            .object(&objects.0)
+            .object(&objects.1),
         );
     }
     if a.host.value == b.host.value {
@@ -329,8 +332,8 @@ fn two_idb(t: &Topology, icons: &[&App], out: &mut Vec<Finding>) {
                     a.name.value, b.name.value, b.host.value
                 ),
             )
-            .object(&objects[0])
-            .object(&objects[1])
+            .object(&objects.0)
+            .object(&objects.1)
             .severity(Severity::Warning)
             .fix("put the two IDBs on different hosts so that one host failure does not stop both"),
         );
@@ -344,8 +347,10 @@ fn no_dup_writer(t: &Topology, out: &mut Vec<Finding>) {
         .iter()
         .filter(|a| a.kind.value == AppType::Icon)
         .collect();
-    for (i, a) in icons.iter().enumerate() {
-        for b in &icons[i + 1..] {
+    let mut rest = icons.as_slice();
+    while let Some((a, later)) = rest.split_first() {
+        rest = later;
+        for b in later {
             let in_one_set = t.icon_sets.iter().any(|s| {
                 [a, b]
                     .iter()

@@ -184,10 +184,12 @@ fn certgroup_one_level(t: &Topology, out: &mut Vec<Finding>) {
         let Some(i) = layers.iter().position(|(_, s)| s.group_span().is_some()) else {
             continue;
         };
-        let (level, first) = layers[i];
+        let Some((&(level, first), rest)) = layers.get(i..).and_then(<[_]>::split_first) else {
+            continue;
+        };
         let hidden: Vec<&str> = ["certificate", "trusted-ca"]
             .into_iter()
-            .filter(|m| !has(first, m) && layers[i + 1..].iter().any(|(_, s)| has(s, m)))
+            .filter(|m| !has(first, m) && rest.iter().any(|(_, s)| has(s, m)))
             .collect();
         let span = first.group_span().unwrap_or_default();
         if hidden.is_empty() || reported.contains(&span) {

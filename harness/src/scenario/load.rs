@@ -233,11 +233,13 @@ fn needed_duration(steps: &[Step], expects: &[Expect]) -> Duration {
         .map(|e| match &e.timing {
             Timing::Anytime => Duration::ZERO,
             Timing::At(t) => *t,
-            Timing::Within { after, within, .. } => *after + *within,
+            Timing::Within { after, within, .. } => after.saturating_add(*within),
         })
         .max()
         .unwrap_or_default();
-    last_step.max(last_deadline) + Duration::from_secs(10)
+    last_step
+        .max(last_deadline)
+        .saturating_add(Duration::from_secs(10))
 }
 
 pub(super) fn array<'t, 'i>(r: &mut Reader, doc: &'t Table<'i>, key: &str) -> Vec<&'t Value<'i>> {

@@ -299,14 +299,11 @@ fn decode_action(r: &mut Reader, st: &Table<'_>, t: &Topology, kind: &str) -> Op
                     ));
                     return None;
                 }
-                Ok(d) => StepAction::Skew(
-                    h,
-                    if neg {
-                        -(d.as_secs() as i64)
-                    } else {
-                        d.as_secs() as i64
-                    },
-                ),
+                Ok(d) => {
+                    // At most 366 days (above): the conversion cannot saturate.
+                    let secs = i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+                    StepAction::Skew(h, if neg { secs.saturating_neg() } else { secs })
+                }
                 Err(why) => {
                     r.push(Problem::new("bad-duration", by.span, why));
                     return None;

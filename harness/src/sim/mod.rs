@@ -55,6 +55,9 @@ pub struct Plan {
     pub wall_limit: Duration,
     /// Most events a trace may hold (memory stays bounded for absurd scenarios).
     pub max_events: usize,
+    /// Most sessions one server listener holds open at once
+    /// ([`MAX_SESSIONS_PER_LISTENER`](crate::limits::MAX_SESSIONS_PER_LISTENER)).
+    pub sessions_per_listener: usize,
 }
 
 /// Default wall-clock limit per run.
@@ -88,6 +91,7 @@ impl Plan {
             skip_idle: true,
             wall_limit: WALL_LIMIT,
             max_events: MAX_EVENTS,
+            sessions_per_listener: crate::limits::MAX_SESSIONS_PER_LISTENER,
         }
     }
 }
@@ -177,10 +181,17 @@ pub fn run_counted(plan: Plan) -> Result<(Trace, Stats), SimError> {
             .map_or_else(|| MANAGEMENT_HOST.to_string(), |h| h.name.value.clone()),
         None => MANAGEMENT_HOST.to_string(),
     };
+    let since_1970 = Duration::from_secs(u64::try_from(plan.clock.unix_timestamp()).unwrap_or(0));
     let epoch = SystemTime::UNIX_EPOCH
-        + Duration::from_secs(u64::try_from(plan.clock.unix_timestamp()).unwrap_or(0));
+        .checked_add(since_1970)
+        .ok_or_else(|| {
+            SimError::Turmoil(format!(
+                "the clock {} is past what this system's time can hold",
+                plan.clock
+            ))
+        })?;
     let mut sim = turmoil::Builder::new()
-        .simulation_duration(plan.duration + Duration::from_secs(3600))
+        .simulation_duration(plan.duration.saturating_add(Duration::from_secs(3600)))
         .tick_duration(plan.tick)
         .min_message_latency(plan.latency.0)
         .max_message_latency(plan.latency.1)
@@ -204,6 +215,7 @@ pub fn run_counted(plan: Plan) -> Result<(Trace, Stats), SimError> {
         board: Rc::clone(&board),
         scs_host: scs_host.clone(),
         timers: timers.clone(),
+        sessions_per_listener: plan.sessions_per_listener,
     });
     for h in &t.hosts {
         let w = Rc::clone(&world);
@@ -268,12 +280,12 @@ pub fn run_counted(plan: Plan) -> Result<(Trace, Stats), SimError> {
             plain_ticks = 1;
         }
         let skipping = plan.skip_idle && plain_ticks == 0;
-        stats.steps += 1;
+        stats.steps = stats.steps.saturating_add(1);
         let stepped = if skipping && woke {
             // One tick for the hosts a hidden wake-up woke (turmoil adds them), those with a
             // timer due in it and those with a message to receive: the other hosts have
             // nothing runnable, which is what a plain tick would find.
-            let end = sim.elapsed() + plan.tick;
+            let end = sim.elapsed().saturating_add(plan.tick);
             sim.step_by_hosts(Duration::ZERO, plan.tick, &|host| {
                 timers.next_on(host).is_some_and(|t| t <= end)
             })
@@ -281,19 +293,19 @@ pub fn run_counted(plan: Plan) -> Result<(Trace, Stats), SimError> {
             let now = sim.elapsed();
             let next = [
                 timers.next(),
-                sim.next_delivery().map(|d| now + d),
+                sim.next_delivery().map(|d| now.saturating_add(d)),
                 steps.peek().map(|s| s.at),
                 Some(plan.duration),
             ];
             let next = next.into_iter().flatten().min().unwrap_or(now);
             let idle = idle_before(now, plan.tick, next);
             if !idle.is_zero() {
-                stats.long_steps += 1;
+                stats.long_steps = stats.long_steps.saturating_add(1);
             }
             // Through the idle time, then one tick in which only the hosts with a timer due or
             // a message to receive run (turmoil adds the latter); the others' runtimes catch
             // up when they next run.
-            let end = now + idle + plan.tick;
+            let end = now.saturating_add(idle).saturating_add(plan.tick);
             sim.step_by_hosts(idle, plan.tick, &|host| {
                 timers.next_on(host).is_some_and(|t| t <= end)
             })

@@ -386,7 +386,12 @@ fn bound(r: &mut Reader, t: &Table<'_>, key: &str) -> Option<TimeSpec> {
         if let Some(rest) = s.strip_prefix('+').or_else(|| s.strip_prefix('-')) {
             let sign = if s.starts_with('-') { -1 } else { 1 };
             return match parse_duration(rest) {
-                Ok(d) => Some(TimeSpec::Offset(sign * d.as_secs() as i64)),
+                // At most 100 years (`parse_duration`): the product cannot saturate.
+                Ok(d) => Some(TimeSpec::Offset(
+                    i64::try_from(d.as_secs())
+                        .unwrap_or(i64::MAX)
+                        .saturating_mul(sign),
+                )),
                 Err(why) => {
                     r.push(Problem::new("bad-duration", v.span(), why));
                     None

@@ -152,7 +152,12 @@ fn dangling<'a>(
 /// Host names (not keys) must be unique: two host objects for one machine split its fate.
 fn duplicate_names(r: &mut Refs<'_>, t: &Topology) {
     for (i, h) in t.hosts.iter().enumerate() {
-        if let Some(first) = t.hosts[..i].iter().find(|o| o.name.value == h.name.value) {
+        if let Some(first) = t
+            .hosts
+            .iter()
+            .take(i)
+            .find(|o| o.name.value == h.name.value)
+        {
             r.push(
                 Problem::new(
                     "duplicate-name",

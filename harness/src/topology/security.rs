@@ -221,14 +221,15 @@ pub(super) fn decode_transport(
 ) -> TransportFlags {
     let mut flags = TransportFlags::default();
     // The string's text starts one byte after its opening quote.
-    let base = transport.span.start + 1;
-    let mut offset = 0;
+    let base = transport.span.start.saturating_add(1);
+    let mut offset: usize = 0;
     for part in transport.value.split(';') {
+        let start = base.saturating_add(offset);
         let span = Span {
-            start: base + offset,
-            end: base + offset + part.len(),
+            start,
+            end: start.saturating_add(part.len()),
         };
-        offset += part.len() + 1;
+        offset = offset.saturating_add(part.len()).saturating_add(1);
         let part = part.trim();
         if part.is_empty() {
             continue;

@@ -107,8 +107,14 @@ fn complete(
 ) -> Option<Vec<CertificateDer<'static>>> {
     let top = file.last()?;
     let mut chain = file.to_vec();
-    if let Some(k) = ca.intermediates.iter().position(|c| c == top) {
-        chain.extend(ca.intermediates[k + 1..].iter().cloned());
+    if ca.intermediates.contains(top) {
+        chain.extend(
+            ca.intermediates
+                .iter()
+                .skip_while(|c| *c != top)
+                .skip(1)
+                .cloned(),
+        );
     } else if *top == ca.cert {
         // The file ends with the CA itself (a root): nothing to add.
     } else {
