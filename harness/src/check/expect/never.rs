@@ -26,7 +26,10 @@ pub fn judge(cx: &Context<'_>, n: &Never, w: (u64, u64)) -> Judgement {
             to,
             port,
             class,
-        } => refusals(cx, from, to, port, *class, w),
+        } => refusals(cx, from, to, port, *class, w)
+            .into_iter()
+            .map(|(i, x, _)| (i, x))
+            .collect(),
         Never::TwoPrimaries { pair } => return two_primaries(cx, pair, w),
     };
     match hits.first() {

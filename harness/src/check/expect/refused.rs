@@ -8,8 +8,9 @@ use crate::check::verdict::{Differs, Judgement, Miss};
 use crate::tls::FailureClass;
 use crate::trace::{Event, Kind};
 
-/// Refused handshakes between `from` and `to` in the window (with their index), of `class`
-/// when given, seen by either side (the listener names the dialler by application or host).
+/// Refused handshakes between `from` and `to` in the window (with their index and class), of
+/// `class` when given, seen by either side (the listener names the dialler by application or
+/// host).
 pub fn refusals<'t>(
     cx: &Context<'t>,
     from: &str,
@@ -17,7 +18,7 @@ pub fn refusals<'t>(
     port: &Option<String>,
     class: Option<FailureClass>,
     w: (u64, u64),
-) -> Vec<(usize, &'t Event)> {
+) -> Vec<(usize, &'t Event, FailureClass)> {
     let t = &cx.scenario.topology;
     let host = t
         .app(from)
@@ -25,13 +26,21 @@ pub fn refusals<'t>(
         .map(|h| h.name.value.clone())
         .unwrap_or_default();
     indexed(cx.trace)
-        .filter(|(_, x)| {
-            in_window(x, w)
-                && matches!(&x.kind, Kind::HandshakeFailed { peer, port: q, class: c, .. }
-                    if class.is_none_or(|k| k == *c)
-                        && port.as_ref().is_none_or(|p| p == q)
-                        && ((x.node == from && peer == to)
-                            || (x.node == to && (peer == from || *peer == host))))
+        .filter_map(|(i, x)| match &x.kind {
+            Kind::HandshakeFailed {
+                peer,
+                port: q,
+                class: c,
+                ..
+            } if in_window(x, w)
+                && class.is_none_or(|k| k == *c)
+                && port.as_ref().is_none_or(|p| p == q)
+                && ((x.node == from && peer == to)
+                    || (x.node == to && (peer == from || *peer == host))) =>
+            {
+                Some((i, x, *c))
+            }
+            _ => None,
         })
         .collect()
 }
@@ -45,7 +54,7 @@ pub fn judge(
     class: FailureClass,
     w: (u64, u64),
 ) -> Judgement {
-    if let Some((i, x)) = refusals(cx, from, to, port, Some(class), w).first() {
+    if let Some((i, x, _)) = refusals(cx, from, to, port, Some(class), w).first() {
         return Judgement::held(
             format!("{} recorded {class} at {} ms", x.node, x.at_ms),
             vec![*i],
@@ -54,23 +63,18 @@ pub fn judge(
     let excerpt = related(cx.trace, from, to, w);
     let other = refusals(cx, from, to, port, None, w);
     match other.first() {
-        Some((i, x)) => {
-            let Kind::HandshakeFailed { class: got, .. } = &x.kind else {
-                return Judgement::failed(String::new(), excerpt);
-            };
-            Judgement::failed(
-                format!(
-                    "refused at {} ms, but as {got} (recorded by {})",
-                    x.at_ms, x.node
-                ),
-                excerpt,
-            )
-            .with_miss(Some(Miss {
-                at_ms: x.at_ms,
-                differs: Differs::Class { got: *got },
-                events: vec![*i],
-            }))
-        }
+        Some((i, x, got)) => Judgement::failed(
+            format!(
+                "refused at {} ms, but as {got} (recorded by {})",
+                x.at_ms, x.node
+            ),
+            excerpt,
+        )
+        .with_miss(Some(Miss {
+            at_ms: x.at_ms,
+            differs: Differs::Class { got: *got },
+            events: vec![*i],
+        })),
         None => Judgement::failed(last_words(cx.trace, from, to, w), excerpt),
     }
 }
