@@ -390,6 +390,12 @@ mod tests {
         assert_eq!(run["findings"].as_array().map(Vec::len), Some(13));
         assert_eq!(run["findings"][0]["file"], "t.toml");
         assert_eq!(run["findings"][0]["location"]["line"], 2);
+        // What was judged, as data beside the words.
+        let v3 = &run["verdicts"][3];
+        assert_eq!(v3["kind"], "expect");
+        assert_eq!(v3["window"], serde_json::json!({ "from_ms": 0, "to_ms": 1_000 }));
+        assert!(v3["at_ms"].is_null() && v3["miss"].is_null(), "{v3}");
+        assert_eq!(v3["evidence"], serde_json::json!([3]));
         let detail = run["verdicts"][0]["detail"].as_str().unwrap_or_default();
         assert!(detail.ends_with("… (500 more characters)"), "{detail}");
 
