@@ -381,7 +381,7 @@ fn bare(path: &Path) -> Judged {
         Ok(m) => m,
         Err(e) => return Judged::failed(format!("{what}: no material: {e}")),
     };
-    let findings = hapair::rules::judge(&t, clock).expect("the rules judge it");
+    let findings = hapair::rules::judge(&t, &material, clock).expect("the rules judge it");
     let claims = claims(&t, &material, clock, None);
     let plan = hapair::sim::Plan::new(Rc::new(t), material, clock, BARE_SEED, BARE_RUN);
     match hapair::sim::run(plan) {
@@ -405,7 +405,8 @@ fn scenario(path: &Path) -> Judged {
         Ok(m) => m,
         Err(e) => return Judged::failed(format!("{what}: no material: {e}")),
     };
-    let findings = hapair::rules::judge(&s.topology, s.clock).expect("the rules judge it");
+    let findings =
+        hapair::rules::judge(&s.topology, &material, s.clock).expect("the rules judge it");
     use hapair::scenario::StepAction::{Rotate, Skew, Trust};
     let changes_at_ms = s
         .steps

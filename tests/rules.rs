@@ -34,7 +34,9 @@ fn rule_of(path: &Path) -> String {
 
 fn findings(path: &Path) -> Vec<rules::Finding> {
     let t = topology::load(path).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
-    rules::judge(&t, CLOCK).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    let material = hapair::pki::paths::for_topology(&t, CLOCK)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    rules::judge(&t, &material, CLOCK).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 #[test]
@@ -42,7 +44,10 @@ fn each_bad_topology_breaks_exactly_its_rule() {
     let mut failures = Vec::new();
     for path in topologies("scenarios/topologies/bad") {
         let stem = rule_of(&path);
-        let got: Vec<&str> = findings(&path).iter().map(|f| f.rule).collect::<Vec<_>>();
+        let got: Vec<&str> = findings(&path)
+            .iter()
+            .map(|f| f.rule.as_str())
+            .collect::<Vec<_>>();
         if got.is_empty() || got.iter().any(|r| *r != stem) {
             failures.push(format!(
                 "{}: expected only {stem}, got {got:?}",
@@ -61,7 +66,7 @@ fn every_rule_has_a_bad_topology() {
         .collect();
     let missing: Vec<&str> = RULES
         .iter()
-        .map(|r| r.id)
+        .map(|r| r.id.as_str())
         .filter(|id| !files.iter().any(|f| f == id))
         .collect();
     assert!(

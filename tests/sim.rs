@@ -11,8 +11,8 @@ use hapair::diag::Source;
 use hapair::sim::{Action, Plan, Step};
 use hapair::tls::FailureClass;
 use hapair::topology::{self, Topology};
+use hapair::topology::{Purpose, Role};
 use hapair::trace::{Event, Kind, SwitchoverReason, Trace};
-use hapair::wire::{Purpose, Role};
 use time::OffsetDateTime;
 
 const CLOCK: OffsetDateTime = time::macros::datetime!(2026-06-01 08:00 UTC);

@@ -46,9 +46,9 @@ use common::{Floor, floor};
 use hapair::pki::Material;
 use hapair::pki::paths::for_topology;
 use hapair::sim::{Action, Plan, Step};
+use hapair::topology::Role;
 use hapair::topology::{self, Topology};
 use hapair::trace::{Kind, Trace};
-use hapair::wire::Role;
 use time::OffsetDateTime;
 use time::macros::datetime;
 

@@ -140,7 +140,7 @@ pub enum ReadError {
 
 /// The first byte of `bytes` that a text file cannot hold: not UTF-8, or a control character
 /// other than tab, line feed, form feed and carriage return (a binary file).
-pub fn first_binary_byte(bytes: &[u8]) -> Option<usize> {
+pub(crate) fn first_binary_byte(bytes: &[u8]) -> Option<usize> {
     let valid = std::str::from_utf8(bytes).map_or_else(|e| e.valid_up_to(), |_| bytes.len());
     bytes
         .iter()
@@ -151,7 +151,7 @@ pub fn first_binary_byte(bytes: &[u8]) -> Option<usize> {
 
 /// The 1-based line and column (in characters) of a byte offset into bytes that may not be
 /// UTF-8 (a bad sequence counts as one character).
-pub fn locate_bytes(bytes: &[u8], offset: usize) -> Location {
+pub(crate) fn locate_bytes(bytes: &[u8], offset: usize) -> Location {
     let before = bytes.get(..offset).unwrap_or(bytes);
     let last_line = before.rsplit(|b| *b == b'\n').next().unwrap_or_default();
     Location {
@@ -272,11 +272,11 @@ pub struct Invalid {
 
 /// Most problems reported for one file: past them, one more problem says how many were left
 /// out (a hostile file with 20,000 mistakes is not rendered 20,000 times).
-pub const MAX_PROBLEMS: usize = 200;
+pub(crate) const MAX_PROBLEMS: usize = 200;
 
 /// Sorts problems in file order, drops duplicates and keeps at most [`MAX_PROBLEMS`], the
 /// last of which then says how many more there were.
-pub fn settle(problems: &mut Vec<Problem>) {
+pub(crate) fn settle(problems: &mut Vec<Problem>) {
     problems.sort_by_key(|p| p.span);
     problems.dedup();
     if let Some(at) = problems.get(MAX_PROBLEMS).map(|p| p.span) {
@@ -298,7 +298,10 @@ pub fn settle(problems: &mut Vec<Problem>) {
 const MAX_CANDIDATES: usize = 500;
 
 /// Suggests the closest of `candidates` to `word`, for "did you mean" hints.
-pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn closest<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let len = word.chars().count();
     candidates
         .into_iter()

@@ -69,4 +69,4 @@ pub mod sim;
 pub mod tls;
 pub mod topology;
 pub mod trace;
-pub mod wire;
+pub(crate) mod wire;

@@ -11,8 +11,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::tls::FailureClass;
-use crate::topology::ListenMode;
-use crate::wire::Role;
+use crate::topology::{ListenMode, Role};
 
 mod reason;
 
@@ -114,7 +113,7 @@ pub enum Kind {
         /// Whether it runs under TLS.
         tls: bool,
         /// Why it exists.
-        purpose: crate::wire::Purpose,
+        purpose: crate::topology::Purpose,
     },
     /// A listener closed a connection as soon as it accepted it: it already held as many
     /// sessions open as hapair lets one listener hold

@@ -9,39 +9,10 @@
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
+use crate::topology::{Purpose, Role};
+
 /// Largest frame accepted, length prefix excluded.
 pub const MAX_FRAME: usize = 64 * 1024;
-
-/// The role a server instance plays.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Role {
-    /// Serves clients and leads replication.
-    Primary,
-    /// Follows the primary.
-    Backup,
-}
-
-impl std::fmt::Display for Role {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Role::Primary => "primary",
-            Role::Backup => "backup",
-        })
-    }
-}
-
-/// Why a connection is opened.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Purpose {
-    /// A client session.
-    Client,
-    /// The backup-role instance's HA link to the primary-role instance.
-    HaLink,
-    /// A Local Control Agent reporting to the Solution Control Server.
-    Control,
-}
 
 /// Every message of the protocol.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,9 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::roles::Timeline;
+use crate::topology::Role;
 use crate::topology::Topology;
 use crate::trace::{Kind, Trace};
-use crate::wire::Role;
 
 /// For each pair whose final primary is known: the acknowledged event IDs it does not hold.
 /// Pairs with no primary at the end are reported with every acknowledged event.

@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::topology::Role;
 use crate::trace::{Kind, State, Trace};
-use crate::wire::Role;
 
 /// Every server's role, changing over virtual time.
 #[derive(Debug, Default)]

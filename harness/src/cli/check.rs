@@ -1,11 +1,12 @@
-//! `hapair check FILE...`: load each topology (or scenario's topology), run the rule
-//! catalogue, report.
+//! `hapair check FILE...`: load each topology (or scenario's topology), make its material
+//! once, run the rule catalogue on both, report.
 
 use std::path::PathBuf;
 
 use time::OffsetDateTime;
 
 use super::{Format, Outcome, colour, input, out};
+use crate::pki;
 use crate::report::{self, FileOutcome};
 use crate::rules::{self, Severity};
 
@@ -54,7 +55,9 @@ fn judge(path: &std::path::Path, clock: Option<OffsetDateTime>) -> Vec<FileOutco
     let clock = clock
         .or(input.clock())
         .unwrap_or_else(OffsetDateTime::now_utc);
-    match rules::judge(input.topology(), clock) {
+    let judged = pki::paths::for_topology(input.topology(), clock)
+        .and_then(|material| rules::judge(input.topology(), &material, clock));
+    match judged {
         Ok(findings) => input.outcomes(findings),
         Err(e) if input.material_problem(&e).is_some() => {
             input.material_problem(&e).into_iter().collect()

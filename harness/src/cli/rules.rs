@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use super::{Format, Outcome, out};
 use crate::report;
-use crate::rules::{RULES, RuleInfo, Severity, rule};
+use crate::rules::{RULES, RuleId, RuleInfo, Severity, rule};
 
 /// Lists the catalogue.
 pub(super) fn list(format: Format) -> Outcome {
@@ -28,7 +28,7 @@ fn severity(r: &RuleInfo) -> &'static str {
 /// Prints one rule in full.
 pub(super) fn explain(id: &str) -> Outcome {
     let Some(r) = rule(id) else {
-        let known: Vec<&str> = RULES.iter().map(|r| r.id).collect();
+        let known: Vec<&str> = RuleId::ALL.iter().map(|r| r.as_str()).collect();
         let hint = crate::diag::closest(&id.to_ascii_uppercase(), known.iter().copied())
             .map_or_else(
                 || "run `hapair rules` for the list".to_string(),
@@ -44,7 +44,7 @@ pub(super) fn explain(id: &str) -> Outcome {
     let indent = |s: &str| s.lines().map(|l| format!("    {l}\n")).collect::<String>();
     let _ = writeln!(out, "Breaks it:\n{}", indent(r.bad));
     let _ = write!(out, "Keeps it:\n{}", indent(r.good));
-    if r.judged == crate::rules::catalogue::Judged::Certificates {
+    if r.judged == crate::rules::Judged::Certificates {
         let _ = write!(
             out,
             "\nJudged from certificate content (generated or the lab's PEM files).\n"

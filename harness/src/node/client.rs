@@ -15,8 +15,9 @@ use super::{Scope, World};
 use crate::net::Net;
 use crate::pki::endpoint::{Link, LinkKind};
 use crate::tls::FailureClass;
+use crate::topology::{Purpose, Role};
 use crate::trace::{DialError, Kind};
-use crate::wire::{Message, Purpose, Role};
+use crate::wire::Message;
 
 /// Reconnect timeout when the server does not set one.
 const DEFAULT_RECONNECT: Duration = Duration::from_secs(10);

@@ -14,8 +14,9 @@ use tokio::sync::{mpsc, watch};
 use super::session::Session;
 use super::{Order, Run, SCS_PORT, Scope, World, client, server};
 use crate::net::Net;
+use crate::topology::{Purpose, Role};
 use crate::trace::{FaultName, Kind, StopReason, SwitchoverReason, SwitchoverRefusal};
-use crate::wire::{Message, Purpose, Role};
+use crate::wire::Message;
 
 /// How often an LCA says it is alive.
 const HEARTBEAT: Duration = Duration::from_secs(1);

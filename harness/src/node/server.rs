@@ -15,9 +15,9 @@ use super::transport;
 use super::{Scope, World};
 use crate::net::Net;
 use crate::pki::endpoint::{LinkKind, ha_port};
-use crate::topology::{App, Redundancy};
+use crate::topology::{App, Purpose, Redundancy, Role};
 use crate::trace::{DisconnectReason, Kind, StopReason};
-use crate::wire::{Message, Purpose, Role};
+use crate::wire::Message;
 
 /// How long the backup waits between attempts to reach the primary.
 const HA_RETRY: Duration = Duration::from_secs(1);
@@ -109,29 +109,30 @@ pub async fn run<N: Net>(
     roles(s).await;
 }
 
-/// The node refuses a port-level certificate on an HA-sync port (HA-SYNC-PORT-CERT).
+/// The node refuses a port-level certificate on an HA-sync port (HA-SYNC-PORT-CERT): it asks
+/// the topology, and reports the rule's own finding for the first such port.
 fn refuse<N: Net>(w: &World<N>, app: &App) -> bool {
-    let object = format!("app:{}", app.name.value);
-    let refused = crate::rules::check(&w.topology)
-        .into_iter()
-        .find(|f| f.rule == "HA-SYNC-PORT-CERT" && f.objects.contains(&object));
-    if let Some(f) = refused {
-        w.emit(
-            &app.name.value,
-            Kind::ConfigRejected {
-                rule: f.rule.to_string(),
-                detail: f.message,
-            },
-        );
-        w.emit(
-            &app.name.value,
-            Kind::Stopped {
-                reason: StopReason::ConfigRejected,
-            },
-        );
-        return true;
-    }
-    false
+    let Some((port, span)) = app
+        .ha_sync_port_certificates()
+        .min_by_key(|(_, span)| *span)
+    else {
+        return false;
+    };
+    let f = crate::rules::sync_port_cert(app, port, span);
+    w.emit(
+        &app.name.value,
+        Kind::ConfigRejected {
+            rule: f.rule.to_string(),
+            detail: f.message,
+        },
+    );
+    w.emit(
+        &app.name.value,
+        Kind::Stopped {
+            reason: StopReason::ConfigRejected,
+        },
+    );
+    true
 }
 
 /// Whether this server runs ADDP on the HA link: `[backup-sync] protocol = addp`, read when

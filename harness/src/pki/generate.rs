@@ -19,7 +19,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::error::PkiError;
 use super::material::{CaMaterial, KeyMaterial, LeafMaterial, Material};
-use super::{keygen, pem, store, subject};
+use super::{keygen, layout, pem, subject};
 use crate::topology::pki::{CaSpec, CertSpec, KeyType, PkiSpec, Profile, TimeSpec};
 
 /// The name a `wrong-host` certificate carries instead of its hosts: `.invalid` is reserved
@@ -163,7 +163,7 @@ impl Generator<'_> {
         params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
         (params.not_before, params.not_after) =
             validity(&spec.name, spec.not_before, spec.not_after, self.clock)?;
-        let files = self.stored.map(|dir| store::ca_files(dir, &spec.name));
+        let files = self.stored.map(|dir| layout::ca_files(dir, &spec.name));
         let (made, root, intermediates) = match &spec.issuer {
             None => {
                 let made = self.certify(files, spec.key_type, &spec.name, &params, By::Itself)?;
@@ -220,7 +220,7 @@ impl Generator<'_> {
         if matches!(by, By::Ca(_)) {
             params.use_authority_key_identifier_extension = true;
         }
-        let files = self.stored.map(|dir| store::leaf_files(dir, &spec.name));
+        let files = self.stored.map(|dir| layout::leaf_files(dir, &spec.name));
         let made = self.certify(files, spec.key_type, &spec.name, &params, by)?;
         let mut full_chain = vec![made.der.clone()];
         full_chain.extend(intermediates);

@@ -4,15 +4,16 @@
 //! certificate folder (`store`), and read back for display (`inspect`).
 
 pub mod endpoint;
-pub mod error;
-pub mod generate;
+pub(crate) mod error;
+pub(crate) mod generate;
 pub mod inspect;
 mod keygen;
-pub mod material;
+mod layout;
+pub(crate) mod material;
 pub mod paths;
 pub mod pem;
-pub mod resolve;
-pub mod store;
+pub(crate) mod resolve;
+pub(crate) mod store;
 pub(crate) mod subject;
 
 pub use error::PkiError;

@@ -2,14 +2,7 @@
 //! mode 0600 in folders mode 0700, and a stamp that says what the folder was made from, so
 //! that repeated runs reuse it and a changed `[pki]` section regenerates it.
 //!
-//! Layout of a folder (default `certs/<topology-name>/`):
-//!
-//! ```text
-//! ca/<name>.pem        each CA certificate      ca/<name>.key   its key, when known
-//! <name>.pem           each leaf certificate    <name>.key      its key
-//! <name>.chain.pem     what the leaf's endpoint sends, leaf first
-//! ca-bundle.pem        every root CA            stamp           what this was made from
-//! ```
+//! The folder (default `certs/<topology-name>/`) is laid out as `super::layout` says.
 //!
 //! Nothing here prints or logs a key.
 
@@ -26,7 +19,7 @@ use time::format_description::well_known::Rfc3339;
 use super::error::PkiError;
 use super::generate::{generate, reload};
 use super::material::Material;
-use super::pem;
+use super::{layout, pem};
 use crate::topology::pki::PkiSpec;
 
 /// Bump when generation changes what it makes from the same description, so that old
@@ -89,7 +82,7 @@ pub fn ensure(
     clock: OffsetDateTime,
 ) -> Result<(Material, Freshness), PkiError> {
     let digest = stamp(spec, clock);
-    let previous = fs::read_to_string(dir.join("stamp")).ok();
+    let previous = fs::read_to_string(dir.join(layout::STAMP)).ok();
     if let Some(old) = &previous
         && stamp_digest(old) == Some(digest.as_str())
         && let Ok(material) = reload(spec, clock, dir)
@@ -149,50 +142,27 @@ pub fn files(material: &Material) -> Result<Vec<StoredFile>, PkiError> {
     for (name, ca) in &material.cas {
         file_name(name)?;
         let owner = format!("CA {name}");
-        add(
-            &mut out,
-            &owner,
-            Path::new("ca").join(format!("{name}.pem")),
-            FileKind::Certificate,
-        )?;
+        let (cert, key) = layout::ca(name);
+        add(&mut out, &owner, cert, FileKind::Certificate)?;
         if ca.key.is_some() {
-            add(
-                &mut out,
-                &owner,
-                Path::new("ca").join(format!("{name}.key")),
-                FileKind::Key,
-            )?;
+            add(&mut out, &owner, key, FileKind::Key)?;
         }
     }
     for name in material.certs.keys() {
         file_name(name)?;
         let owner = format!("certificate {name}");
-        add(
-            &mut out,
-            &owner,
-            format!("{name}.pem").into(),
-            FileKind::Certificate,
-        )?;
-        add(
-            &mut out,
-            &owner,
-            format!("{name}.key").into(),
-            FileKind::Key,
-        )?;
-        add(
-            &mut out,
-            &owner,
-            format!("{name}.chain.pem").into(),
-            FileKind::Chain,
-        )?;
+        let (cert, key, chain) = layout::leaf(name);
+        add(&mut out, &owner, cert, FileKind::Certificate)?;
+        add(&mut out, &owner, key, FileKind::Key)?;
+        add(&mut out, &owner, chain, FileKind::Chain)?;
     }
     add(
         &mut out,
         "the CA bundle",
-        "ca-bundle.pem".into(),
+        layout::BUNDLE.into(),
         FileKind::Bundle,
     )?;
-    add(&mut out, "the stamp", "stamp".into(), FileKind::Stamp)?;
+    add(&mut out, "the stamp", layout::STAMP.into(), FileKind::Stamp)?;
     Ok(out)
 }
 
@@ -253,7 +223,7 @@ fn contents(material: &Material, file: &StoredFile, digest: &str, listed: &[Stor
             .and_then(|n| material.certs.get(n))
             .map(|l| l.key.pem.clone()),
         FileKind::Chain => stem
-            .strip_suffix(".chain.pem")
+            .strip_suffix(layout::CHAIN_SUFFIX)
             .and_then(|n| material.certs.get(n))
             .map(|l| l.chain.iter().map(pem::encode_cert).collect()),
         FileKind::Bundle => Some(
@@ -349,23 +319,6 @@ fn write_file(path: &Path, text: &str, mode: u32) -> Result<(), PkiError> {
         return Err(failed(e));
     }
     Ok(())
-}
-
-/// Paths of a CA's certificate and key in the folder.
-pub(crate) fn ca_files(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
-    let ca = dir.join("ca");
-    (
-        ca.join(format!("{name}.pem")),
-        ca.join(format!("{name}.key")),
-    )
-}
-
-/// Paths of a leaf's certificate and key in the folder.
-pub(crate) fn leaf_files(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
-    (
-        dir.join(format!("{name}.pem")),
-        dir.join(format!("{name}.key")),
-    )
 }
 
 /// Checks that a CA, certificate or topology name can be a plain file name.

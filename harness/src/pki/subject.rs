@@ -1,21 +1,22 @@
-//! Distinguished names as topology files write them (`CN=Lab CA,O=hapair lab`), parsed into
-//! rcgen's form in the order written. Only the attributes TLS people use are known.
+//! Distinguished names in rcgen's form: the subject as the topology writes it, parsed by
+//! `crate::topology::pki::subject` (the syntax lives with the model, so that loading a
+//! topology can point at a bad subject), then encoded here in the order written.
 
 use rcgen::{DistinguishedName, DnType, DnValue};
 
 use super::error::PkiError;
+use crate::topology::pki::subject::Attribute;
 
-/// The rcgen type of an attribute name (upper-cased), for the attributes accepted.
-fn attribute(key: &str) -> Option<DnType> {
-    Some(match key {
-        "CN" => DnType::CommonName,
-        "O" => DnType::OrganizationName,
-        "OU" => DnType::OrganizationalUnitName,
-        "C" => DnType::CountryName,
-        "ST" => DnType::StateOrProvinceName,
-        "L" => DnType::LocalityName,
-        _ => return None,
-    })
+/// The rcgen type of an attribute.
+fn dn_type(attribute: Attribute) -> DnType {
+    match attribute {
+        Attribute::CommonName => DnType::CommonName,
+        Attribute::Organization => DnType::OrganizationName,
+        Attribute::OrganizationalUnit => DnType::OrganizationalUnitName,
+        Attribute::Country => DnType::CountryName,
+        Attribute::StateOrProvince => DnType::StateOrProvinceName,
+        Attribute::Locality => DnType::LocalityName,
+    }
 }
 
 /// Parses `KEY=value,KEY=value` (a `\,` is a comma inside a value) for the CA or
@@ -31,67 +32,20 @@ pub fn parse(name: &str, subject: &str) -> Result<DistinguishedName, PkiError> {
         reason,
     };
     let mut dn = DistinguishedName::new();
-    let mut seen = Vec::new();
-    for part in split(subject) {
-        let part = part.trim();
-        let Some((key, value)) = part.split_once('=') else {
-            return Err(bad(format!("`{part}` is not KEY=value")));
-        };
-        let (key, value) = (key.trim().to_ascii_uppercase(), value.trim());
-        let Some(ty) = attribute(&key) else {
-            return Err(bad(format!(
-                "unknown attribute `{key}` (known: CN, O, OU, C, ST, L)"
-            )));
-        };
-        if value.is_empty() {
-            return Err(bad(format!("`{key}` has an empty value")));
-        }
-        if seen.contains(&key) {
-            return Err(bad(format!("`{key}` appears twice")));
-        }
-        let value = if key == "C" {
-            if value.len() != 2 || !value.chars().all(|c| c.is_ascii_alphabetic()) {
-                return Err(bad(format!("country `{value}` is not a two-letter code")));
-            }
+    for (attribute, value) in crate::topology::pki::subject::parse(subject).map_err(bad)? {
+        let value = if attribute == Attribute::Country {
             DnValue::PrintableString(
                 value
-                    .to_string()
+                    .clone()
                     .try_into()
                     .map_err(|_| bad(format!("country `{value}` is not printable")))?,
             )
         } else {
-            DnValue::Utf8String(value.to_string())
+            DnValue::Utf8String(value)
         };
-        dn.push(ty, value);
-        seen.push(key);
-    }
-    if seen.is_empty() {
-        return Err(bad("it is empty".to_string()));
+        dn.push(dn_type(attribute), value);
     }
     Ok(dn)
-}
-
-/// Splits at commas not escaped by a backslash, unescaping `\,` and `\\`.
-fn split(subject: &str) -> Vec<String> {
-    let mut parts = vec![String::new()];
-    let mut chars = subject.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => {
-                if let (Some(next), Some(last)) = (chars.next(), parts.last_mut()) {
-                    last.push(next);
-                }
-            }
-            ',' => parts.push(String::new()),
-            _ => {
-                if let Some(last) = parts.last_mut() {
-                    last.push(c);
-                }
-            }
-        }
-    }
-    parts.retain(|p| !p.trim().is_empty());
-    parts
 }
 
 #[cfg(test)]

@@ -104,7 +104,7 @@ fn file(o: &FileOutcome) -> JsonFile<'_> {
             f.findings = findings
                 .iter()
                 .map(|x| JsonFinding {
-                    rule: x.rule,
+                    rule: x.rule.as_str(),
                     severity: x.severity,
                     message: &x.message,
                     objects: &x.objects,

@@ -244,7 +244,7 @@ fn json_verdict(v: &Verdict) -> JsonVerdict<'_> {
 
 fn json_finding<'a>(f: &'a Finding, source: &Source) -> JsonFinding<'a> {
     JsonFinding {
-        rule: f.rule,
+        rule: f.rule.as_str(),
         severity: f.severity,
         message: clip(&f.message),
         objects: &f.objects,
@@ -326,7 +326,7 @@ mod tests {
         let found: Vec<Finding> = (0..findings)
             .map(|i| {
                 Finding::new(
-                    "HA-SEPARATE-HOSTS",
+                    crate::rules::RuleId::HaSeparateHosts,
                     Span::from(6..7),
                     format!("finding {i}"),
                 )
@@ -393,7 +393,10 @@ mod tests {
         // What was judged, as data beside the words.
         let v3 = &run["verdicts"][3];
         assert_eq!(v3["kind"], "expect");
-        assert_eq!(v3["window"], serde_json::json!({ "from_ms": 0, "to_ms": 1_000 }));
+        assert_eq!(
+            v3["window"],
+            serde_json::json!({ "from_ms": 0, "to_ms": 1_000 })
+        );
         assert!(v3["at_ms"].is_null() && v3["miss"].is_null(), "{v3}");
         assert_eq!(v3["evidence"], serde_json::json!([3]));
         let detail = run["verdicts"][0]["detail"].as_str().unwrap_or_default();

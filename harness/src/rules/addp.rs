@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::{Finding, app_obj};
+use super::{Finding, RuleId, app_obj};
 use crate::diag::Sp;
 use crate::topology::{Topology, value::format_duration};
 
@@ -24,7 +24,7 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Finding>) {
             };
             out.push(
                 Finding::new(
-                    "ADDP-BOTH-SIDES",
+                    RuleId::AddpBothSides,
                     addp.span,
                     format!("{object} is server-to-server but sets only the {set} ADDP timeout"),
                 )
@@ -46,7 +46,7 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Finding>) {
             let span = local.or(remote).map_or(app.name.span, |v| v.span);
             out.push(
                 Finding::new(
-                    "ADDP-BOTH-SIDES",
+                    RuleId::AddpBothSides,
                     span,
                     format!("{object} sets only one of addp-timeout and addp-remote-timeout for the HA link"),
                 )
@@ -68,7 +68,7 @@ fn below_floor(d: &Sp<Duration>, object: &str, out: &mut Vec<Finding>) {
     }
     out.push(
         Finding::new(
-            "ADDP-GE-10S",
+            RuleId::AddpGe10s,
             d.span,
             format!(
                 "{object}: ADDP timeout {} is below 10s and invites false disconnects under delay",

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use rustls::pki_types::UnixTime;
 
-use super::{CertContext, Finding, Severity, app_obj};
+use super::{CertContext, Finding, RuleId, Severity, app_obj};
 use crate::diag::Span;
 use crate::pki::endpoint::{Link, LinkKind, links, listeners};
 use crate::pki::paths::{anchors, leaf};
@@ -53,7 +53,7 @@ fn name_mismatch(links: &[Link], cx: &CertContext<'_>, out: &mut Vec<Finding>) {
         };
         out.push(
             Finding::new(
-                "TLS-NAME-MISMATCH",
+                RuleId::TlsNameMismatch,
                 cert.span,
                 format!(
                     "{}: the client checks the name `{name}`{after}, but certificate `{}` of `{}` names {}",
@@ -105,7 +105,7 @@ fn backup_diffhost(t: &Topology, cx: &CertContext<'_>, out: &mut Vec<Finding>) {
         }
         out.push(
             Finding::new(
-                "HA-CERT-BACKUP-DIFFHOST",
+                RuleId::HaCertBackupDiffhost,
                 cert.span,
                 format!(
                     "`{}` gets the copy of `{}`'s connection certificate `{}`, which names {} but `{}` runs on `{}`",
@@ -234,7 +234,7 @@ fn validity(t: &Topology, links: &[Link], cx: &CertContext<'_>, out: &mut Vec<Fi
         };
         out.push(
             Finding::new(
-                "TLS-CERT-VALIDITY",
+                RuleId::TlsCertValidity,
                 if is_ca {
                     assigned
                 } else {
@@ -278,7 +278,7 @@ fn chain_trust(links: &[Link], cx: &CertContext<'_>, out: &mut Vec<Finding>) {
             };
             out.push(
                 Finding::new(
-                    "TLS-CHAIN-TRUST",
+                    RuleId::TlsChainTrust,
                     cert.span,
                     format!(
                         "{}: the chain `{who}` sends with certificate `{}` fails verification by `{peer}` ({}): {}",
@@ -352,7 +352,7 @@ fn same_ca(t: &Topology, links: &[Link], cx: &CertContext<'_>, out: &mut Vec<Fin
             let list: Vec<String> = roots.into_iter().collect();
             out.push(
                 Finding::new(
-                    "TLS-SAME-CA",
+                    RuleId::TlsSameCa,
                     pair.primary.name.span,
                     format!(
                         "the pair `{}`/`{}` and its clients use certificates from {} different CAs: {}",

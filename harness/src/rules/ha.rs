@@ -1,11 +1,12 @@
 //! Pair rules: HA-sync ports, port matching, Configuration Server pairs, backups, hosts, and
 //! clients reaching the backup by port ID.
 
-use super::{Finding, Severity, app_obj, port_obj};
-use crate::topology::{AppType, ListenMode, Pair, Redundancy, Topology};
+use super::{Finding, RuleId, Severity, app_obj, port_obj};
+use crate::diag::Span;
+use crate::topology::{App, AppType, ListenMode, Pair, Port, Redundancy, Topology};
 
 pub(super) fn check(t: &Topology, out: &mut Vec<Finding>) {
-    sync_port_cert(t, out);
+    sync_port_cert_all(t, out);
     for pair in t.pairs() {
         port_id_mode_match(pair, out);
         sync_port_secured(pair, out);
@@ -22,28 +23,29 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Finding>) {
 }
 
 /// HA-SYNC-PORT-CERT
-fn sync_port_cert(t: &Topology, out: &mut Vec<Finding>) {
+fn sync_port_cert_all(t: &Topology, out: &mut Vec<Finding>) {
     for app in &t.apps {
-        for port in app.ports.iter().filter(|p| p.ha_sync.value) {
-            let Some(span) = port.security.group_span() else {
-                continue;
-            };
-            out.push(
-                Finding::new(
-                    "HA-SYNC-PORT-CERT",
-                    span,
-                    format!(
-                        "HA-sync port `{}` of `{}` sets {} at port level, which is not supported",
-                        port.id.value,
-                        app.name.value,
-                        port.security.group_members().join(", ")
-                    ),
-                )
-                .object(app_obj(&app.name.value))
-                .object(port_obj(&app.name.value, &port.id.value)),
-            );
+        for (port, span) in app.ha_sync_port_certificates() {
+            out.push(sync_port_cert(app, port, span));
         }
     }
+}
+
+/// The HA-SYNC-PORT-CERT finding for `port` of `app`, whose certificate parameters sit at
+/// `span` ([`App::ha_sync_port_certificates`]); the node refuses to start with its message.
+pub(crate) fn sync_port_cert(app: &App, port: &Port, span: Span) -> Finding {
+    Finding::new(
+        RuleId::HaSyncPortCert,
+        span,
+        format!(
+            "HA-sync port `{}` of `{}` sets {} at port level, which is not supported",
+            port.id.value,
+            app.name.value,
+            port.security.group_members().join(", ")
+        ),
+    )
+    .object(app_obj(&app.name.value))
+    .object(port_obj(&app.name.value, &port.id.value))
 }
 
 /// HA-PORT-ID-MODE-MATCH
@@ -57,7 +59,7 @@ fn port_id_mode_match(pair: Pair<'_>, out: &mut Vec<Finding>) {
             match other.port(&port.id.value) {
                 None => out.push(
                     Finding::new(
-                        "HA-PORT-ID-MODE-MATCH",
+                        RuleId::HaPortIdModeMatch,
                         port.id.span,
                         format!(
                             "`{}` has port `{}` but its partner `{}` has no port with that ID",
@@ -77,7 +79,7 @@ fn port_id_mode_match(pair: Pair<'_>, out: &mut Vec<Finding>) {
                 {
                     out.push(
                         Finding::new(
-                            "HA-PORT-ID-MODE-MATCH",
+                            RuleId::HaPortIdModeMatch,
                             twin.mode.span,
                             format!(
                                 "port `{}` is {} on `{}` but {} on `{}`",
@@ -111,7 +113,7 @@ fn sync_port_secured(pair: Pair<'_>, out: &mut Vec<Finding>) {
             continue;
         }
         let finding = |span, message: String| {
-            Finding::new("HA-SYNC-PORT-SECURED", span, message)
+            Finding::new(RuleId::HaSyncPortSecured, span, message)
                 .object(app_obj(&one.name.value))
                 .object(app_obj(&other.name.value))
                 .object(port_obj(&one.name.value, &port.id.value))
@@ -161,7 +163,7 @@ fn sync_fallback(pair: Pair<'_>, out: &mut Vec<Finding>) {
     };
     out.push(
         Finding::new(
-            "HA-SYNC-FALLBACK",
+            RuleId::HaSyncFallback,
             pair.primary.name.span,
             format!(
                 "no HA-sync port on `{}` or `{}`: the backup dials `default` (`{}`: {}, `{}`: {})",
@@ -200,7 +202,7 @@ fn cs_autoupgrade(t: &Topology, pair: Pair<'_>, out: &mut Vec<Finding>) {
         };
         out.push(
             Finding::new(
-                "HA-CS-AUTOUPGRADE",
+                RuleId::HaCsAutoupgrade,
                 span,
                 format!(
                     "`default` port of Configuration Server `{}` is {mode}: the HA link is secured only when both `default` ports are `upgrade`",
@@ -222,7 +224,7 @@ fn cs_identical(pair: Pair<'_>, out: &mut Vec<Finding>) {
     for d in option_differences(pair.primary, pair.backup, |s, _| !is_log_section(s)) {
         out.push(
             Finding::new(
-                "HA-CS-IDENTICAL",
+                RuleId::HaCsIdentical,
                 d.span,
                 format!(
                     "option [{}] {} differs between `{}` and `{}` ({})",
@@ -303,7 +305,7 @@ fn cs_warm_only(pair: Pair<'_>, out: &mut Vec<Finding>) {
         .unwrap_or(pair.primary.name.span);
     out.push(
         Finding::new(
-            "HA-CS-WARM-ONLY",
+            RuleId::HaCsWarmOnly,
             span,
             format!(
                 "Configuration Server pair `{}`/`{}` is hot standby; Configuration Server supports warm standby only",
@@ -324,7 +326,7 @@ fn backup_same_type(t: &Topology, pair: Pair<'_>, out: &mut Vec<Finding>) {
     if p.kind.value != b.kind.value {
         out.push(
             Finding::new(
-                "HA-BACKUP-SAME-TYPE",
+                RuleId::HaBackupSameType,
                 backup_ref.span,
                 format!(
                     "`{}` ({}) names `{}` ({}) as its backup",
@@ -345,7 +347,7 @@ fn backup_same_type(t: &Topology, pair: Pair<'_>, out: &mut Vec<Finding>) {
     if let Some(first) = first.filter(|f| *f != p.name.value) {
         out.push(
             Finding::new(
-                "HA-BACKUP-SAME-TYPE",
+                RuleId::HaBackupSameType,
                 backup_ref.span,
                 format!(
                     "`{}` is already the backup of `{first}`; `{}` cannot share it",
@@ -367,7 +369,7 @@ fn separate_hosts(pair: Pair<'_>, out: &mut Vec<Finding>) {
     }
     out.push(
         Finding::new(
-            "HA-SEPARATE-HOSTS",
+            RuleId::HaSeparateHosts,
             pair.backup.host.span,
             format!(
                 "`{}` and its backup `{}` both run on host `{}`",
@@ -395,7 +397,7 @@ fn client_backup_port_id(t: &Topology, out: &mut Vec<Finding>) {
         if other.port(&port.value).is_none() {
             out.push(
                 Finding::new(
-                    "CLIENT-BACKUP-PORT-ID",
+                    RuleId::ClientBackupPortId,
                     port.span,
                     format!(
                         "`{}` connects to `{}` on port `{}`, but `{}` has no port with that ID: after a switchover the client cannot follow",

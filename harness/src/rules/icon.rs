@@ -4,24 +4,11 @@
 use std::collections::BTreeSet;
 
 use super::ha::option_differences;
-use super::{Finding, Severity, app_obj};
-use crate::topology::{App, AppType, IconSet, Topology};
-
-/// Data roles an ICON can take (`svc` is always on and never written).
-const ROLES: [&str; 6] = ["cfg", "gcc", "gls", "gud", "gos", "lrm"];
+use super::{Finding, RuleId, Severity, app_obj};
+use crate::topology::{App, AppType, ICON_ROLES as ROLES, IconSet, Topology, icon_role_token};
 
 /// The section and key of the ICON role option.
 const ROLE: (&str, &str) = ("callconcentrator", "role");
-
-/// The canonical form of one role token (`gcc`, `all`), or `None` for an unknown value.
-/// A leading `~` (exclusion) and letter case are ignored here.
-pub fn icon_role_token(token: &str) -> Option<&'static str> {
-    let t = token.trim().trim_start_matches('~').to_ascii_lowercase();
-    if t == "all" {
-        return Some("all");
-    }
-    ROLES.iter().copied().find(|r| *r == t)
-}
 
 /// The data roles an ICON stores, as Interaction Concentrator reads its `role` option.
 fn effective_roles(app: &App) -> BTreeSet<&'static str> {
@@ -91,7 +78,7 @@ fn role_values(app: &App, out: &mut Vec<Finding>) {
         if icon_role_token(token).is_none() {
             out.push(
                 Finding::new(
-                    "ICON-ROLE-VALUES",
+                    RuleId::IconRoleValues,
                     role.span,
                     format!(
                         "`{}` has unknown role value `{token}` in `{}`",
@@ -104,7 +91,7 @@ fn role_values(app: &App, out: &mut Vec<Finding>) {
         if token.chars().any(|c| c.is_ascii_uppercase()) {
             out.push(
                 Finding::new(
-                    "ICON-ROLE-LOWERCASE",
+                    RuleId::IconRoleLowercase,
                     role.span,
                     format!("role `{}` of `{}` has an uppercase letter, so ICON stores everything (`all`)", role.value, app.name.value),
                 )
@@ -124,7 +111,7 @@ fn identical(a: &App, b: &App, out: &mut Vec<Finding>) {
     for d in option_differences(a, b, |s, k| !is_log_section(s) && (s, k) != ROLE) {
         out.push(
             Finding::new(
-                "ICON-HA-IDENTICAL",
+                RuleId::IconHaIdentical,
                 d.span,
                 format!(
                     "option [{}] {} differs between ICONs `{}` and `{}` ({})",
@@ -162,7 +149,7 @@ fn role_data(set: &IconSet, icons: &[&App], out: &mut Vec<Finding>) {
     if let Some((a, ra, b, rb)) = differ {
         out.push(
             Finding::new(
-                "ICON-HA-ROLE-DATA",
+                RuleId::IconHaRoleData,
                 span(b),
                 format!(
                     "ICONs of set `{}` store different data: `{}` has roles {}, `{}` has {}",
@@ -187,7 +174,7 @@ fn role_data(set: &IconSet, icons: &[&App], out: &mut Vec<Finding>) {
         if !lacking.is_empty() {
             out.push(
                 Finding::new(
-                    "ICON-HA-ROLE-DATA",
+                    RuleId::IconHaRoleData,
                     span(app),
                     format!(
                         "`{}` lacks role(s) {} that set `{}` is meant to store",
@@ -228,7 +215,7 @@ fn same_source(t: &Topology, a: &App, b: &App, out: &mut Vec<Finding>) {
     if sa != sb {
         out.push(
             Finding::new(
-                "ICON-HA-SAME-SOURCE",
+                RuleId::IconHaSameSource,
                 b.name.span,
                 format!(
                     "ICON `{}` reads {} but `{}` reads {}",
@@ -252,7 +239,7 @@ fn dap_each(t: &Topology, set: &IconSet, icons: &[&App], out: &mut Vec<Finding>)
         if d.is_empty() {
             out.push(
                 Finding::new(
-                    "ICON-HA-DAP-EACH",
+                    RuleId::IconHaDapEach,
                     icon.name.span,
                     format!(
                         "ICON `{}` of set `{}` has no connection to a DAP",
@@ -270,7 +257,7 @@ fn dap_each(t: &Topology, set: &IconSet, icons: &[&App], out: &mut Vec<Finding>)
             {
                 out.push(
                     Finding::new(
-                        "ICON-HA-DAP-EACH",
+                        RuleId::IconHaDapEach,
                         icon.name.span,
                         format!(
                             "ICONs `{other}` and `{}` share DAP `{}` or its IDB",
@@ -306,7 +293,7 @@ fn two_idb(t: &Topology, a: &App, b: &App, out: &mut Vec<Finding>) {
     if a.rdbms.value != b.rdbms.value || a.version.value != b.version.value {
         out.push(
             Finding::new(
-                "ICON-HA-TWO-IDB",
+                RuleId::IconHaTwoIdb,
                 b.rdbms.span,
                 format!(
                     "IDBs `{}` ({} {}) and `{}` ({} {}) differ in RDBMS type or version",
@@ -325,7 +312,7 @@ fn two_idb(t: &Topology, a: &App, b: &App, out: &mut Vec<Finding>) {
     if a.host.value == b.host.value {
         out.push(
             Finding::new(
-                "ICON-HA-TWO-IDB",
+                RuleId::IconHaTwoIdb,
                 b.host.span,
                 format!(
                     "IDBs `{}` and `{}` share host `{}`",
@@ -374,7 +361,7 @@ fn no_dup_writer(t: &Topology, out: &mut Vec<Finding>) {
             }
             out.push(
                 Finding::new(
-                    "ICON-NO-DUP-WRITER",
+                    RuleId::IconNoDupWriter,
                     b.name.span,
                     format!(
                         "ICONs `{}` and `{}` store the same roles from the same source into IDB `{}`: every record is written twice",

@@ -5,7 +5,7 @@
 //! certificate *content* need the inspected PKI and run only when it is supplied.
 
 mod addp;
-pub mod catalogue;
+pub(crate) mod catalogue;
 mod cert;
 mod ha;
 mod icon;
@@ -14,8 +14,8 @@ mod tls;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-pub use catalogue::{RULES, RuleInfo, rule};
-pub use icon::icon_role_token;
+pub use catalogue::{Judged, RULES, RuleId, RuleInfo, rule};
+pub(crate) use ha::sync_port_cert;
 
 use crate::diag::Span;
 use crate::topology::Topology;
@@ -43,8 +43,8 @@ impl Severity {
 /// One rule broken by a topology.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    /// Stable rule ID, e.g. `HA-SYNC-PORT-CERT`.
-    pub rule: &'static str,
+    /// The rule, shown as its stable ID, e.g. `HA-SYNC-PORT-CERT`.
+    pub rule: RuleId,
     /// Severity of this finding (a rule with two severities picks per finding).
     pub severity: Severity,
     /// What is wrong, naming the objects.
@@ -59,15 +59,15 @@ pub struct Finding {
 
 impl Finding {
     /// A finding with the rule's catalogue severity and fix.
-    pub fn new(rule: &'static str, span: Span, message: impl Into<String>) -> Self {
-        let info = catalogue::rule(rule);
+    pub fn new(rule: RuleId, span: Span, message: impl Into<String>) -> Self {
+        let info = rule.info();
         Self {
             rule,
-            severity: info.map_or(Severity::Error, |i| i.severity),
+            severity: info.severity,
             message: message.into(),
             objects: Vec::new(),
             span,
-            fix: info.map_or_else(String::new, |i| i.fix.to_string()),
+            fix: info.fix.to_string(),
         }
     }
 
@@ -95,22 +95,22 @@ impl Finding {
 
 /// What certificate rules need beyond the topology: the material endpoints would use, as
 /// inspected, and the clock validity is judged at.
-pub struct CertContext<'a> {
+pub(crate) struct CertContext<'a> {
     /// The material (generated, or the lab's files).
-    pub material: &'a crate::pki::Material,
+    pub(crate) material: &'a crate::pki::Material,
     /// The same, read back as certificate facts.
-    pub pki: &'a crate::pki::inspect::Inspected,
+    pub(crate) pki: &'a crate::pki::inspect::Inspected,
     /// The instant validity is judged at.
-    pub clock: OffsetDateTime,
+    pub(crate) clock: OffsetDateTime,
     /// A certificate expiring within this horizon of the clock draws a warning.
-    pub horizon: time::Duration,
+    pub(crate) horizon: time::Duration,
 }
 
 /// The default warning horizon of TLS-CERT-VALIDITY.
-pub const HORIZON: time::Duration = time::Duration::days(30);
+pub(crate) const HORIZON: time::Duration = time::Duration::days(30);
 
 /// Runs every topology-only rule.
-pub fn check(topology: &Topology) -> Vec<Finding> {
+pub(crate) fn check(topology: &Topology) -> Vec<Finding> {
     let mut findings = Vec::new();
     ha::check(topology, &mut findings);
     tls::check(topology, &mut findings);
@@ -121,7 +121,7 @@ pub fn check(topology: &Topology) -> Vec<Finding> {
 }
 
 /// Runs every rule, the certificate-content rules included.
-pub fn check_all(topology: &Topology, certs: &CertContext<'_>) -> Vec<Finding> {
+pub(crate) fn check_all(topology: &Topology, certs: &CertContext<'_>) -> Vec<Finding> {
     let mut findings = check(topology);
     cert::check(topology, certs, &mut findings);
     sort(&mut findings);
@@ -143,20 +143,22 @@ fn port_obj(app: &str, id: &str) -> String {
     format!("port:{app}/{id}")
 }
 
-/// Loads or generates the topology's material at `clock` and runs every rule on it.
+/// Runs every rule on `topology` with `material`, the PKI the run uses (made once by the
+/// caller, e.g. with [`crate::pki::paths::for_topology`]), judged at `clock`. Pure: it
+/// generates nothing and reads no file.
 ///
 /// # Errors
-/// A [`crate::pki::PkiError`] when the material cannot be made or the lab's files do not load.
+/// A [`crate::pki::PkiError`] when the material cannot be read back as certificate facts.
 pub fn judge(
     topology: &Topology,
+    material: &crate::pki::Material,
     clock: OffsetDateTime,
 ) -> Result<Vec<Finding>, crate::pki::PkiError> {
-    let material = crate::pki::paths::for_topology(topology, clock)?;
-    let pki = crate::pki::inspect::inspect(&material)?;
+    let pki = crate::pki::inspect::inspect(material)?;
     Ok(check_all(
         topology,
         &CertContext {
-            material: &material,
+            material,
             pki: &pki,
             clock,
             horizon: HORIZON,

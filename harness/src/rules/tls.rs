@@ -3,7 +3,7 @@
 //! certificate groups, upgrade mode, strict protocol versions, and whether a client of a
 //! mutual-TLS port has a certificate to present.
 
-use super::{Finding, Severity, app_obj, port_obj};
+use super::{Finding, RuleId, Severity, app_obj, port_obj};
 use crate::pki::endpoint::{LinkKind, Opening, links};
 use crate::pki::resolve::{self, Layer, Level};
 use crate::topology::{AppType, ListenMode, Security, Topology};
@@ -29,7 +29,7 @@ fn flag_port_only(t: &Topology, out: &mut Vec<Finding>) {
         if let Some(flag) = security.tls.as_ref().filter(|f| f.value) {
             out.push(
                 Finding::new(
-                    "TLS-FLAG-PORT-ONLY",
+                    RuleId::TlsFlagPortOnly,
                     flag.span,
                     format!("`tls=1` is set on {object}: the listening flag only works on a port"),
                 )
@@ -64,7 +64,7 @@ fn server_cert(t: &Topology, out: &mut Vec<Finding>) {
             };
             out.push(
                 Finding::new(
-                    "TLS-SERVER-CERT",
+                    RuleId::TlsServerCert,
                     port.mode.span,
                     format!(
                         "port `{}` of `{}` is {} but has {missing} at port, application or host level",
@@ -130,7 +130,7 @@ fn client_follows_port(t: &Topology, out: &mut Vec<Finding>) {
         };
         if let Some((span, message)) = message {
             out.push(
-                Finding::new("TLS-CLIENT-FOLLOWS-PORT", span, message)
+                Finding::new(RuleId::TlsClientFollowsPort, span, message)
                     .object(format!("connection:{}->{}", c.from.value, c.to.value))
                     .object(port_obj(&link.to, &link.port)),
             );
@@ -198,7 +198,7 @@ fn certgroup_one_level(t: &Topology, out: &mut Vec<Finding>) {
         reported.push(span);
         out.push(
             Finding::new(
-                "TLS-CERTGROUP-ONE-LEVEL",
+                RuleId::TlsCertgroupOneLevel,
                 first.group_span().unwrap_or_default(),
                 format!(
                     "the {} level of {object} sets only {}: under group resolution (the PSDK's) the {} from a lower level is ignored",
@@ -234,7 +234,7 @@ fn upgrade_cs_only(t: &Topology, out: &mut Vec<Finding>) {
         {
             out.push(
                 Finding::new(
-                    "TLS-UPGRADE-CS-ONLY",
+                    RuleId::TlsUpgradeCsOnly,
                     port.mode.span,
                     format!(
                         "port `{}` of {} `{}` is in upgrade mode, which only the Configuration Server protocol supports",
@@ -273,7 +273,7 @@ fn strict_proto(t: &Topology, out: &mut Vec<Finding>) {
         let object = format!("{kind}:{}->{}", link.from, link.to);
         out.push(
             Finding::new(
-                "TLS-STRICT-PROTO",
+                RuleId::TlsStrictProto,
                 sp.span,
                 format!(
                     "{}: the client allows TLS {} only ({} level) and the server TLS {} only ({} level)",
@@ -311,7 +311,7 @@ fn mutual_client_cert(t: &Topology, out: &mut Vec<Finding>) {
             .map_or("port", |m| m.level.as_str());
         out.push(
             Finding::new(
-                "TLS-MUTUAL-CLIENT-CERT",
+                RuleId::TlsMutualClientCert,
                 link.span,
                 format!(
                     "{}: port `{}` of `{}` asks for a client certificate (tls-mutual at {level} level){after}, but `{}` has none at connection, application or host level",

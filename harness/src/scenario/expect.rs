@@ -5,14 +5,16 @@
 
 use std::time::Duration;
 
-use super::load::{app, class, tls};
+use toml::de::DeValue;
+
+use super::names::app_ref;
 use crate::diag::{Problem, Sp, Span};
 use crate::rules::Severity;
 use crate::tls::FailureClass;
+use crate::topology::Role;
 use crate::topology::Topology;
 use crate::topology::reader::{Reader, Table, Value};
 use crate::trace::State;
-use crate::wire::Role;
 
 /// When an expectation is judged.
 #[derive(Clone, Debug, PartialEq)]
@@ -451,7 +453,7 @@ fn never(r: &mut Reader, v: &Value<'_>, t: &Topology) -> Option<Never> {
         }
         _ => {
             let name = r.string_value(inner_v, kind)?;
-            let name = super::load::app_ref(r, t, name)?;
+            let name = app_ref(r, t, name)?;
             if t.pair_of(&name).is_none() {
                 r.push(Problem::new(
                     "bad-value",
@@ -527,10 +529,48 @@ fn known_rule(r: &mut Reader, rule: &Sp<String>) -> Option<()> {
         format!("no rule `{}`", rule.value),
     );
     r.push(
-        match crate::diag::closest(&rule.value, crate::rules::RULES.iter().map(|x| x.id)) {
+        match crate::diag::closest(
+            &rule.value,
+            crate::rules::RuleId::ALL.iter().map(|x| x.as_str()),
+        ) {
             Some(c) => p.help(format!("did you mean `{c}`?")),
             None => p.help("`hapair rules` lists them"),
         },
     );
     None
+}
+
+/// Reads a class name.
+fn class(r: &mut Reader, t: &Table<'_>, key: &str) -> Option<FailureClass> {
+    r.choice(t, key, &FailureClass::ALL).map(|c| c.value)
+}
+
+/// Reads `tls = true|false|"1.3"`.
+fn tls(r: &mut Reader, t: &Table<'_>) -> Option<TlsExpect> {
+    let v = t.get("tls")?;
+    match v.get_ref() {
+        DeValue::Boolean(b) => Some(TlsExpect::On(*b)),
+        DeValue::String(s) if s == "1.2" || s == "1.3" => Some(TlsExpect::Version(s.to_string())),
+        _ => {
+            r.push(Problem::new(
+                "bad-value",
+                v.span(),
+                "`tls` is true, false, \"1.2\" or \"1.3\"",
+            ));
+            None
+        }
+    }
+}
+
+/// An application name, checked.
+fn app(r: &mut Reader, t: &Table<'_>, key: &str, topology: &Topology) -> Option<String> {
+    let name = r.string(t, key);
+    if name.is_none() && t.get(key).is_none() {
+        r.push(Problem::new(
+            "missing-key",
+            Span::default(),
+            format!("the expectation needs `{key}`"),
+        ));
+    }
+    app_ref(r, topology, name?)
 }

@@ -9,6 +9,7 @@ mod expect;
 #[cfg(test)]
 mod keys_tests;
 mod load;
+mod names;
 pub mod run;
 mod steps;
 

@@ -97,7 +97,7 @@ pub fn execute_limited(
 ) -> Result<Outcome, RunError> {
     let started = Instant::now();
     let material = crate::pki::paths::for_topology(&s.topology, s.clock)?;
-    let findings = crate::rules::judge(&s.topology, s.clock)?;
+    let findings = crate::rules::judge(&s.topology, &material, s.clock)?;
     let mut steps = Vec::with_capacity(s.steps.len());
     for step in &s.steps {
         steps.push(sim::Step {

@@ -3,7 +3,8 @@
 
 use toml::de::DeValue;
 
-use super::load::{app_ref, array, one_of};
+use super::load::{array, one_of};
+use super::names::app_ref;
 use super::{Step, StepAction};
 use crate::diag::{Problem, Sp, Span, closest};
 use crate::node::Order;

@@ -5,12 +5,12 @@
 //! Everything uses the ring provider and no process-wide default; resumption is disabled so
 //! every connection performs (and judges) a full handshake.
 
-pub mod classify;
-pub mod config;
+pub(crate) mod classify;
+pub(crate) mod config;
 pub mod memory;
 pub mod sides;
-pub mod time;
-pub mod verify;
+pub(crate) mod time;
+pub(crate) mod verify;
 
 pub use classify::{FailureClass, classify, describe};
 pub use config::{ClientSide, Identity, ServerSide, TlsError, client_config, server_config};

@@ -8,11 +8,11 @@ pub(crate) mod load;
 mod names;
 pub(crate) mod options;
 pub mod pki;
-mod pki_check;
 pub(crate) mod reader;
 pub(crate) mod refs;
+mod role;
 mod security;
-pub mod value;
+pub(crate) mod value;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -23,6 +23,7 @@ use serde::Serialize;
 pub use load::{LoadError, load, parse};
 pub use pki::PkiSpec;
 pub use refs::is_path;
+pub use role::{ICON_ROLES, Purpose, Role, icon_role_token};
 pub use security::{NameCheck, Resolution, SecProtocol, Security};
 
 use crate::diag::{Source, Sp, Span};
@@ -231,6 +232,16 @@ impl App {
     /// The port with this ID.
     pub fn port(&self, id: &str) -> Option<&Port> {
         self.ports.iter().find(|p| p.id.value == id)
+    }
+
+    /// Each HA-sync port that sets certificate parameters at port level, with where they are
+    /// written: Genesys does not support that (HA-SYNC-PORT-CERT), and the server refuses to
+    /// start with such a port.
+    pub fn ha_sync_port_certificates(&self) -> impl Iterator<Item = (&Port, Span)> {
+        self.ports
+            .iter()
+            .filter(|p| p.ha_sync.value)
+            .filter_map(|p| p.security.group_span().map(|span| (p, span)))
     }
 
     /// The first port flagged HA sync.

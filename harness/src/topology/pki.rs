@@ -3,6 +3,9 @@
 //!
 //! This is description only; `crate::pki` turns it into key material.
 
+mod check;
+pub(crate) mod subject;
+
 use std::path::PathBuf;
 
 use serde::Serialize;
@@ -231,13 +234,13 @@ fn decode_ca(r: &mut Reader, name: Sp<String>, t: &Table<'_>, dir: &std::path::P
     );
     let subject = r.string(t, "subject");
     if let Some(s) = &subject {
-        super::pki_check::subject(r, &name.value, s);
+        check::subject(r, &name.value, s);
     }
     let not_before = bound(r, t, "not-before").unwrap_or(TimeSpec::Offset(-DAY));
     let not_after = bound(r, t, "not-after").unwrap_or(TimeSpec::Offset(10 * 365 * DAY));
     let at = t.get("not-after").map_or(name.span, |v| v.span().into());
     if t.get("not-before").is_some() && t.get("not-after").is_some() {
-        super::pki_check::validity(r, &name.value, not_before, not_after, at);
+        check::validity(r, &name.value, not_before, not_after, at);
     }
     CaSpec {
         subject: subject.map_or_else(|| format!("CN={}", name.value), |s| s.value),
@@ -298,9 +301,9 @@ fn decode_cert(r: &mut Reader, name: Sp<String>, t: &Table<'_>, dir: &std::path:
         _ => {}
     }
     let hosts = r.strings(t, "hosts");
-    super::pki_check::hosts(r, &name.value, &hosts);
+    check::hosts(r, &name.value, &hosts);
     if let Some(s) = r.string(t, "subject") {
-        super::pki_check::subject(r, &name.value, &s);
+        check::subject(r, &name.value, &s);
     }
     let pem = pem_files(r, t, dir);
     let issuer = r.string(t, "issuer");
@@ -331,7 +334,7 @@ fn decode_cert(r: &mut Reader, name: Sp<String>, t: &Table<'_>, dir: &std::path:
     if t.get("not-before").is_some()
         && (t.get("not-after").is_some() || t.get("expires-at").is_some())
     {
-        super::pki_check::validity(r, &name.value, not_before, not_after, at);
+        check::validity(r, &name.value, not_before, not_after, at);
     }
     CertSpec {
         issuer: issuer.map(|s| s.value),

@@ -300,7 +300,7 @@ fn icon_set(r: &mut Refs<'_>, t: &Topology, set: &super::IconSet) {
         }
     }
     for s in &set.stores {
-        if crate::rules::icon_role_token(&s.value).is_none() {
+        if super::icon_role_token(&s.value).is_none() {
             r.push(
                 Problem::new(
                     "bad-value",

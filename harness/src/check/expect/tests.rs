@@ -6,8 +6,8 @@ use std::path::Path;
 use super::expectations;
 use crate::check::verdict::{Differs, Judged, Miss, Verdict};
 use crate::scenario::load;
+use crate::topology::{Purpose, Role};
 use crate::trace::{Event, Kind, Trace};
-use crate::wire::{Purpose, Role};
 
 /// The verdicts of `expects` (TOML `[[expect]]` tables) on the T-Server pair over `events`.
 fn judge(expects: &str, events: Vec<Event>) -> Vec<Verdict> {

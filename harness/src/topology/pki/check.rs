@@ -2,15 +2,14 @@
 //! a subject that is no distinguished name, a host that cannot be a subject alternative name,
 //! a validity that ends before it starts, a CA of the user's own files without a key.
 
-use super::pki::TimeSpec;
-use super::reader::Reader;
+use super::TimeSpec;
 use crate::diag::{Problem, Sp, Span};
+use crate::topology::names::bad_host_name;
+use crate::topology::reader::Reader;
 
 /// A subject hapair can encode (`CN=…,O=…`), else a located problem.
 pub(super) fn subject(r: &mut Reader, owner: &str, subject: &Sp<String>) {
-    if let Err(crate::pki::PkiError::Subject { reason, .. }) =
-        crate::pki::subject::parse(owner, &subject.value)
-    {
+    if let Err(reason) = super::subject::parse(&subject.value) {
         r.push(
             Problem::new(
                 "bad-subject",
@@ -25,7 +24,7 @@ pub(super) fn subject(r: &mut Reader, owner: &str, subject: &Sp<String>) {
 /// Every SAN of a certificate: a DNS name (a leading `*.` allowed) or an IP address.
 pub(super) fn hosts(r: &mut Reader, owner: &str, hosts: &[Sp<String>]) {
     for h in hosts {
-        if let Some(why) = super::names::bad_host_name(&h.value, true) {
+        if let Some(why) = bad_host_name(&h.value, true) {
             r.push(
                 Problem::new(
                     "bad-host-name",
