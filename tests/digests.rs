@@ -8,63 +8,39 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use hapair::runner::{self, Batch, JobResult, Seeds};
+
 const SEEDS: std::ops::RangeInclusive<u64> = 1..=20;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-fn scenario_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-    for entry in entries {
-        let path = entry.expect("directory entry").path();
-        if path.is_dir() {
-            if path.file_name().is_some_and(|n| n != "topologies") {
-                scenario_files(&path, out);
-            }
-        } else if path.extension().is_some_and(|e| e == "toml") {
-            out.push(path);
-        }
-    }
-}
-
-/// `scenario-path seed digest` for every shipped scenario and seed, sorted.
+/// `scenario-path seed digest` for every shipped scenario and seed, sorted; the scenarios
+/// found and run by the runner, as `hapair run scenarios` finds and runs them.
 fn digests() -> BTreeMap<(String, u64), String> {
-    let mut files = Vec::new();
-    scenario_files(&repo().join("scenarios"), &mut files);
-    files.sort();
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let jobs = std::thread::available_parallelism().map_or(2, usize::from);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..jobs)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(path) = files.get(i) else { break };
-                        let s = hapair::scenario::load(path)
-                            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-                        let rel = path
-                            .strip_prefix(repo())
-                            .unwrap_or(path)
-                            .display()
-                            .to_string();
-                        for seed in SEEDS {
-                            let o = hapair::scenario::run::execute(&s, seed)
-                                .unwrap_or_else(|e| panic!("{rel} seed {seed}: {e}"));
-                            mine.push(((rel.clone(), seed), o.trace.digest()));
-                        }
-                    }
-                    mine
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().expect("a digest worker panicked"))
-            .collect()
-    })
+    let files = runner::discover(&[repo().join("scenarios")]).expect("scenarios/ is readable");
+    let mut out = BTreeMap::new();
+    runner::run(
+        &Batch::of_files(&files, &Seeds::Given(SEEDS.collect())),
+        |job, report| {
+            let rel = job
+                .path
+                .strip_prefix(repo())
+                .unwrap_or(&job.path)
+                .display()
+                .to_string();
+            let seed = report.seed.expect("a given seed");
+            match report.result {
+                JobResult::Ran(o) => {
+                    out.insert((rel, seed), o.trace.digest());
+                }
+                JobResult::Failed(f) => panic!("{rel} seed {seed}: {}", f.message),
+                JobResult::Skipped => panic!("{rel} seed {seed}: not run"),
+            }
+        },
+    );
+    out
 }
 
 fn render(d: &BTreeMap<(String, u64), String>) -> String {

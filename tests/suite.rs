@@ -8,26 +8,13 @@
 
 use std::path::{Path, PathBuf};
 
+use hapair::runner::{self, Batch, JobResult, Seeds};
+
 /// The suite must cover at least the field situations listed in the issue.
 const AT_LEAST: usize = 17;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// Every `.toml` under `dir`, skipping folders named `topologies`.
-fn scenario_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-    for entry in entries {
-        let path = entry.expect("directory entry").path();
-        if path.is_dir() {
-            if path.file_name().is_some_and(|n| n != "topologies") {
-                scenario_files(&path, out);
-            }
-        } else if path.extension().is_some_and(|e| e == "toml") {
-            out.push(path);
-        }
-    }
 }
 
 /// Skipping idle time is only a speed-up: stepping every tick must give the same trace.
@@ -59,38 +46,13 @@ fn same_when_stepped(
 
 /// Runs `f` on every file, over the available cores, in file order.
 fn on_all<T: Send>(files: &[PathBuf], f: impl Fn(&Path) -> T + Sync) -> Vec<(PathBuf, T)> {
-    let jobs = std::thread::available_parallelism()
-        .map_or(2, usize::from)
-        .min(files.len());
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut results: Vec<(usize, PathBuf, T)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..jobs)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(path) = files.get(i) else { break };
-                        mine.push((i, path.clone(), f(path)));
-                    }
-                    mine
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().expect("a scenario worker panicked"))
-            .collect()
-    });
-    results.sort_by_key(|r| r.0);
-    results.into_iter().map(|(_, p, t)| (p, t)).collect()
+    let results = runner::pool::map(files, runner::pool::default_workers(), |p| f(p));
+    files.iter().cloned().zip(results).collect()
 }
 
+/// The shipped scenario files, found as `hapair run` finds them.
 fn suite_files() -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    scenario_files(&repo().join("scenarios"), &mut files);
-    files.sort();
-    files
+    runner::discover(&[repo().join("scenarios")]).expect("scenarios/ is readable")
 }
 
 /// A scenario's name and how many verdicts held, or what went wrong.
@@ -193,31 +155,26 @@ fn every_scenario_of_the_suite_holds() {
 #[test]
 fn every_scenario_holds_on_seeds_1_to_100() {
     let files = suite_files();
-    let results = on_all(&files, |path| -> Vec<String> {
-        let s = match hapair::scenario::load(path) {
-            Ok(s) => s,
-            Err(e) => return vec![format!("does not load: {e}")],
-        };
-        (1..=100)
-            .filter_map(|seed| match hapair::scenario::run::execute(&s, seed) {
-                Ok(o) if o.passed() => None,
-                Ok(o) => Some(format!(
-                    "seed {seed}: {}",
-                    o.verdicts
-                        .iter()
-                        .filter(|v| !v.held)
-                        .map(|v| format!("{} {}: {}", v.kind, v.what, v.detail))
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                )),
-                Err(e) => Some(format!("seed {seed}: does not run: {e}")),
-            })
-            .collect()
-    });
-    let failures: Vec<String> = results
-        .iter()
-        .flat_map(|(p, fails)| fails.iter().map(move |f| format!("{}: {f}", p.display())))
-        .collect();
+    let mut failures = Vec::new();
+    runner::run(
+        &Batch::of_files(&files, &Seeds::Given((1..=100).collect())),
+        |job, report| {
+            let seed = report.seed.unwrap_or_default();
+            let failed = match report.result {
+                JobResult::Ran(o) if o.passed() => return,
+                JobResult::Ran(o) => o
+                    .verdicts
+                    .iter()
+                    .filter(|v| !v.held)
+                    .map(|v| format!("{} {}: {}", v.kind, v.what, v.detail))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                JobResult::Failed(f) => format!("does not run: {}", f.message),
+                JobResult::Skipped => "not run: an earlier seed failed to run".to_string(),
+            };
+            failures.push(format!("{}: seed {seed}: {failed}", job.path.display()));
+        },
+    );
     assert!(
         failures.is_empty(),
         "{} scenario run(s) failed:\n{}",

@@ -35,20 +35,6 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// Every scenario file (`*.toml` outside `topologies/` folders), sorted.
-fn scenario_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).expect("scenarios/ is readable") {
-        let path = entry.expect("a directory entry").path();
-        if path.is_dir() {
-            if path.file_name().is_some_and(|n| n != "topologies") {
-                scenario_files(&path, out);
-            }
-        } else if path.extension().is_some_and(|e| e == "toml") {
-            out.push(path);
-        }
-    }
-}
-
 /// The floor's configurations: the reference T-Server pair's desktop connection.
 fn reference_floor() -> Floor {
     let clock = datetime!(2026-06-01 12:00 UTC);
@@ -77,9 +63,8 @@ fn main() {
         _ if benching => 9,
         _ => 1,
     };
-    let mut files = Vec::new();
-    scenario_files(&repo().join("scenarios"), &mut files);
-    files.sort();
+    let files =
+        hapair::runner::discover(&[repo().join("scenarios")]).expect("scenarios/ is readable");
     let floor = reference_floor();
 
     println!(

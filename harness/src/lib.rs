@@ -19,12 +19,14 @@
 //! - [`tls`]: rustls configurations, virtual time, the classification of handshake failures.
 //! - [`net`]: the network seam (turmoil today; real sockets slot in beside it).
 //! - [`wire`]: the simulated servers' framed protocol.
-//! - [`node`]: server and client applications, LCA and SCS; generic over [`net::Net`].
+//! - [`node`]: applications by role (listeners, outbound connections, HA link), LCA and SCS;
+//!   generic over [`net::Net`].
 //! - [`sim`]: the driver: a topology, steps and a seed in, a trace out.
 //! - [`trace`]: typed events stamped with virtual time; the only input of checks.
 //! - [`check`]: judging a run: each expectation and invariant against the trace, into typed
 //!   verdicts (one file per expectation kind and per invariant).
 //! - [`scenario`]: scenario files (steps, expectations, invariant settings) and running them.
+//! - [`runner`]: running in bulk: discovery, seeds, parallel jobs, isolation, artefacts.
 //! - [`report`]: renderers (human, JSON, JUnit, the TLS table); no checking logic.
 //! - [`cli`]: the clap front end; `main.rs` only parses, runs and maps to an exit code.
 
@@ -64,6 +66,7 @@ pub mod node;
 pub mod pki;
 pub mod report;
 pub mod rules;
+pub mod runner;
 pub mod scenario;
 pub mod sim;
 pub mod tls;

@@ -12,7 +12,6 @@ use super::input::{self, Input};
 use super::{Format, Outcome, colour, out, parse_clock};
 use crate::pki::store::{self, FileKind, Freshness};
 use crate::report;
-use crate::topology::Topology;
 
 /// The `certs` subcommands.
 #[derive(Debug, Subcommand)]
@@ -155,47 +154,12 @@ fn show(path: &Path, format: Format, clock: Option<OffsetDateTime>) -> Outcome {
     let clock = clock
         .or(input.clock())
         .unwrap_or_else(OffsetDateTime::now_utc);
-    match render_table(input.topology(), clock, format) {
+    let render = match format {
+        Format::Human => report::table::human,
+        Format::Json => report::table::json,
+    };
+    match report::table::render(input.topology(), clock, render) {
         Ok(text) => out::print_then(&text, Outcome::Held),
         Err(e) => fail_at(&input, &e),
     }
-}
-
-/// The effective TLS table as JSON (for `run --out`); an error object when the material
-/// cannot be made.
-pub(super) fn table_json(topology: &Topology, clock: OffsetDateTime) -> String {
-    render_table(topology, clock, Format::Json)
-        .unwrap_or_else(|e| format!("{{\"error\": {:?}}}\n", e.to_string()))
-}
-
-fn render_table(
-    topology: &Topology,
-    clock: OffsetDateTime,
-    format: Format,
-) -> Result<String, crate::pki::PkiError> {
-    let material = crate::pki::paths::for_topology(topology, clock)?;
-    let inspected = crate::pki::inspect::inspect(&material)?;
-    let listeners = crate::pki::endpoint::listeners(topology);
-    let links = crate::pki::endpoint::links(topology);
-    let in_use = listeners
-        .iter()
-        .map(|l| &l.params)
-        .chain(links.iter().flat_map(|l| [&l.client, &l.server]))
-        .filter_map(|p| p.certificate.as_ref())
-        .filter_map(|c| inspected.certs.get_key_value(c.value.as_str()))
-        .map(|(k, v)| (k.as_str(), v))
-        .collect();
-    let table = report::table::Table {
-        schema: report::table::SCHEMA,
-        topology: &topology.name,
-        resolution: topology.resolution,
-        clock: clock.format(&Rfc3339).unwrap_or_else(|_| clock.to_string()),
-        listeners: &listeners,
-        links: &links,
-        certificates: in_use,
-    };
-    Ok(match format {
-        Format::Human => report::table::human(&table),
-        Format::Json => format!("{}\n", report::json::to_string(&table)),
-    })
 }

@@ -1,7 +1,6 @@
 //! The command-line front end: clap definitions, and one function per command that turns
 //! arguments into an [`Outcome`]. Output goes to stdout; `main` maps the outcome to an exit code.
 
-mod artefacts;
 mod certs;
 mod check;
 mod input;
@@ -165,7 +164,7 @@ pub enum Command {
         /// Write per-scenario trace.jsonl, report.json, tls-table.json and a junit.xml here.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
-        /// Scenario files run at once (default: the number of cores).
+        /// Scenario runs done at once (default: the number of cores).
         #[arg(long, short = 'j', value_parser = parse_jobs)]
         jobs: Option<usize>,
         /// Wall-clock seconds one scenario run may take before it is stopped and reported
@@ -211,8 +210,7 @@ pub fn run(cli: Cli) -> Outcome {
             filter,
             format,
             out,
-            jobs: jobs
-                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from)),
+            jobs: jobs.unwrap_or_else(crate::runner::pool::default_workers),
             timeout: std::time::Duration::from_secs(timeout),
         }),
     }

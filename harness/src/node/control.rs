@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 use super::session::Session;
-use super::{Order, Run, SCS_PORT, Scope, World, client, server};
+use super::{Order, Run, SCS_PORT, Scope, World, app};
 use crate::net::Net;
 use crate::topology::{Purpose, Role};
 use crate::trace::{FaultName, Kind, StopReason, SwitchoverReason, SwitchoverRefusal};
@@ -131,10 +131,6 @@ async fn supervise<N: Net>(
     let Some(mut run) = w.board.run.get(&app).map(watch::Sender::subscribe) else {
         return;
     };
-    let is_server = w
-        .topology
-        .app(&app)
-        .is_some_and(crate::topology::App::is_server);
     loop {
         if *run.borrow_and_update() == Run::Down {
             if run.changed().await.is_err() {
@@ -143,16 +139,12 @@ async fn supervise<N: Net>(
             continue;
         }
         let scope = Scope::default();
-        let task = if is_server {
-            tokio::task::spawn_local(server::run(
-                Rc::clone(&w),
-                app.clone(),
-                role.clone(),
-                scope.clone(),
-            ))
-        } else {
-            tokio::task::spawn_local(client::run(Rc::clone(&w), app.clone(), scope.clone()))
-        };
+        let task = tokio::task::spawn_local(app::run(
+            Rc::clone(&w),
+            app.clone(),
+            role.clone(),
+            scope.clone(),
+        ));
         let _ = states.send(State {
             app: app.clone(),
             running: true,

@@ -1,15 +1,20 @@
-//! The simulated applications: servers (roles, listeners, the HA link, replication), clients
-//! (sessions, reconnection, traffic) and the Management Layer (an LCA per host, the SCS).
+//! The simulated applications, by role (an application is its listeners, its outbound
+//! connections and, in a pair, its HA link; see `app.rs`) and the Management Layer (an LCA per
+//! host, the SCS).
 //!
 //! Nodes are generic over [`Net`]; they never name turmoil. Faults reach them only through
 //! the [`board`](Board) the driver writes (a process crash, a restart, traffic, a rotated
 //! certificate, a manual switchover), the way an operator or the OS would.
 
-pub mod client;
+mod app;
 pub mod clock;
 pub mod control;
-pub mod server;
+mod dialer;
+mod ha;
+mod instance;
+mod server;
 pub mod session;
+pub mod store;
 pub mod transport;
 pub mod trust;
 

@@ -1,67 +1,46 @@
-//! A server application instance: a listener per port honouring its mode, the role the SCS
-//! gives it, the HA link (the backup-role instance dials the primary-role instance's HA-sync
-//! port, else `default`), full synchronisation then streaming, and client events acknowledged
-//! after the backup has them (hot standby) or at once (warm standby).
+//! The serving side of an application: a listener per port honouring its mode, the role the
+//! SCS gives it, client sessions, and client events stored (through its [`Store`](super::store::Store)), replicated
+//! over the HA link (`ha.rs`) and acknowledged after the backup has them (hot standby) or at
+//! once (warm standby).
+//!
+//! Every server type has this side, even one that listens on no port (a DAP): the SCS gives it
+//! a role. Its outbound connections are another component (`dialer.rs`), composed by `app.rs`.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 use std::time::Duration;
 
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Notify, watch};
 
+use super::instance::{HELLO_TIMEOUT, Server, Tx};
 use super::session::Session;
-use super::transport;
-use super::{Scope, World};
+use super::store::Memory;
+use super::{Scope, World, ha, transport};
 use crate::net::Net;
-use crate::pki::endpoint::{LinkKind, ha_port};
 use crate::topology::{App, Purpose, Redundancy, Role};
-use crate::trace::{DisconnectReason, Kind, StopReason};
+use crate::trace::{Kind, StopReason};
 use crate::wire::Message;
 
-/// How long the backup waits between attempts to reach the primary.
-const HA_RETRY: Duration = Duration::from_secs(1);
-/// How long a peer has to say hello.
-const HELLO_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long a listener waits after a failed accept before it accepts again.
+const ACCEPT_RETRY: Duration = Duration::from_secs(1);
 
-type Tx = mpsc::UnboundedSender<Message>;
-
-/// One running server instance.
-struct Server<N: Net> {
-    w: Rc<World<N>>,
-    name: String,
-    host: String,
-    partner: Option<String>,
-    hot: bool,
-    role: watch::Receiver<Option<Role>>,
-    /// The role as announced: set by the role task once it has recorded a change, so that a
-    /// session waiting for the first role continues after the `role-changed` event, in one
-    /// order however the runtime happens to poll the two tasks.
-    announced: watch::Sender<Option<Role>>,
-    store: RefCell<BTreeSet<String>>,
-    clients: RefCell<Vec<Tx>>,
-    backup: RefCell<Option<Tx>>,
-    pending: RefCell<BTreeMap<String, Tx>>,
-    scope: Scope,
-}
-
-/// Runs application `name` until its task is aborted (a crash) or its configuration is refused.
-pub async fn run<N: Net>(
-    w: Rc<World<N>>,
-    name: String,
+/// Starts the serving side of application `app`: its listeners, with an empty store.
+///
+/// `None` when the node refuses its configuration (traced): the process ends there.
+pub(super) async fn start<N: Net>(
+    w: &Rc<World<N>>,
+    app: &App,
     role: watch::Receiver<Option<Role>>,
     scope: Scope,
-) {
-    let Some(app) = w.topology.app(&name) else {
-        return;
-    };
-    if refuse(&w, app) {
-        return;
+) -> Option<Rc<Server<N>>> {
+    if refuse(w, app) {
+        return None;
     }
-    let pair = w.topology.pair_of(&name);
+    let name = &app.name.value;
+    let pair = w.topology.pair_of(name);
     let s = Rc::new(Server {
         partner: pair.map(|p| {
-            if p.primary.name.value == name {
+            if p.primary.name.value == *name {
                 p.backup.name.value.clone()
             } else {
                 p.primary.name.value.clone()
@@ -69,23 +48,24 @@ pub async fn run<N: Net>(
         }),
         hot: pair.is_some_and(|p| p.redundancy() == Redundancy::HotStandby),
         host: app.host.value.clone(),
-        w: Rc::clone(&w),
+        w: Rc::clone(w),
         name: name.clone(),
         role,
         announced: watch::channel(None).0,
-        store: RefCell::default(),
+        store: RefCell::new(Box::new(Memory::default())),
         clients: RefCell::default(),
         backup: RefCell::default(),
         pending: RefCell::default(),
         scope,
+        stopped: Notify::new(),
     });
-    w.emit(&name, Kind::Started { role: None });
-    w.emit(&name, Kind::StoreCleared);
+    w.emit(name, Kind::Started { role: None });
+    w.emit(name, Kind::StoreCleared);
     for port in &app.ports {
         match w.net.bind(port.number.value).await {
             Ok(listener) => {
                 w.emit(
-                    &name,
+                    name,
                     Kind::Listening {
                         port: port.id.value.clone(),
                         number: port.number.value,
@@ -96,7 +76,7 @@ pub async fn run<N: Net>(
                     .spawn(accept_loop(Rc::clone(&s), port.id.value.clone(), listener));
             }
             Err(e) => w.emit(
-                &name,
+                name,
                 Kind::Stopped {
                     reason: StopReason::CannotListen {
                         port: port.id.value.clone(),
@@ -106,7 +86,17 @@ pub async fn run<N: Net>(
             ),
         }
     }
-    roles(s).await;
+    Some(s)
+}
+
+/// Serves until the process ends: follows the role the SCS gives, until a crash aborts it or
+/// its store fails.
+pub(super) async fn serve<N: Net>(s: Rc<Server<N>>) {
+    tokio::select! {
+        biased;
+        () = s.stopped.notified() => {}
+        () = roles(Rc::clone(&s)) => {}
+    }
 }
 
 /// The node refuses a port-level certificate on an HA-sync port (HA-SYNC-PORT-CERT): it asks
@@ -135,31 +125,22 @@ fn refuse<N: Net>(w: &World<N>, app: &App) -> bool {
     true
 }
 
-/// Whether this server runs ADDP on the HA link: `[backup-sync] protocol = addp`, read when
-/// a connection is established (Genesys: "Changes Take Effect: When the next connection is
-/// established").
-fn ha_addp_on<N: Net>(s: &Server<N>) -> bool {
-    s.w.option(&s.name, "backup-sync", "protocol")
-        .is_some_and(|p| p.trim().eq_ignore_ascii_case("addp"))
-}
+/// The backup's HA dialer, aborted when dropped: at a role change, and when the process ends
+/// (a crash drops the role loop; a dialer that outlived it would keep the dead instance's HA
+/// session open and go on storing what the primary replicates).
+struct HaDialer(Scope);
 
-/// How long this server waits on the HA link before polling (`[backup-sync] addp-timeout`
-/// seconds, 0 or unset: no ADDP), read at every wait (Genesys: "Changes Take Effect:
-/// Immediately").
-fn ha_addp_timeout<N: Net>(s: &Server<N>) -> Option<Duration> {
-    let secs: u64 =
-        s.w.option(&s.name, "backup-sync", "addp-timeout")?
-            .trim()
-            .parse()
-            .ok()?;
-    (secs > 0).then(|| Duration::from_secs(secs))
+impl Drop for HaDialer {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Follows the role the SCS gives: notices to clients, and the HA link while backup.
 async fn roles<N: Net>(s: Rc<Server<N>>) {
     let mut rx = s.role.clone();
     let mut current: Option<Role> = None;
-    let mut dialer: Option<Scope> = None;
+    let mut dialer: Option<HaDialer> = None;
     loop {
         let next = *rx.borrow_and_update();
         if next != current {
@@ -168,9 +149,7 @@ async fn roles<N: Net>(s: Rc<Server<N>>) {
             }
             current = next;
             s.announced.send_replace(next);
-            if let Some(d) = dialer.take() {
-                d.abort();
-            }
+            drop(dialer.take());
             if let Some(role) = next {
                 s.clients
                     .borrow_mut()
@@ -178,8 +157,8 @@ async fn roles<N: Net>(s: Rc<Server<N>>) {
             }
             if next == Some(Role::Backup) && s.partner.is_some() {
                 let d = Scope::default();
-                d.spawn(ha_dial(Rc::clone(&s)));
-                dialer = Some(d);
+                d.spawn(ha::dial(Rc::clone(&s)));
+                dialer = Some(HaDialer(d));
             }
         }
         if rx.changed().await.is_err() {
@@ -233,13 +212,9 @@ async fn accept_loop<N: Net>(s: Rc<Server<N>>, port: String, listener: N::Listen
                     session.await;
                 });
             }
-            Err(_) => s.w.timers.sleep(HA_RETRY).await,
+            Err(_) => s.w.timers.sleep(ACCEPT_RETRY).await,
         }
     }
-}
-
-fn role_now<N: Net>(s: &Server<N>) -> Option<Role> {
-    *s.role.borrow()
 }
 
 async fn inbound<N: Net>(s: Rc<Server<N>>, port_id: String, stream: N::Stream, peer_host: String) {
@@ -296,9 +271,7 @@ async fn inbound<N: Net>(s: Rc<Server<N>>, port_id: String, stream: N::Stream, p
     match purpose {
         Purpose::Client if role == Role::Backup && !s.hot => {}
         Purpose::Client => client_session(s, session, from, port_id, tls).await,
-        Purpose::HaLink if role == Role::Primary => {
-            ha_session(s, session, from, port_id, tls).await
-        }
+        Purpose::HaLink if role == Role::Primary => ha::serve(s, session, from, port_id, tls).await,
         Purpose::HaLink | Purpose::Control => {}
     }
 }
@@ -322,7 +295,7 @@ async fn client_session<N: Net>(
     s.clients.borrow_mut().push(session.tx.clone());
     let reason = loop {
         match session.next(None).await {
-            Ok(Message::Request { id }) => match role_now(&s) {
+            Ok(Message::Request { id }) => match s.role_now() {
                 Some(Role::Primary) => accept_event(&s, id, session.tx.clone()),
                 _ => session.send(Message::RoleNotice { role: Role::Backup }),
             },
@@ -343,9 +316,14 @@ async fn client_session<N: Net>(
 
 /// The primary takes a client event: stored, replicated, acknowledged.
 fn accept_event<N: Net>(s: &Server<N>, id: String, client: Tx) {
-    if !s.store.borrow_mut().insert(id.clone()) {
-        let _ = client.send(Message::Ack { id });
-        return;
+    let fresh = s.store.borrow_mut().insert(&id);
+    match fresh {
+        Ok(true) => {}
+        Ok(false) => {
+            let _ = client.send(Message::Ack { id });
+            return;
+        }
+        Err(e) => return s.fail(&e),
     }
     s.w.emit(&s.name, Kind::Accepted { id: id.clone() });
     s.w.emit(
@@ -363,180 +341,4 @@ fn accept_event<N: Net>(s: &Server<N>, id: String, client: Tx) {
             let _ = client.send(Message::Ack { id });
         }
     }
-}
-
-/// The primary's end of the HA link.
-async fn ha_session<N: Net>(
-    s: Rc<Server<N>>,
-    mut session: Session,
-    from: String,
-    port: String,
-    tls: bool,
-) {
-    s.w.emit(
-        &s.name,
-        Kind::Connected {
-            peer: from.clone(),
-            port: port.clone(),
-            tls,
-            purpose: Purpose::HaLink,
-        },
-    );
-    // ADDP runs on the primary's end of the HA link too ([backup-sync] is the T-Server's own
-    // option, whichever role it has): a backup gone silent is noticed, and the primary goes
-    // on alone instead of waiting for confirmations that never come.
-    let addp = ha_addp_on(&s);
-    let reason = loop {
-        let wait = if addp { ha_addp_timeout(&s) } else { None };
-        match session.next(wait).await {
-            Ok(Message::BackupReady) => {
-                // In chunks within the frame bound: a store of any size synchronises.
-                for chunk in crate::wire::full_sync(s.store.borrow().iter()) {
-                    session.send(chunk);
-                }
-                session.send(Message::SyncDone);
-                *s.backup.borrow_mut() = Some(session.tx.clone());
-                s.w.emit(
-                    &s.name,
-                    Kind::HaSynced {
-                        primary: s.name.clone(),
-                        backup: from.clone(),
-                        port: port.clone(),
-                        tls,
-                    },
-                );
-            }
-            Ok(Message::Replicated { id }) => {
-                if let Some(client) = s.pending.borrow_mut().remove(&id) {
-                    let _ = client.send(Message::Ack { id });
-                }
-            }
-            Ok(Message::Ping) => session.send(Message::Pong),
-            Ok(_) => {}
-            Err(reason) => break reason,
-        }
-    };
-    s.backup.borrow_mut().take();
-    // The backup is gone. Still primary: the events waiting for it are held by this instance
-    // alone now, and acknowledged. Demoted meanwhile (a switchover): they were never confirmed
-    // by the new primary, so they stay unacknowledged rather than be promised and lost.
-    let waiting = std::mem::take(&mut *s.pending.borrow_mut());
-    if role_now(&s) == Some(Role::Primary) {
-        for (id, client) in waiting {
-            let _ = client.send(Message::Ack { id });
-        }
-    }
-    s.w.emit(
-        &s.name,
-        Kind::Disconnected {
-            peer: from,
-            port,
-            reason,
-        },
-    );
-}
-
-/// The backup-role instance keeps dialling the primary-role instance while it is backup.
-async fn ha_dial<N: Net>(s: Rc<Server<N>>) {
-    let Some(partner) = s.partner.clone() else {
-        return;
-    };
-    loop {
-        ha_attempt(&s, &partner).await;
-        s.w.timers.sleep(HA_RETRY).await;
-    }
-}
-
-async fn ha_attempt<N: Net>(s: &Rc<Server<N>>, partner: &str) {
-    let w = &s.w;
-    let Some(target) = w.topology.app(partner) else {
-        return;
-    };
-    let Some(port) = ha_port(target) else { return };
-    let Some(link) = w.link(LinkKind::HaLink, &s.name, partner) else {
-        return;
-    };
-    // The link says how it opens (`Opening::for_ha_link`): the TLS table shows the same.
-    let Some((io, tls)) = transport::dial(w, &s.name, &s.host, link, link.opening).await else {
-        return;
-    };
-    let mut session = Session::start(io, w.timers.clone());
-    session.send(Message::Hello {
-        from: s.name.clone(),
-        purpose: Purpose::HaLink,
-    });
-    match w.timers.timeout(HELLO_TIMEOUT, session.rx.recv()).await {
-        Ok(Some(Ok(Message::RoleNotice {
-            role: Role::Primary,
-        }))) => {}
-        Ok(Some(Err(e))) if e.class != crate::tls::FailureClass::PeerClosed => {
-            w.emit(
-                &s.name,
-                Kind::HandshakeFailed {
-                    peer: partner.to_string(),
-                    port: port.id.value.clone(),
-                    class: e.class,
-                    detail: e.detail,
-                },
-            );
-            return;
-        }
-        _ => return,
-    }
-    w.emit(
-        &s.name,
-        Kind::Connected {
-            peer: partner.to_string(),
-            port: port.id.value.clone(),
-            tls,
-            purpose: Purpose::HaLink,
-        },
-    );
-    session.send(Message::BackupReady);
-    let addp = ha_addp_on(s);
-    let reason = loop {
-        let wait = if addp { ha_addp_timeout(s) } else { None };
-        match session.next(wait).await {
-            Ok(Message::FullSync { ids, first }) => {
-                if first {
-                    s.store.borrow_mut().clear();
-                    w.emit(&s.name, Kind::StoreCleared);
-                }
-                s.store.borrow_mut().extend(ids.iter().cloned());
-                w.emit(&s.name, Kind::Stored { ids });
-            }
-            Ok(Message::SyncDone) => w.emit(
-                &s.name,
-                Kind::HaSynced {
-                    primary: partner.to_string(),
-                    backup: s.name.clone(),
-                    port: port.id.value.clone(),
-                    tls,
-                },
-            ),
-            Ok(Message::Replicate { id }) => {
-                s.store.borrow_mut().insert(id.clone());
-                w.emit(
-                    &s.name,
-                    Kind::Stored {
-                        ids: vec![id.clone()],
-                    },
-                );
-                session.send(Message::Replicated { id });
-            }
-            Ok(Message::RoleNotice { role: Role::Backup }) => {
-                break DisconnectReason::PeerIsBackup;
-            }
-            Ok(_) => {}
-            Err(reason) => break reason,
-        }
-    };
-    w.emit(
-        &s.name,
-        Kind::Disconnected {
-            peer: partner.to_string(),
-            port: port.id.value.clone(),
-            reason,
-        },
-    );
 }

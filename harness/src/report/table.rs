@@ -152,3 +152,42 @@ pub fn human(t: &Table<'_>) -> String {
     }
     out
 }
+
+/// JSON rendering (`hapair.tls-table/1`), one line.
+pub fn json(t: &Table<'_>) -> String {
+    format!("{}\n", super::json::to_string(t))
+}
+
+/// The effective TLS table of `topology` at `clock`, rendered by `render` ([`human`] or
+/// [`json`]): for `hapair certs show` and the `tls-table.json` of `hapair run --out`.
+///
+/// # Errors
+/// [`PkiError`](crate::pki::PkiError) when the certificate material cannot be made or loaded.
+pub fn render(
+    topology: &crate::topology::Topology,
+    clock: time::OffsetDateTime,
+    render: fn(&Table<'_>) -> String,
+) -> Result<String, crate::pki::PkiError> {
+    use time::format_description::well_known::Rfc3339;
+    let material = crate::pki::paths::for_topology(topology, clock)?;
+    let inspected = crate::pki::inspect::inspect(&material)?;
+    let listeners = crate::pki::endpoint::listeners(topology);
+    let links = crate::pki::endpoint::links(topology);
+    let in_use = listeners
+        .iter()
+        .map(|l| &l.params)
+        .chain(links.iter().flat_map(|l| [&l.client, &l.server]))
+        .filter_map(|p| p.certificate.as_ref())
+        .filter_map(|c| inspected.certs.get_key_value(c.value.as_str()))
+        .map(|(k, v)| (k.as_str(), v))
+        .collect();
+    Ok(render(&Table {
+        schema: SCHEMA,
+        topology: &topology.name,
+        resolution: topology.resolution,
+        clock: clock.format(&Rfc3339).unwrap_or_else(|_| clock.to_string()),
+        listeners: &listeners,
+        links: &links,
+        certificates: in_use,
+    }))
+}

@@ -106,9 +106,15 @@ pub enum StopReason {
         /// The network's error, in its words.
         error: String,
     },
+    /// The instance's replicated store failed: `store failed: ERROR`.
+    StoreFailed {
+        /// The store's error, in its words.
+        error: String,
+    },
 }
 
 const CANNOT_LISTEN_ON: &str = "cannot listen on port ";
+const STORE_FAILED: &str = "store failed: ";
 
 impl StopReason {
     /// The reason a trace's phrase names.
@@ -119,6 +125,11 @@ impl StopReason {
             "configuration rejected" => StopReason::ConfigRejected,
             "cannot listen" => StopReason::ScsCannotListen,
             _ => {
+                if let Some(error) = text.strip_prefix(STORE_FAILED) {
+                    return Some(StopReason::StoreFailed {
+                        error: error.to_string(),
+                    });
+                }
                 let (port, error) = text.strip_prefix(CANNOT_LISTEN_ON)?.split_once(": ")?;
                 StopReason::CannotListen {
                     port: port.to_string(),
@@ -139,6 +150,7 @@ impl fmt::Display for StopReason {
             StopReason::CannotListen { port, error } => {
                 write!(f, "{CANNOT_LISTEN_ON}{port}: {error}")
             }
+            StopReason::StoreFailed { error } => write!(f, "{STORE_FAILED}{error}"),
         }
     }
 }
@@ -383,6 +395,9 @@ mod tests {
             StopReason::PoweredOff,
             StopReason::ConfigRejected,
             StopReason::ScsCannotListen,
+            StopReason::StoreFailed {
+                error: "disk full".into(),
+            },
             StopReason::CannotListen {
                 port: "ha".into(),
                 error: "in use: twice".into(),

@@ -1,6 +1,9 @@
 //! `hapair run --out DIR`: per scenario file a folder with `trace.jsonl` (one per seed when
 //! several run), `report.json` and `tls-table.json`, and `junit.xml` for the whole run.
 //!
+//! The folder is checked before the batch runs ([`prepare`]): a place that cannot take the
+//! artefacts is bad input, not a failure after the run.
+//!
 //! A folder is named after its file's stem (`DIR/switch-back/`). Files that share a stem
 //! (`a/x.toml`, `b/x.toml`) are told apart by their paths below the folder they have in
 //! common, `/` written `__` (`DIR/a__x/`, `DIR/b__x/`); a name still taken gets `-2`, `-3`.
@@ -9,13 +12,33 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path};
 
 use crate::report::run::{self, FileResult};
+use crate::report::table;
 use crate::scenario;
+
+/// Checks, before anything runs, that `dir` is a folder hapair can write into (made if
+/// missing).
+///
+/// # Errors
+/// Why not: it is a file (`/dev/null`, say), or a place that cannot be written.
+pub fn prepare(dir: &Path) -> std::io::Result<()> {
+    use std::io::{Error, ErrorKind};
+    if dir.exists() && !dir.is_dir() {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            "it exists and is not a folder",
+        ));
+    }
+    std::fs::create_dir_all(dir)?;
+    let probe = dir.join(".hapair-write-test");
+    std::fs::write(&probe, b"")?;
+    std::fs::remove_file(&probe)
+}
 
 /// Writes the artefacts of `results` under `dir`.
 ///
 /// # Errors
 /// The first file or folder that could not be written.
-pub(super) fn write(dir: &Path, results: &[FileResult]) -> std::io::Result<()> {
+pub fn write(dir: &Path, results: &[FileResult]) -> std::io::Result<()> {
     private_dir(dir)?;
     let paths: Vec<&Path> = results.iter().map(|f| f.path.as_path()).collect();
     for (f, name) in results.iter().zip(folders(&paths)) {
@@ -31,10 +54,9 @@ pub(super) fn write(dir: &Path, results: &[FileResult]) -> std::io::Result<()> {
             std::fs::write(base.join(name), r.trace.to_jsonl())?;
         }
         if let Ok(s) = scenario::load(&f.path) {
-            std::fs::write(
-                base.join("tls-table.json"),
-                super::certs::table_json(&s.topology, s.clock),
-            )?;
+            let text = table::render(&s.topology, s.clock, table::json)
+                .unwrap_or_else(|e| format!("{{\"error\": {:?}}}\n", e.to_string()));
+            std::fs::write(base.join("tls-table.json"), text)?;
         }
     }
     std::fs::write(dir.join("junit.xml"), run::junit(results))

@@ -1,7 +1,12 @@
-//! A client application: for each of its connections, a session to the primary and one to the
-//! backup (reached on its port with the same ID), each redialled after the server's reconnect
-//! timeout when lost (by close or ADDP); requests from a deterministic traffic generator go to
-//! whichever instance says it is primary.
+//! The dialling side of an application, which any application may have: for each of its
+//! outbound connections (every `[[connection]]` whose `from` it is, servers included), a
+//! session to the target and one to the target's backup (reached on its port with the same
+//! ID), each redialled after the server's reconnect timeout when lost (by close or ADDP);
+//! requests from a deterministic traffic generator go to whichever instance says it is
+//! primary.
+//!
+//! A connection to an application that listens on no port (a DAP) has no link, so nothing
+//! dials it: the application writes through it to a database, which is not a TCP session.
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -15,7 +20,7 @@ use super::{Scope, World};
 use crate::net::Net;
 use crate::pki::endpoint::{Link, LinkKind};
 use crate::tls::FailureClass;
-use crate::topology::{Purpose, Role};
+use crate::topology::{App, Purpose, Role};
 use crate::trace::{DialError, Kind};
 use crate::wire::Message;
 
@@ -24,7 +29,7 @@ const DEFAULT_RECONNECT: Duration = Duration::from_secs(10);
 /// How long a server has to answer hello.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// What a session tells the client's main loop.
+/// What a session tells the dialler's main loop.
 enum Note {
     Up {
         target: String,
@@ -44,37 +49,71 @@ enum Note {
     },
 }
 
-/// Runs client application `name` until its task is aborted.
-pub async fn run<N: Net>(w: Rc<World<N>>, name: String, scope: Scope) {
-    let Some(app) = w.topology.app(&name) else {
-        return;
-    };
-    w.emit(&name, Kind::Started { role: None });
-    let host = app.host.value.clone();
-    let (notes_tx, mut notes) = mpsc::unbounded_channel();
-    let mut order = Vec::new();
-    for link in w
-        .links
-        .iter()
-        .filter(|l| l.from == name && l.kind != LinkKind::HaLink)
-    {
-        order.push(link.to.clone());
-        let addp = w
-            .topology
-            .connections
+/// The dialling side of one application process: its kept sessions, started, and the loop
+/// that follows them.
+pub(super) struct Dialer {
+    /// The application.
+    name: String,
+    /// The instances dialled, in link order: requests go to the first that is primary.
+    order: Vec<String>,
+    /// Kept while the loop runs, so that an application with no link waits rather than ends.
+    notes_tx: mpsc::UnboundedSender<Note>,
+    /// What the sessions tell.
+    notes: mpsc::UnboundedReceiver<Note>,
+}
+
+impl Dialer {
+    /// Starts, in the process's `scope`, a kept session for every outbound link of `app` (the
+    /// HA link is the serving side's).
+    pub(super) fn start<N: Net>(w: &Rc<World<N>>, app: &App, scope: &Scope) -> Self {
+        let name = &app.name.value;
+        let host = &app.host.value;
+        let (notes_tx, notes) = mpsc::unbounded_channel();
+        let mut order = Vec::new();
+        for link in w
+            .links
             .iter()
-            .find(|c| c.span == link.span)
-            .and_then(|c| c.addp.as_ref()?.local.as_ref().map(|d| d.value));
-        scope.spawn(keep(
-            Rc::clone(&w),
-            name.clone(),
-            host.clone(),
-            link.id.clone(),
-            addp,
-            notes_tx.clone(),
-        ));
+            .filter(|l| l.from == *name && l.kind != LinkKind::HaLink)
+        {
+            order.push(link.to.clone());
+            let addp = w
+                .topology
+                .connections
+                .iter()
+                .find(|c| c.span == link.span)
+                .and_then(|c| c.addp.as_ref()?.local.as_ref().map(|d| d.value));
+            scope.spawn(keep(
+                Rc::clone(w),
+                name.clone(),
+                host.clone(),
+                link.id.clone(),
+                addp,
+                notes_tx.clone(),
+            ));
+        }
+        Self {
+            name: name.clone(),
+            order,
+            notes_tx,
+            notes,
+        }
     }
-    drive(w, name, order, &mut notes).await;
+
+    /// Whether the application dials nothing.
+    pub(super) fn is_idle(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    /// Follows the sessions and sends the application's traffic, until the process ends.
+    pub(super) async fn run<N: Net>(self, w: Rc<World<N>>) {
+        let Dialer {
+            name,
+            order,
+            notes_tx: _open,
+            mut notes,
+        } = self;
+        drive(w, name, order, &mut notes).await;
+    }
 }
 
 /// The main loop: traffic to the primary, acknowledgements into the trace.
