@@ -23,7 +23,7 @@ use std::time::Duration;
 use hapair::pki::endpoint::{self, Link, LinkKind};
 use hapair::rules::{Finding, Severity};
 use hapair::topology::{self, Topology};
-use hapair::trace::{Kind, Trace};
+use hapair::trace::{DialError, Kind, Trace};
 use time::OffsetDateTime;
 
 /// The clock of a bare topology without a `[pki]` clock (as the rule table uses).
@@ -254,7 +254,7 @@ fn seen(trace: &Trace, c: &Claim) -> Seen {
                 dialling = false;
             }
             Kind::ConnectFailed { to, port, reason } if *to == c.to && *port == c.port => {
-                if reason.contains("start-tls") {
+                if *reason == DialError::StartTlsRefused.into() {
                     s.refusals.push(format!("{} ms {reason}", e.at_ms));
                 }
                 dialling = false;

@@ -198,7 +198,7 @@ fn a_trust_store_changed_at_run_time_decides_which_ca_verifies() {
             let change = find(
                 &trace,
                 0,
-                |e| matches!(&e.kind, Kind::Fault { fault, .. } if fault == "trust"),
+                |e| matches!(&e.kind, Kind::Fault { fault, .. } if fault.as_str() == "trust"),
             );
             assert_eq!(
                 change.is_some(),

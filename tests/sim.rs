@@ -13,7 +13,7 @@ use hapair::sim::{Plan, Step};
 use hapair::tls::FailureClass;
 use hapair::topology::{self, Topology};
 use hapair::topology::{Purpose, Role};
-use hapair::trace::{Event, Kind, Trace};
+use hapair::trace::{Event, Kind, SwitchoverReason, Trace};
 use time::OffsetDateTime;
 
 const CLOCK: OffsetDateTime = time::macros::datetime!(2026-06-01 08:00 UTC);
@@ -200,7 +200,13 @@ fn power_off_is_detected_through_addp() {
         )
         .expect("switchover");
         assert!(
-            matches!(&switch.kind, Kind::Switchover { reason, .. } if reason.contains("ADDP")),
+            matches!(
+                &switch.kind,
+                Kind::Switchover {
+                    reason: SwitchoverReason::PrimaryHostSilent,
+                    ..
+                }
+            ),
             "{switch:?}"
         );
         // The host is silent: no earlier than the 9 s ADDP timeout, not much later.

@@ -214,7 +214,7 @@ fn the_option_change_scenario_depends_on_its_option_change() {
     assert!(with.passed(), "the scenario itself fails");
     assert!(with.trace.events.iter().any(|e| matches!(
         &e.kind,
-        hapair::trace::Kind::Fault { fault, target } if fault == "option"
+        hapair::trace::Kind::Fault { fault, target } if fault.as_str() == "option"
             && target == "ts_backup [backup-sync] addp-timeout = 4"
     )));
     let before = s.steps.len();

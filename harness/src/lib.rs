@@ -26,8 +26,9 @@
 //!   their instants (faults on nodes through the board, on the network through the engine).
 //! - [`sim`]: the simulated engine (turmoil): a topology, steps and a seed in, a trace out.
 //! - [`trace`]: typed events stamped with virtual time; the only input of checks.
-//! - [`check`]: questions asked of a trace (roles, losses, two-primary windows).
-//! - [`scenario`]: scenario files, running them, verdicts and invariants.
+//! - [`check`]: judging a run: each expectation and invariant against the trace, into typed
+//!   verdicts (one file per expectation kind and per invariant).
+//! - [`scenario`]: scenario files (steps, expectations, invariant settings) and running them.
 //! - [`runner`]: running in bulk: discovery, seeds, parallel jobs, isolation, artefacts.
 //! - [`report`]: renderers (human, JSON, JUnit, the TLS table); no checking logic.
 //! - [`cli`]: the clap front end; `main.rs` only parses, runs and maps to an exit code.

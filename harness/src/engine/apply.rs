@@ -5,7 +5,7 @@
 use super::world::Shared;
 use super::{Engine, SimError, Step};
 use crate::fault::{Fault, HostRef, Missing};
-use crate::trace::Kind;
+use crate::trace::{FaultName, Kind, StopReason};
 
 /// Applies one step.
 ///
@@ -24,7 +24,7 @@ pub(super) fn apply<E: Engine>(engine: &mut E, w: &Shared, step: &Step) -> Resul
         engine.elapsed(),
         "sim",
         Kind::Fault {
-            fault: fault.name().to_string(),
+            fault: FaultName::Step(fault.name().to_string()),
             target,
         },
     );
@@ -50,7 +50,7 @@ fn network<E: Engine>(engine: &mut E, w: &Shared, fault: &Fault) -> Result<Strin
                     engine.elapsed(),
                     &app.name.value,
                     Kind::Stopped {
-                        reason: "host powered off".into(),
+                        reason: StopReason::PoweredOff,
                     },
                 );
             }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::Scenario;
-use super::verdict::{self, Verdict};
+use crate::check::{self, Verdict};
 use crate::diag::Source;
 use crate::pki::PkiError;
 use crate::rules::Finding;
@@ -105,8 +105,8 @@ pub fn execute_limited(
     plan.wall_limit = wall_limit;
     plan.steps = steps;
     let (trace, stats) = sim::run_counted(plan)?;
-    let mut verdicts = verdict::expectations(s, &trace, &findings);
-    verdicts.extend(super::invariant::check(s, &trace));
+    let mut verdicts = check::expectations(s, &trace, &findings);
+    verdicts.extend(check::invariants(s, &trace));
     let handshakes = trace
         .events
         .iter()

@@ -4,7 +4,8 @@
 use toml::de::DeValue;
 
 use super::Step;
-use super::load::{app_ref, array, one_of};
+use super::load::{array, one_of};
+use super::names::app_ref;
 use crate::diag::{Problem, Sp, Span, closest};
 use crate::fault::{AppRef, Fault, HostRef, Order};
 use crate::topology::reader::{Reader, Table, Value};

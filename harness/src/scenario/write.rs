@@ -12,10 +12,10 @@ use std::time::Duration;
 use toml::{Table, Value};
 
 use super::{Check, Expect, Invariants, Never, Scenario, Step, Timing, TlsExpect};
-use crate::check::State;
 use crate::fault::duration_text;
 use crate::tls::FailureClass;
 use crate::topology::Role;
+use crate::trace::State;
 
 /// Why a scenario could not be written.
 #[derive(Debug, thiserror::Error)]

@@ -5,7 +5,7 @@
 
 use toml::de::DeValue;
 
-use super::super::load::app_ref;
+use super::super::names::app_ref;
 use super::host_ref;
 use crate::diag::{Problem, Sp, Span, closest};
 use crate::fault::{AppRef, Fault, Scope};

@@ -164,8 +164,8 @@ fn fault() -> impl Strategy<Value = Fault> {
 }
 
 fn check() -> impl Strategy<Value = Check> {
-    use crate::check::State;
     use crate::topology::Role;
+    use crate::trace::State;
     let state = prop::sample::select(vec![
         State::In(Role::Primary),
         State::In(Role::Backup),
