@@ -23,7 +23,7 @@ use std::time::Duration;
 use hapair::pki::endpoint::{self, Link, LinkKind};
 use hapair::rules::{Finding, Severity};
 use hapair::topology::{self, Topology};
-use hapair::trace::{Kind, Trace};
+use hapair::trace::{DialError, Kind, Trace};
 use time::OffsetDateTime;
 
 /// The clock of a bare topology without a `[pki]` clock (as the rule table uses).
@@ -254,7 +254,7 @@ fn seen(trace: &Trace, c: &Claim) -> Seen {
                 dialling = false;
             }
             Kind::ConnectFailed { to, port, reason } if *to == c.to && *port == c.port => {
-                if reason.contains("start-tls") {
+                if *reason == DialError::StartTlsRefused.into() {
                     s.refusals.push(format!("{} ms {reason}", e.at_ms));
                 }
                 dialling = false;
@@ -407,11 +407,11 @@ fn scenario(path: &Path) -> Judged {
     };
     let findings =
         hapair::rules::judge(&s.topology, &material, s.clock).expect("the rules judge it");
-    use hapair::scenario::StepAction::{Rotate, Skew, Trust};
+    use hapair::fault::Fault::{Rotate, Skew, Trust};
     let changes_at_ms = s
         .steps
         .iter()
-        .filter(|st| matches!(st.action, Rotate(..) | Trust(..) | Skew(..)))
+        .filter(|st| matches!(st.fault, Rotate { .. } | Trust { .. } | Skew { .. }))
         .map(|st| u64::try_from(st.at.as_millis()).unwrap_or(u64::MAX))
         .min();
     let claims = claims(&s.topology, &material, s.clock, changes_at_ms);

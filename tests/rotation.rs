@@ -7,9 +7,9 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use hapair::diag::Source;
-use hapair::node::trust::Scope;
+use hapair::fault::{Fault, Scope};
 use hapair::pki::{LeafMaterial, Material, Reissue};
-use hapair::sim::{Action, Plan, Step};
+use hapair::sim::{Plan, Step};
 use hapair::tls::FailureClass;
 use hapair::topology::pki::Profile;
 use hapair::topology::{self, Topology};
@@ -49,9 +49,26 @@ fn reissued(
     Box::new(hapair::pki::reissue(&t.pki, m, &what, CLOCK).expect("re-issues"))
 }
 
+fn step(at: u64, fault: Fault) -> Step {
+    Step::new(Duration::from_secs(at), fault)
+}
+
+/// ts-b is replaced by `leaf` at `at` s.
+fn rotation(at: u64, leaf: &LeafMaterial) -> Step {
+    let fault = Fault::Rotate {
+        cert: "ts-b".into(),
+        issuer: None,
+        profile: None,
+    };
+    Step {
+        reissued: Some(Box::new(leaf.clone())),
+        ..step(at, fault)
+    }
+}
+
 /// Runs the reference pair for 40 s: the `before` steps, then ts_primary crashes at 10 s and
 /// restarts at 20 s, so that it dials the new primary (ts_backup, certificate ts-b) afresh.
-fn failover(seed: u64, m: Material, before: Vec<(u64, Action)>) -> Trace {
+fn failover(seed: u64, m: Material, before: Vec<Step>) -> Trace {
     let text = text();
     let mut plan = Plan::new(
         Rc::new(parse(&text)),
@@ -60,16 +77,19 @@ fn failover(seed: u64, m: Material, before: Vec<(u64, Action)>) -> Trace {
         seed,
         Duration::from_secs(40),
     );
-    let mut steps = before;
-    steps.push((10, Action::Crash("ts_primary".into())));
-    steps.push((20, Action::Restart("ts_primary".into())));
-    plan.steps = steps
-        .into_iter()
-        .map(|(at, action)| Step {
-            at: Duration::from_secs(at),
-            action,
-        })
-        .collect();
+    plan.steps = before;
+    plan.steps.push(step(
+        10,
+        Fault::Crash {
+            app: "ts_primary".into(),
+        },
+    ));
+    plan.steps.push(step(
+        20,
+        Fault::Restart {
+            app: "ts_primary".into(),
+        },
+    ));
     hapair::sim::run(plan).expect("the simulation runs")
 }
 
@@ -97,11 +117,7 @@ fn a_renewal_by_the_same_ca_is_accepted_at_the_next_handshake() {
     let renewed = reissued(&t, &m, None, None);
     assert_ne!(renewed.cert, m.certs["ts-b"].cert, "a new certificate");
     for seed in SEEDS {
-        let trace = failover(
-            seed,
-            m.clone(),
-            vec![(5, Action::Rotate("ts-b".into(), renewed.clone()))],
-        );
+        let trace = failover(seed, m.clone(), vec![rotation(5, &renewed)]);
         assert_eq!(rejoin(&trace), Ok(()), "seed {seed}");
         let refused = find(&trace, 0, |e| {
             matches!(e.kind, Kind::HandshakeFailed { .. })
@@ -117,11 +133,7 @@ fn rotating_to_a_certificate_of_an_unknown_ca_breaks_new_handshakes_only() {
     for (issuer, profile) in [(Some("new-ca"), None), (None, Some(Profile::OtherCa))] {
         let rotated = reissued(&t, &m, issuer, profile);
         for seed in SEEDS {
-            let trace = failover(
-                seed,
-                m.clone(),
-                vec![(5, Action::Rotate("ts-b".into(), rotated.clone()))],
-            );
+            let trace = failover(seed, m.clone(), vec![rotation(5, &rotated)]);
             // Sessions made before the rotation live on: the desktop's session to the backup.
             assert!(
                 find(&trace, 10_000, |e| e.node == "desk"
@@ -143,38 +155,37 @@ fn a_trust_store_changed_at_run_time_decides_which_ca_verifies() {
     let t = parse(&text());
     let m = material(&t);
     let by_new = reissued(&t, &m, Some("new-ca"), None);
-    let trust = |cas: &[&str]| {
-        Action::Trust(
-            Scope::App("ts_primary".into()),
-            cas.iter().map(|c| (*c).to_string()).collect(),
-        )
+    let trust = |at: u64, cas: &[&str]| {
+        let scope = Scope::App("ts_primary".into());
+        let cas = cas.iter().map(|c| (*c).to_string()).collect();
+        step(at, Fault::Trust { scope, cas })
     };
-    let rotate = || Action::Rotate("ts-b".into(), by_new.clone());
+    let rotate = || rotation(5, &by_new);
     // (name, steps before the failover, what the rejoin gives)
-    let case = |i: usize| -> (&str, Vec<(u64, Action)>, Result<(), FailureClass>) {
+    let case = |i: usize| -> (&str, Vec<Step>, Result<(), FailureClass>) {
         match i {
             0 => (
                 "both CAs trusted, the certificate moved to the new CA",
-                vec![(2, trust(&["lab-ca", "new-ca"])), (5, rotate())],
+                vec![trust(2, &["lab-ca", "new-ca"]), rotate()],
                 Ok(()),
             ),
             1 => (
                 "then the old CA removed",
                 vec![
-                    (2, trust(&["lab-ca", "new-ca"])),
-                    (5, rotate()),
-                    (8, trust(&["new-ca"])),
+                    trust(2, &["lab-ca", "new-ca"]),
+                    rotate(),
+                    trust(8, &["new-ca"]),
                 ],
                 Ok(()),
             ),
             2 => (
                 "the old CA removed before the certificate moved",
-                vec![(2, trust(&["new-ca"]))],
+                vec![trust(2, &["new-ca"])],
                 Err(FailureClass::UnknownCa),
             ),
             _ => (
                 "the certificate moved, the new CA never trusted",
-                vec![(5, rotate())],
+                vec![rotate()],
                 Err(FailureClass::UnknownCa),
             ),
         }
@@ -187,7 +198,7 @@ fn a_trust_store_changed_at_run_time_decides_which_ca_verifies() {
             let change = find(
                 &trace,
                 0,
-                |e| matches!(&e.kind, Kind::Fault { fault, .. } if fault == "trusted-ca-change"),
+                |e| matches!(&e.kind, Kind::Fault { fault, .. } if fault.as_str() == "trust"),
             );
             assert_eq!(
                 change.is_some(),

@@ -8,11 +8,12 @@ use std::time::Duration;
 
 use hapair::check::{Timeline, lost_acknowledged, primaries_windows};
 use hapair::diag::Source;
-use hapair::sim::{Action, Plan, Step};
+use hapair::fault::Fault;
+use hapair::sim::{Plan, Step};
 use hapair::tls::FailureClass;
 use hapair::topology::{self, Topology};
 use hapair::topology::{Purpose, Role};
-use hapair::trace::{Event, Kind, Trace};
+use hapair::trace::{Event, Kind, SwitchoverReason, Trace};
 use time::OffsetDateTime;
 
 const CLOCK: OffsetDateTime = time::macros::datetime!(2026-06-01 08:00 UTC);
@@ -33,16 +34,13 @@ fn secs(s: u64) -> Duration {
     Duration::from_secs(s)
 }
 
-fn run(text: &str, seed: u64, duration: u64, steps: Vec<(u64, Action)>) -> (Topology, Trace) {
+fn run(text: &str, seed: u64, duration: u64, steps: Vec<(u64, Fault)>) -> (Topology, Trace) {
     let t = parse(text);
     let m = hapair::pki::paths::for_topology(&t, CLOCK).expect("material");
     let mut plan = Plan::new(Rc::new(parse(text)), m, CLOCK, seed, secs(duration));
     plan.steps = steps
         .into_iter()
-        .map(|(at, action)| Step {
-            at: secs(at),
-            action,
-        })
+        .map(|(at, action)| Step::new(secs(at), action))
         .collect();
     (t, hapair::sim::run(plan).expect("the simulation runs"))
 }
@@ -57,9 +55,25 @@ fn crash_restart(seed: u64, text: &str) -> (Topology, Trace) {
         seed,
         40,
         vec![
-            (0, Action::Traffic("desk".into(), 20.0)),
-            (10, Action::Crash("ts_primary".into())),
-            (25, Action::Restart("ts_primary".into())),
+            (
+                0,
+                Fault::Traffic {
+                    from: "desk".into(),
+                    rate: 20.0,
+                },
+            ),
+            (
+                10,
+                Fault::Crash {
+                    app: "ts_primary".into(),
+                },
+            ),
+            (
+                25,
+                Fault::Restart {
+                    app: "ts_primary".into(),
+                },
+            ),
         ],
     )
 }
@@ -158,9 +172,25 @@ fn power_off_is_detected_through_addp() {
             seed,
             60,
             vec![
-                (0, Action::Traffic("desk".into(), 10.0)),
-                (10, Action::PowerOff("ts-a".into())),
-                (35, Action::PowerOn("ts-a".into())),
+                (
+                    0,
+                    Fault::Traffic {
+                        from: "desk".into(),
+                        rate: 10.0,
+                    },
+                ),
+                (
+                    10,
+                    Fault::PowerOff {
+                        host: "ts-a".into(),
+                    },
+                ),
+                (
+                    35,
+                    Fault::PowerOn {
+                        host: "ts-a".into(),
+                    },
+                ),
             ],
         );
         let switch = find(
@@ -170,7 +200,13 @@ fn power_off_is_detected_through_addp() {
         )
         .expect("switchover");
         assert!(
-            matches!(&switch.kind, Kind::Switchover { reason, .. } if reason.contains("ADDP")),
+            matches!(
+                &switch.kind,
+                Kind::Switchover {
+                    reason: SwitchoverReason::PrimaryHostSilent,
+                    ..
+                }
+            ),
             "{switch:?}"
         );
         // The host is silent: no earlier than the 9 s ADDP timeout, not much later.
@@ -302,8 +338,18 @@ fn a_certificate_expiring_at_a_virtual_instant_fails_handshakes_after_it() {
             seed,
             70,
             vec![
-                (50, Action::Crash("ts_primary".into())),
-                (55, Action::Restart("ts_primary".into())),
+                (
+                    50,
+                    Fault::Crash {
+                        app: "ts_primary".into(),
+                    },
+                ),
+                (
+                    55,
+                    Fault::Restart {
+                        app: "ts_primary".into(),
+                    },
+                ),
             ],
         );
         // Before expiry the backup's certificate is accepted (the desktop's session at start) …
@@ -340,9 +386,25 @@ fn same_seed_same_trace_over_200_seeds() {
             seed,
             8,
             vec![
-                (0, Action::Traffic("desk".into(), 20.0)),
-                (3, Action::Crash("ts_primary".into())),
-                (5, Action::Restart("ts_primary".into())),
+                (
+                    0,
+                    Fault::Traffic {
+                        from: "desk".into(),
+                        rate: 20.0,
+                    },
+                ),
+                (
+                    3,
+                    Fault::Crash {
+                        app: "ts_primary".into(),
+                    },
+                ),
+                (
+                    5,
+                    Fault::Restart {
+                        app: "ts_primary".into(),
+                    },
+                ),
             ],
         )
         .1
@@ -377,9 +439,27 @@ fn a_partition_from_the_scs_leaves_two_primaries_until_it_heals() {
             seed,
             45,
             vec![
-                (0, Action::Traffic("desk".into(), 10.0)),
-                (5, Action::Partition("ts-a".into(), mgmt.into())),
-                (30, Action::Heal("ts-a".into(), mgmt.into())),
+                (
+                    0,
+                    Fault::Traffic {
+                        from: "desk".into(),
+                        rate: 10.0,
+                    },
+                ),
+                (
+                    5,
+                    Fault::Partition {
+                        a: "ts-a".into(),
+                        b: mgmt.into(),
+                    },
+                ),
+                (
+                    30,
+                    Fault::Heal {
+                        a: "ts-a".into(),
+                        b: mgmt.into(),
+                    },
+                ),
             ],
         );
         let windows = primaries_windows(&trace, "ts_primary", "ts_backup");
@@ -411,9 +491,25 @@ fn clock_skew_makes_a_host_judge_certificates_expired() {
             seed,
             40,
             vec![
-                (5, Action::Skew("desk-1".into(), 400 * 86_400)),
-                (10, Action::Crash("ts_primary".into())),
-                (20, Action::Restart("ts_primary".into())),
+                (
+                    5,
+                    Fault::Skew {
+                        host: "desk-1".into(),
+                        seconds: 400 * 86_400,
+                    },
+                ),
+                (
+                    10,
+                    Fault::Crash {
+                        app: "ts_primary".into(),
+                    },
+                ),
+                (
+                    20,
+                    Fault::Restart {
+                        app: "ts_primary".into(),
+                    },
+                ),
             ],
         );
         // The desktop redials the restarted primary with its clock 400 days ahead.
@@ -451,12 +547,27 @@ fn warm_standby_may_lose_unreplicated_events_and_the_trace_shows_which() {
     // A slow link between the servers: replication lags 400 ms behind the acknowledgements.
     let steps = || {
         vec![
-            (0, Action::Traffic("desk".into(), 50.0)),
+            (
+                0,
+                Fault::Traffic {
+                    from: "desk".into(),
+                    rate: 50.0,
+                },
+            ),
             (
                 1,
-                Action::Latency("ts-a".into(), "ts-b".into(), Duration::from_millis(400)),
+                Fault::Latency {
+                    a: "ts-a".into(),
+                    b: "ts-b".into(),
+                    delay: Duration::from_millis(400),
+                },
             ),
-            (10, Action::Crash("ts_primary".into())),
+            (
+                10,
+                Fault::Crash {
+                    app: "ts_primary".into(),
+                },
+            ),
         ]
     };
     for seed in SEEDS {
@@ -493,10 +604,33 @@ fn held_messages_are_delivered_on_release_and_lossy_links_still_fail_over() {
             seed,
             30,
             vec![
-                (0, Action::Traffic("desk".into(), 10.0)),
-                (5, Action::Hold("desk-1".into(), "ts-a".into())),
-                (7, Action::Release("desk-1".into(), "ts-a".into())),
-                (12, Action::Crash("ts_primary".into())),
+                (
+                    0,
+                    Fault::Traffic {
+                        from: "desk".into(),
+                        rate: 10.0,
+                    },
+                ),
+                (
+                    5,
+                    Fault::Hold {
+                        a: "desk-1".into(),
+                        b: "ts-a".into(),
+                    },
+                ),
+                (
+                    7,
+                    Fault::Release {
+                        a: "desk-1".into(),
+                        b: "ts-a".into(),
+                    },
+                ),
+                (
+                    12,
+                    Fault::Crash {
+                        app: "ts_primary".into(),
+                    },
+                ),
             ],
         );
         // Held, not dropped: every request sent during the hold is acknowledged after it.

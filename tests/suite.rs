@@ -214,12 +214,12 @@ fn the_option_change_scenario_depends_on_its_option_change() {
     assert!(with.passed(), "the scenario itself fails");
     assert!(with.trace.events.iter().any(|e| matches!(
         &e.kind,
-        hapair::trace::Kind::Fault { fault, target } if fault == "option-change"
+        hapair::trace::Kind::Fault { fault, target } if fault.as_str() == "option"
             && target == "ts_backup [backup-sync] addp-timeout = 4"
     )));
     let before = s.steps.len();
     s.steps
-        .retain(|st| !matches!(st.action, hapair::scenario::StepAction::Option(..)));
+        .retain(|st| !matches!(st.fault, hapair::fault::Fault::Option { .. }));
     assert_eq!(s.steps.len(), before - 1);
     let without = hapair::scenario::run::execute(&s, s.seed).expect("runs");
     let failed: Vec<&str> = without
@@ -239,14 +239,14 @@ fn the_option_change_scenario_depends_on_its_option_change() {
 /// steps that trust old and new, exactly the handshakes of that phase are refused.
 #[test]
 fn the_ca_rollover_scenario_depends_on_trusting_both_cas() {
-    use hapair::scenario::StepAction;
+    use hapair::fault::Fault;
     let path = repo().join("scenarios/ca-rollover.toml");
     let mut s = hapair::scenario::load(&path).expect("loads");
     let with = hapair::scenario::run::execute(&s, s.seed).expect("runs");
     assert!(with.passed(), "the scenario itself fails");
     let before = s.steps.len();
     s.steps
-        .retain(|st| !matches!(&st.action, StepAction::Trust(_, cas) if cas.len() == 2));
+        .retain(|st| !matches!(&st.fault, Fault::Trust { cas, .. } if cas.len() == 2));
     assert_eq!(s.steps.len(), before - 3);
     let without = hapair::scenario::run::execute(&s, s.seed).expect("runs");
     let failed: Vec<&str> = without

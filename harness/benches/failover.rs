@@ -43,9 +43,10 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use common::{Floor, floor};
+use hapair::fault::Fault;
 use hapair::pki::Material;
 use hapair::pki::paths::for_topology;
-use hapair::sim::{Action, Plan, Step};
+use hapair::sim::{Plan, Step};
 use hapair::topology::Role;
 use hapair::topology::{self, Topology};
 use hapair::trace::{Kind, Trace};
@@ -264,19 +265,24 @@ fn plan(t: &Rc<Topology>, m: &Material, seed: u64, tick: Duration, traffic: bool
     plan.tick = tick;
     plan.latency = LATENCY;
     if traffic {
-        plan.steps.push(Step {
-            at: Duration::ZERO,
-            action: Action::Traffic("desk".into(), TRAFFIC),
-        });
+        let traffic = Fault::Traffic {
+            from: "desk".into(),
+            rate: TRAFFIC,
+        };
+        plan.steps.push(Step::new(Duration::ZERO, traffic));
     }
-    plan.steps.push(Step {
-        at: CRASH_AT,
-        action: Action::Crash("ts_primary".into()),
-    });
-    plan.steps.push(Step {
-        at: RESTART_AT,
-        action: Action::Restart("ts_primary".into()),
-    });
+    plan.steps.push(Step::new(
+        CRASH_AT,
+        Fault::Crash {
+            app: "ts_primary".into(),
+        },
+    ));
+    plan.steps.push(Step::new(
+        RESTART_AT,
+        Fault::Restart {
+            app: "ts_primary".into(),
+        },
+    ));
     plan
 }
 

@@ -3,7 +3,8 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use hapair::sim::{Action, Plan, Step};
+use hapair::fault::Fault;
+use hapair::sim::{Plan, Step};
 use hapair::trace::Kind;
 
 fn main() {
@@ -24,31 +25,40 @@ fn main() {
     let mut plan = Plan::new(Rc::new(t), m, clock, seed, Duration::from_secs(60));
     let (down, up) = match fault {
         "power-off" => (
-            Action::PowerOff("ts-a".into()),
-            Action::PowerOn("ts-a".into()),
+            Fault::PowerOff {
+                host: "ts-a".into(),
+            },
+            Fault::PowerOn {
+                host: "ts-a".into(),
+            },
         ),
         "partition" => (
-            Action::Partition("ts-a".into(), "scs".into()),
-            Action::Heal("ts-a".into(), "scs".into()),
+            Fault::Partition {
+                a: "ts-a".into(),
+                b: "scs".into(),
+            },
+            Fault::Heal {
+                a: "ts-a".into(),
+                b: "scs".into(),
+            },
         ),
         _ => (
-            Action::Crash("ts_primary".into()),
-            Action::Restart("ts_primary".into()),
+            Fault::Crash {
+                app: "ts_primary".into(),
+            },
+            Fault::Restart {
+                app: "ts_primary".into(),
+            },
         ),
     };
+    let traffic = Fault::Traffic {
+        from: "desk".into(),
+        rate: 20.0,
+    };
     plan.steps = vec![
-        Step {
-            at: Duration::ZERO,
-            action: Action::Traffic("desk".into(), 20.0),
-        },
-        Step {
-            at: Duration::from_secs(10),
-            action: down,
-        },
-        Step {
-            at: Duration::from_secs(35),
-            action: up,
-        },
+        Step::new(Duration::ZERO, traffic),
+        Step::new(Duration::from_secs(10), down),
+        Step::new(Duration::from_secs(35), up),
     ];
     let start = std::time::Instant::now();
     let trace = hapair::sim::run(plan).expect("runs");

@@ -21,10 +21,14 @@
 //! - [`wire`]: the simulated servers' framed protocol.
 //! - [`node`]: applications by role (listeners, outbound connections, HA link), LCA and SCS;
 //!   generic over [`net::Net`].
-//! - [`sim`]: the driver: a topology, steps and a seed in, a trace out.
+//! - [`fault`]: the faults a run injects, as data (scenario files, plans, sweeps).
+//! - [`engine`]: the engine seam: the world of nodes assembled on an engine, steps applied at
+//!   their instants (faults on nodes through the board, on the network through the engine).
+//! - [`sim`]: the simulated engine (turmoil): a topology, steps and a seed in, a trace out.
 //! - [`trace`]: typed events stamped with virtual time; the only input of checks.
-//! - [`check`]: questions asked of a trace (roles, losses, two-primary windows).
-//! - [`scenario`]: scenario files, running them, verdicts and invariants.
+//! - [`check`]: judging a run: each expectation and invariant against the trace, into typed
+//!   verdicts (one file per expectation kind and per invariant).
+//! - [`scenario`]: scenario files (steps, expectations, invariant settings) and running them.
 //! - [`runner`]: running in bulk: discovery, seeds, parallel jobs, isolation, artefacts.
 //! - [`report`]: renderers (human, JSON, JUnit, the TLS table); no checking logic.
 //! - [`cli`]: the clap front end; `main.rs` only parses, runs and maps to an exit code.
@@ -59,6 +63,8 @@ compile_error!(
 pub mod check;
 pub mod cli;
 pub mod diag;
+pub mod engine;
+pub mod fault;
 pub mod limits;
 pub mod net;
 pub mod node;

@@ -13,6 +13,13 @@ use serde::{Deserialize, Serialize};
 use crate::tls::FailureClass;
 use crate::topology::{ListenMode, Role};
 
+mod reason;
+
+pub use reason::{
+    ConnectFailure, DialError, DisconnectReason, FaultName, StopReason, SwitchoverReason,
+    SwitchoverRefusal,
+};
+
 /// One thing that happened.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
@@ -37,7 +44,7 @@ pub enum Kind {
     /// An application process stopped.
     Stopped {
         /// Why.
-        reason: String,
+        reason: StopReason,
     },
     /// A server's role changed (or was first given: `from` is empty).
     RoleChanged {
@@ -71,7 +78,7 @@ pub enum Kind {
         /// Port ID.
         port: String,
         /// Why.
-        reason: String,
+        reason: ConnectFailure,
     },
     /// A TLS handshake completed.
     HandshakeOk {
@@ -128,7 +135,7 @@ pub enum Kind {
         /// Port ID.
         port: String,
         /// Why.
-        reason: String,
+        reason: DisconnectReason,
     },
     /// Plain-protocol bytes were received on a session (the invariant "no plaintext byte on a
     /// secured port" reads this).
@@ -172,8 +179,8 @@ pub enum Kind {
     },
     /// A fault or step took effect.
     Fault {
-        /// What (`crash`, `power-off`, `partition`, …).
-        fault: String,
+        /// What (`crash`, `power-off`, `partition`, …, or the SCS's `host-lost (ADDP)`).
+        fault: FaultName,
         /// On what.
         target: String,
     },
@@ -189,15 +196,49 @@ pub enum Kind {
         /// New primary.
         promote: String,
         /// Why.
-        reason: String,
+        reason: SwitchoverReason,
     },
     /// The SCS refused a manual switchover (the instance is already primary, or cannot be).
     SwitchoverRefused {
         /// The application the order named.
         app: String,
-        /// Why, in words.
-        reason: String,
+        /// Why.
+        reason: SwitchoverRefusal,
     },
+}
+
+/// What an application process is doing at an instant, as the trace shows it (`started`,
+/// `role-changed` and `stopped` events). A `role` expectation names one
+/// (`is = "primary" | "backup" | "none" | "stopped"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    /// Not running (never started, crashed, powered off, or refused its configuration).
+    Stopped,
+    /// Running without a role (just started, the SCS has not spoken yet, or a client).
+    NoRole,
+    /// Running in this role.
+    In(Role),
+}
+
+impl State {
+    /// The role, when it has one.
+    pub fn role(self) -> Option<Role> {
+        match self {
+            State::In(r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            State::Stopped => "stopped",
+            State::NoRole => "running without a role",
+            State::In(Role::Primary) => "primary",
+            State::In(Role::Backup) => "backup",
+        })
+    }
 }
 
 /// Where nodes append events; cheap to clone (one simulation, one thread).

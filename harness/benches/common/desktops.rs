@@ -9,8 +9,9 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use hapair::diag::Source;
+use hapair::fault::Fault;
 use hapair::pki::paths::for_topology;
-use hapair::sim::{Action, Plan, Step};
+use hapair::sim::{Plan, Step};
 use hapair::topology::Role;
 use hapair::topology::{self, Topology};
 use hapair::trace::{Kind, Trace};
@@ -147,9 +148,11 @@ pub fn world(n: usize) -> (Rc<Topology>, hapair::pki::Material) {
 /// The failover plan: crash of `ts_primary` at `CRASH_AT`, run to `END`.
 pub fn plan(t: &Rc<Topology>, material: &hapair::pki::Material, seed: u64) -> Plan {
     let mut p = Plan::new(Rc::clone(t), material.clone(), CLOCK, seed, END);
-    p.steps = vec![Step {
-        at: CRASH_AT,
-        action: Action::Crash("ts_primary".into()),
-    }];
+    p.steps = vec![Step::new(
+        CRASH_AT,
+        Fault::Crash {
+            app: "ts_primary".into(),
+        },
+    )];
     p
 }

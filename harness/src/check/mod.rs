@@ -1,11 +1,22 @@
-//! Checks over a trace: the questions expectations and invariants ask (what role did an
-//! application have, which acknowledged events did the pair lose, when were there two
-//! primaries). Checkers only read the trace; they never change anything.
+//! Judging a run: each expectation of the scenario and each invariant against the trace,
+//! into typed [`Verdict`]s. One file per expectation kind (`expect/`) and per invariant
+//! (`invariant/`), over views of the trace that several of them share: roles over time
+//! (`roles`), sessions (`session`), acknowledged events lost (`loss`). Checkers match the
+//! trace's typed events, never their words, and only read: they change nothing.
 
+pub mod evidence;
+pub mod expect;
+pub mod invariant;
 pub mod loss;
 pub mod roles;
 pub mod session;
+pub mod verdict;
 
+pub use expect::{Context, expectations};
+pub use invariant::invariants;
 pub use loss::lost_acknowledged;
-pub use roles::{State, Timeline, primaries_windows};
+pub use roles::{Timeline, primaries_windows};
 pub use session::{Session, sessions, subject_matches};
+pub use verdict::{
+    Differs, Judged, Judgement, LIST_BOUND, Miss, Verdict, VerdictKind, bounded, thousands,
+};

@@ -3,52 +3,20 @@
 use std::collections::BTreeMap;
 
 use crate::topology::Role;
-use crate::trace::{Kind, Trace};
-
-/// What an application process is doing at an instant.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum State {
-    /// Not running (never started, crashed, powered off, or refused its configuration).
-    Stopped,
-    /// Running without a role (just started, the SCS has not spoken yet, or a client).
-    NoRole,
-    /// Running in this role.
-    In(Role),
-}
-
-impl State {
-    /// The role, when it has one.
-    pub fn role(self) -> Option<Role> {
-        match self {
-            State::In(r) => Some(r),
-            _ => None,
-        }
-    }
-}
-
-impl std::fmt::Display for State {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            State::Stopped => "stopped",
-            State::NoRole => "running without a role",
-            State::In(Role::Primary) => "primary",
-            State::In(Role::Backup) => "backup",
-        })
-    }
-}
+use crate::trace::{Kind, State, Trace};
 
 /// Every server's role, changing over virtual time.
 #[derive(Debug, Default)]
 pub struct Timeline {
-    /// Per application: (time in ms, state), in order.
-    changes: BTreeMap<String, Vec<(u64, State)>>,
+    /// Per application: (time in ms, state, index of the event in the trace), in order.
+    changes: BTreeMap<String, Vec<(u64, State, usize)>>,
 }
 
 impl Timeline {
     /// Reads the timeline off a trace.
     pub fn of(trace: &Trace) -> Self {
         let mut t = Self::default();
-        for e in &trace.events {
+        for (i, e) in trace.events.iter().enumerate() {
             let state = match &e.kind {
                 Kind::RoleChanged { to, .. } => State::In(*to),
                 Kind::Stopped { .. } => State::Stopped,
@@ -58,7 +26,7 @@ impl Timeline {
             t.changes
                 .entry(e.node.clone())
                 .or_default()
-                .push((e.at_ms, state));
+                .push((e.at_ms, state, i));
         }
         t
     }
@@ -73,8 +41,17 @@ impl Timeline {
     pub fn state_at(&self, app: &str, at_ms: u64) -> State {
         self.changes
             .get(app)
-            .and_then(|c| c.iter().take_while(|(t, _)| *t <= at_ms).last())
-            .map_or(State::Stopped, |(_, s)| *s)
+            .and_then(|c| c.iter().take_while(|(t, ..)| *t <= at_ms).last())
+            .map_or(State::Stopped, |(_, s, _)| *s)
+    }
+
+    /// The event (its index in the trace) that put `app` in the state it has at `at_ms`;
+    /// `None` before it first started.
+    pub fn cause(&self, app: &str, at_ms: u64) -> Option<usize> {
+        self.changes
+            .get(app)
+            .and_then(|c| c.iter().take_while(|(t, ..)| *t <= at_ms).last())
+            .map(|(.., i)| *i)
     }
 
     /// When `app` first took `role` at or after `after_ms`.
@@ -90,8 +67,8 @@ impl Timeline {
         self.changes
             .get(app)?
             .iter()
-            .find(|(t, s)| *t > after_ms && *s == state)
-            .map(|(t, _)| *t)
+            .find(|(t, s, _)| *t > after_ms && *s == state)
+            .map(|(t, ..)| *t)
     }
 
     /// Applications in the timeline.
@@ -107,7 +84,7 @@ pub fn primaries_windows(trace: &Trace, a: &str, b: &str) -> Vec<(u64, u64)> {
         .iter()
         .filter_map(|x| t.changes.get(*x))
         .flatten()
-        .map(|(at, _)| *at)
+        .map(|(at, ..)| *at)
         .collect();
     times.sort_unstable();
     times.dedup();

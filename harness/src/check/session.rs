@@ -4,6 +4,8 @@
 //! connections read these instead of single events, so that "connected in a window" means a
 //! session was up at some instant of it, however old.
 
+use crate::check::verdict::{Differs, Miss};
+use crate::scenario::TlsExpect;
 use crate::trace::{Kind, Trace};
 
 /// One session from a dialler to a listener.
@@ -27,12 +29,26 @@ pub struct Session {
     pub closed: Option<u64>,
     /// When the HA link on it finished a full resynchronisation (the backup's view).
     pub synced: Option<u64>,
+    /// The event that opened it (the dialler's `connected`; an index into the trace).
+    pub opened_event: usize,
+    /// The event that ended it (`disconnected`, or a `stopped` of either end).
+    pub closed_event: Option<usize>,
+    /// The backup's `ha-synced` event on it.
+    pub synced_event: Option<usize>,
 }
 
 impl Session {
     /// Whether it was up at some instant of `[a, b]`.
     pub fn up_during(&self, (a, b): (u64, u64)) -> bool {
         self.opened <= b && self.closed.is_none_or(|c| c >= a)
+    }
+
+    /// The events that show it: opened, and (when it did) synchronised and closed.
+    pub fn events(&self) -> Vec<usize> {
+        std::iter::once(self.opened_event)
+            .chain(self.synced_event)
+            .chain(self.closed_event)
+            .collect()
     }
 }
 
@@ -44,7 +60,7 @@ pub fn sessions(trace: &Trace) -> Vec<Session> {
     let mut dials: Vec<(String, String, String)> = Vec::new();
     // Per dialler: the last completed handshake towards (peer, port), waiting for its session.
     let mut handshakes: Vec<(String, String, String, String, Option<String>)> = Vec::new();
-    for e in &trace.events {
+    for (i, e) in trace.events.iter().enumerate() {
         match &e.kind {
             Kind::ConnectAttempt { to, port, .. } => {
                 let dial = (e.node.clone(), to.clone(), port.clone());
@@ -98,6 +114,9 @@ pub fn sessions(trace: &Trace) -> Vec<Session> {
                     opened: e.at_ms,
                     closed: None,
                     synced: None,
+                    opened_event: i,
+                    closed_event: None,
+                    synced_event: None,
                 });
             }
             Kind::Disconnected { peer, port, .. } => {
@@ -105,6 +124,7 @@ pub fn sessions(trace: &Trace) -> Vec<Session> {
                     s.closed.is_none() && s.from == e.node && s.to == *peer && s.port == *port
                 }) {
                     s.closed = Some(e.at_ms);
+                    s.closed_event = Some(i);
                 }
             }
             Kind::Stopped { .. } => {
@@ -113,6 +133,7 @@ pub fn sessions(trace: &Trace) -> Vec<Session> {
                     .filter(|s| s.closed.is_none() && (s.from == e.node || s.to == e.node))
                 {
                     s.closed = Some(e.at_ms);
+                    s.closed_event = Some(i);
                 }
             }
             Kind::HaSynced {
@@ -123,13 +144,142 @@ pub fn sessions(trace: &Trace) -> Vec<Session> {
                     .rev()
                     .find(|s| s.closed.is_none() && s.from == *backup && s.to == *primary)
                 {
-                    s.synced.get_or_insert(e.at_ms);
+                    if s.synced.is_none() {
+                        s.synced = Some(e.at_ms);
+                        s.synced_event = Some(i);
+                    }
                 }
             }
             _ => {}
         }
     }
     out
+}
+
+/// What a session must be, as an expectation says: its port, TLS (on, off, a version) and
+/// the listener's certificate subject.
+pub struct Want<'a> {
+    /// Port ID, when it matters.
+    pub port: &'a Option<String>,
+    /// TLS on/off or a version, when it matters.
+    pub tls: &'a Option<TlsExpect>,
+    /// Attributes the listener's certificate subject must carry.
+    pub peer: Option<&'a str>,
+}
+
+impl<'a> Want<'a> {
+    /// A session on `port` with `tls` whose listener's subject carries `peer` (each when
+    /// given).
+    pub fn new(
+        port: &'a Option<String>,
+        tls: &'a Option<TlsExpect>,
+        peer: Option<&'a str>,
+    ) -> Self {
+        Self { port, tls, peer }
+    }
+
+    /// How `s` differs from the session wanted, or `None` when it is one.
+    pub fn miss(&self, s: &Session) -> Option<Differs> {
+        if let Some(p) = self.port.as_ref().filter(|p| **p != s.port) {
+            return Some(Differs::Port {
+                got: s.port.clone(),
+                want: p.clone(),
+            });
+        }
+        let wants_tls = match self.tls {
+            Some(TlsExpect::On(on)) => *on,
+            Some(TlsExpect::Version(_)) => true,
+            None => self.peer.is_some(),
+        };
+        if (self.tls.is_some() || self.peer.is_some())
+            && (!tls_ok(self.tls, s.tls, s.version.as_deref()) || (wants_tls && !s.tls))
+        {
+            return Some(match (&s.tls, &s.version) {
+                (false, _) => Differs::Plain,
+                (true, Some(v)) if !wants_tls => Differs::NotPlain { version: v.clone() },
+                (true, v) => Differs::Version { got: v.clone() },
+            });
+        }
+        if let Some(want) = self.peer {
+            match &s.subject {
+                Some(got) if subject_matches(want, got) => {}
+                Some(got) => {
+                    return Some(Differs::Subject {
+                        got: got.clone(),
+                        want: want.to_string(),
+                    });
+                }
+                None => return Some(Differs::NoCertificate),
+            }
+        }
+        None
+    }
+
+    /// The nearest miss among `found` over the window `w`: a session at the right time
+    /// (`timely`) that differs (which way), or the right session at another time. With it,
+    /// the sentence a detail says.
+    pub fn nearest(
+        &self,
+        found: &[&Session],
+        w: (u64, u64),
+        timely: impl Fn(&Session) -> bool,
+    ) -> Option<(String, Miss)> {
+        if let Some((s, differs)) = found
+            .iter()
+            .filter(|s| timely(s))
+            .find_map(|s| self.miss(s).map(|why| (s, why)))
+        {
+            return Some((
+                format!("connected at {} ms, but {differs}", s.opened),
+                Miss {
+                    at_ms: s.opened,
+                    differs,
+                    events: s.events(),
+                },
+            ));
+        }
+        let right: Vec<&&Session> = found.iter().filter(|s| self.miss(s).is_none()).collect();
+        let closest = right.iter().min_by_key(|s| {
+            let end = s.closed.unwrap_or(u64::MAX);
+            if end < w.0 {
+                w.0.saturating_sub(end)
+            } else {
+                s.opened.saturating_sub(w.1)
+            }
+        })?;
+        let differs = match closest.closed {
+            _ if closest.opened > w.1 => Differs::Late {
+                opened_ms: closest.opened,
+                deadline_ms: w.1,
+            },
+            Some(c) if c < w.0 => Differs::Early {
+                opened_ms: closest.opened,
+                closed_ms: c,
+                start_ms: w.0,
+            },
+            _ => Differs::Old {
+                opened_ms: closest.opened,
+                start_ms: w.0,
+            },
+        };
+        Some((
+            differs.to_string(),
+            Miss {
+                at_ms: closest.opened,
+                differs,
+                events: closest.events(),
+            },
+        ))
+    }
+}
+
+/// Whether a session's TLS (`tls`, `version`) is what `want` says.
+pub fn tls_ok(want: &Option<TlsExpect>, tls: bool, version: Option<&str>) -> bool {
+    match want {
+        None => true,
+        Some(TlsExpect::On(on)) => *on == tls,
+        Some(TlsExpect::Version(v)) => tls && version == Some(v.as_str()),
+    }
 }
 
 /// Whether a certificate subject carries every attribute the user wrote: `CN=ts-b` matches

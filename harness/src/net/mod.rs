@@ -1,6 +1,7 @@
-//! The network seam: listen, connect, and virtual time. Node code is generic over [`Net`] and
-//! never names turmoil; `sim` implements it over turmoil's simulated TCP (a live implementation
-//! over tokio sockets slots in beside it).
+//! The network seam: listen, connect, and virtual time, as one host sees them. Node code is
+//! generic over [`Net`] and never names turmoil; `sim` implements it over turmoil's simulated
+//! TCP (a live implementation over tokio sockets slots in beside it). The engine hands each
+//! host its own value.
 
 pub mod sim;
 
@@ -14,7 +15,8 @@ use tokio::io::{AsyncRead, AsyncWrite};
 pub trait Stream: AsyncRead + AsyncWrite + Unpin + 'static {}
 impl<T: AsyncRead + AsyncWrite + Unpin + 'static> Stream for T {}
 
-/// A network as nodes see it from their host.
+/// A network as nodes see it from their host: each host's nodes hold their own value, bound
+/// to that host by the engine.
 pub trait Net: Clone + 'static {
     /// A connected stream.
     type Stream: Stream;
@@ -40,8 +42,9 @@ pub trait Net: Clone + 'static {
     /// The same clock as a thread-safe function, for TLS time providers.
     fn clock(&self) -> Clock;
 
-    /// Which simulated host the calling code runs on (`None` outside a simulation): timers
-    /// are kept per host so that a simulator can leave idle hosts alone.
+    /// The address of the host this network is bound to (`None` when the engine does not
+    /// tell hosts apart): timers are kept per host so that a simulator can leave idle hosts
+    /// alone.
     fn here(&self) -> Option<std::net::IpAddr> {
         None
     }

@@ -1,19 +1,34 @@
 //! [`Net`] over turmoil: hosts are turmoil hosts named by their FQDN, streams are turmoil TCP
-//! streams, and time is the simulation's.
+//! streams, and time is the simulation's. Each host's nodes hold a [`SimNet`] bound to that
+//! host's address (the simulated engine makes them).
 
 use std::io;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use turmoil::net::{TcpListener, TcpStream};
 
-use std::sync::Arc;
-
 use super::{Clock, Net};
 
-/// The simulated network, seen from the host whose closure runs.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct SimNet;
+/// The simulated network, seen from one host.
+#[derive(Clone, Copy, Debug)]
+pub struct SimNet {
+    /// The host's address in the simulation.
+    host: IpAddr,
+}
+
+impl SimNet {
+    /// The network as the host at `host` sees it.
+    pub fn on(host: IpAddr) -> Self {
+        Self { host }
+    }
+}
+
+/// The simulation's virtual time, readable from any thread.
+pub fn clock() -> Clock {
+    Arc::new(|| turmoil::sim_elapsed().unwrap_or_default())
+}
 
 impl Net for SimNet {
     type Stream = TcpStream;
@@ -38,10 +53,10 @@ impl Net for SimNet {
     }
 
     fn clock(&self) -> Clock {
-        Arc::new(|| turmoil::sim_elapsed().unwrap_or_default())
+        clock()
     }
 
-    fn here(&self) -> Option<std::net::IpAddr> {
-        turmoil::current_host()
+    fn here(&self) -> Option<IpAddr> {
+        Some(self.host)
     }
 }

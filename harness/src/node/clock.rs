@@ -34,17 +34,27 @@ type Pending = BTreeMap<Host, BTreeMap<Duration, usize>>;
 #[derive(Clone)]
 pub struct Timers {
     now: Clock,
-    here: Rc<dyn Fn() -> Host>,
+    /// The host the timers of this handle are set on (`None`: unknown).
+    host: Host,
     pending: Rc<RefCell<Pending>>,
 }
 
 impl Timers {
-    /// An empty registry on the clock `now`; `here` tells which host the caller runs on.
-    pub fn new(now: Clock, here: Rc<dyn Fn() -> Host>) -> Self {
+    /// An empty registry on the clock `now`, its timers set on no known host.
+    pub fn new(now: Clock) -> Self {
         Self {
             now,
-            here,
+            host: None,
             pending: Rc::default(),
+        }
+    }
+
+    /// A handle on the same registry whose timers are set on `host` (each host's nodes hold
+    /// their own, as they hold their own network).
+    pub fn on(&self, host: Host) -> Self {
+        Self {
+            host,
+            ..self.clone()
         }
     }
 
@@ -84,7 +94,7 @@ impl Timers {
     fn hold(&self, after: Duration) -> Held {
         // Past `Duration::MAX` is never: such a deadline stays last.
         let at = (self.now)().saturating_add(after);
-        let host = (self.here)();
+        let host = self.host;
         let mut pending = self.pending.borrow_mut();
         let count = pending.entry(host).or_default().entry(at).or_insert(0);
         *count = count.saturating_add(1);
@@ -185,7 +195,7 @@ mod tests {
         let ms = Arc::new(AtomicU64::new(0));
         let read = Arc::clone(&ms);
         let clock: Clock = Arc::new(move || Duration::from_millis(read.load(Ordering::Relaxed)));
-        (Timers::new(clock, Rc::new(|| None)), ms)
+        (Timers::new(clock), ms)
     }
 
     #[tokio::test(start_paused = true)]
@@ -254,19 +264,14 @@ mod tests {
         let ms = Arc::new(AtomicU64::new(0));
         let read = Arc::clone(&ms);
         let clock: Clock = Arc::new(move || Duration::from_millis(read.load(Ordering::Relaxed)));
-        let host = Rc::new(std::cell::Cell::new(None));
-        let h = Rc::clone(&host);
-        let t = Timers::new(clock, Rc::new(move || h.get()));
+        let t = Timers::new(clock);
         let (a, b): (IpAddr, IpAddr) = ([192, 168, 0, 1].into(), [192, 168, 0, 2].into());
-        host.set(Some(a));
-        let on_a = t.hold(Duration::from_secs(5));
-        host.set(Some(b));
-        let on_b = t.hold(Duration::from_secs(2));
+        let on_a = t.on(Some(a)).hold(Duration::from_secs(5));
+        let on_b = t.on(Some(b)).hold(Duration::from_secs(2));
         assert_eq!(t.next(), Some(Duration::from_secs(2)));
         assert_eq!(t.next_on(a), Some(Duration::from_secs(5)));
         assert_eq!(t.next_on(b), Some(Duration::from_secs(2)));
         // A timer of no known host counts for every host.
-        host.set(None);
         let anywhere = t.hold(Duration::from_secs(1));
         assert_eq!(t.next_on(a), Some(Duration::from_secs(1)));
         drop((anywhere, on_b));

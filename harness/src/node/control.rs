@@ -15,7 +15,7 @@ use super::session::Session;
 use super::{Order, Run, SCS_PORT, Scope, World, app};
 use crate::net::Net;
 use crate::topology::{Purpose, Role};
-use crate::trace::Kind;
+use crate::trace::{FaultName, Kind, StopReason, SwitchoverReason, SwitchoverRefusal};
 use crate::wire::Message;
 
 /// How often an LCA says it is alive.
@@ -165,7 +165,7 @@ async fn supervise<N: Net>(
             w.emit(
                 &app,
                 Kind::Stopped {
-                    reason: "process crashed".into(),
+                    reason: StopReason::Crashed,
                 },
             );
         } else if run.wait_for(|r| *r == Run::Down).await.is_err() {
@@ -194,7 +194,7 @@ async fn scs<N: Net>(w: Rc<World<N>>) {
         w.emit(
             "scs",
             Kind::Stopped {
-                reason: "cannot listen".into(),
+                reason: StopReason::ScsCannotListen,
             },
         );
         return;
@@ -350,7 +350,7 @@ impl<N: Net> Scs<N> {
         };
         if !running {
             if self.primary.get(&key) == Some(&app) {
-                self.failover(&key, &partner, "the primary's process stopped");
+                self.failover(&key, &partner, SwitchoverReason::PrimaryStopped);
             }
             return;
         }
@@ -376,7 +376,7 @@ impl<N: Net> Scs<N> {
         }
     }
 
-    fn failover(&mut self, key: &str, to: &str, reason: &str) {
+    fn failover(&mut self, key: &str, to: &str, reason: SwitchoverReason) {
         self.pending.remove(key);
         if !self.running.get(to).copied().unwrap_or(false) {
             self.primary.remove(key);
@@ -394,15 +394,15 @@ impl<N: Net> Scs<N> {
         };
         let current = self.primary.get(&key).cloned();
         let target = match order {
-            Order::To(x) => Some(x.clone()),
+            Order::To(x) => Some(x.to_string()),
             Order::Pair(_) => current.as_ref().and_then(|c| self.pair(c)).map(|(_, p)| p),
         };
         let refusal = match &target {
-            _ if self.pending.contains_key(&key) => Some("a switchover of this pair is under way"),
-            None => Some("the pair has no primary to switch from"),
-            Some(t) if current.as_ref() == Some(t) => Some("it is primary already"),
+            _ if self.pending.contains_key(&key) => Some(SwitchoverRefusal::UnderWay),
+            None => Some(SwitchoverRefusal::NoPrimary),
+            Some(t) if current.as_ref() == Some(t) => Some(SwitchoverRefusal::AlreadyPrimary),
             Some(t) if !self.running.get(t).copied().unwrap_or(false) => {
-                Some("the instance to promote is not running")
+                Some(SwitchoverRefusal::NotRunning)
             }
             Some(_) => None,
         };
@@ -411,7 +411,7 @@ impl<N: Net> Scs<N> {
                 "scs",
                 Kind::SwitchoverRefused {
                     app: app.to_string(),
-                    reason: refusal.unwrap_or_default().to_string(),
+                    reason: refusal.unwrap_or(SwitchoverRefusal::NoPrimary),
                 },
             );
             return;
@@ -429,7 +429,7 @@ impl<N: Net> Scs<N> {
                     },
                 );
             }
-            _ => self.promote(&key, &to, "manual switchover"),
+            _ => self.promote(&key, &to, SwitchoverReason::Manual),
         }
     }
 
@@ -440,18 +440,18 @@ impl<N: Net> Scs<N> {
         };
         if self.pending.get(&key).is_some_and(|p| p.from == app) {
             if let Some(p) = self.pending.remove(&key) {
-                self.promote(&key, &p.to, "manual switchover");
+                self.promote(&key, &p.to, SwitchoverReason::Manual);
             }
         }
     }
 
-    fn promote(&mut self, key: &str, to: &str, reason: &str) {
+    fn promote(&mut self, key: &str, to: &str, reason: SwitchoverReason) {
         self.primary.insert(key.to_string(), to.to_string());
         self.w.emit(
             "scs",
             Kind::Switchover {
                 promote: to.to_string(),
-                reason: reason.to_string(),
+                reason,
             },
         );
         self.set_role(to, Role::Primary);
@@ -477,11 +477,7 @@ impl<N: Net> Scs<N> {
             .collect();
         for key in overdue {
             if let Some(p) = self.pending.remove(&key) {
-                self.promote(
-                    &key,
-                    &p.to,
-                    "manual switchover (the primary did not confirm it stepped down)",
-                );
+                self.promote(&key, &p.to, SwitchoverReason::ManualUnconfirmed);
             }
         }
         let lost: Vec<String> = self
@@ -504,7 +500,7 @@ impl<N: Net> Scs<N> {
             self.w.emit(
                 "scs",
                 Kind::Fault {
-                    fault: "host-lost (ADDP)".into(),
+                    fault: FaultName::HostLost,
                     target: host.clone(),
                 },
             );
@@ -520,7 +516,7 @@ impl<N: Net> Scs<N> {
                 self.running.insert(app.clone(), false);
                 if let Some((key, partner)) = self.pair(&app) {
                     if self.primary.get(&key) == Some(&app) {
-                        self.failover(&key, &partner, "the primary's host stopped answering ADDP");
+                        self.failover(&key, &partner, SwitchoverReason::PrimaryHostSilent);
                     }
                 }
             }

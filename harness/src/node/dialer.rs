@@ -21,7 +21,7 @@ use crate::net::Net;
 use crate::pki::endpoint::{Link, LinkKind};
 use crate::tls::FailureClass;
 use crate::topology::{App, Purpose, Role};
-use crate::trace::Kind;
+use crate::trace::{DialError, Kind};
 use crate::wire::Message;
 
 /// Reconnect timeout when the server does not set one.
@@ -248,15 +248,15 @@ async fn once<N: Net>(
         }
         other => {
             let reason = match other {
-                Err(_) => "no answer to hello".to_string(),
-                _ => "closed before hello".to_string(),
+                Err(_) => DialError::NoAnswerToHello,
+                _ => DialError::ClosedBeforeHello,
             };
             w.emit(
                 me,
                 Kind::ConnectFailed {
                     to: link.to.clone(),
                     port: link.port.clone(),
-                    reason,
+                    reason: reason.into(),
                 },
             );
             return;

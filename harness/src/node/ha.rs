@@ -15,7 +15,7 @@ use super::transport;
 use crate::net::Net;
 use crate::pki::endpoint::{LinkKind, ha_port};
 use crate::topology::{Purpose, Role};
-use crate::trace::Kind;
+use crate::trace::{DisconnectReason, Kind};
 use crate::wire::Message;
 
 /// How long the backup waits between attempts to reach the primary.
@@ -215,7 +215,7 @@ async fn attempt<N: Net>(s: &Rc<Server<N>>, partner: &str) {
                 session.send(Message::Replicated { id });
             }
             Ok(Message::RoleNotice { role: Role::Backup }) => {
-                break "peer is backup".to_string();
+                break DisconnectReason::PeerIsBackup;
             }
             Ok(_) => {}
             Err(reason) => break reason,

@@ -13,7 +13,7 @@ use super::store::{Store, StoreError};
 use super::{Scope, World};
 use crate::net::Net;
 use crate::topology::Role;
-use crate::trace::Kind;
+use crate::trace::{Kind, StopReason};
 use crate::wire::Message;
 
 /// How long a peer has to say hello.
@@ -61,7 +61,9 @@ impl<N: Net> Server<N> {
         self.w.emit(
             &self.name,
             Kind::Stopped {
-                reason: format!("store failed: {e}"),
+                reason: StopReason::StoreFailed {
+                    error: e.to_string(),
+                },
             },
         );
         self.stopped.notify_one();

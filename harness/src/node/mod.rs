@@ -7,6 +7,7 @@
 //! certificate, a manual switchover), the way an operator or the OS would.
 
 mod app;
+mod board;
 pub mod clock;
 pub mod control;
 mod dialer;
@@ -67,24 +68,7 @@ pub enum Run {
     Down,
 }
 
-/// A manual switchover an operator orders (Genesys Administrator's "switch to primary").
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Order {
-    /// The pair this application belongs to switches: its current backup becomes primary,
-    /// whichever instance that is now (so the same order twice switches back).
-    Pair(String),
-    /// This application becomes primary; refused when it already is.
-    To(String),
-}
-
-impl Order {
-    /// The application the order names.
-    pub fn app(&self) -> &str {
-        match self {
-            Order::Pair(a) | Order::To(a) => a,
-        }
-    }
-}
+pub use crate::fault::Order;
 
 /// The driver's side of the run: faults and operator actions, per application and host.
 pub struct Board {
@@ -174,7 +158,7 @@ impl<N: Net> World<N> {
         })
     }
 
-    /// An application's option as configured now: a value set by an option-change step, or
+    /// An application's option as configured now: a value set by an `option` step, or
     /// the topology's.
     pub fn option(&self, app: &str, section: &str, key: &str) -> Option<String> {
         // Read on every HA-link wait: no allocation unless a step changed some option.

@@ -18,7 +18,7 @@ use super::store::Memory;
 use super::{Scope, World, ha, transport};
 use crate::net::Net;
 use crate::topology::{App, Purpose, Redundancy, Role};
-use crate::trace::Kind;
+use crate::trace::{Kind, StopReason};
 use crate::wire::Message;
 
 /// How long a listener waits after a failed accept before it accepts again.
@@ -78,7 +78,10 @@ pub(super) async fn start<N: Net>(
             Err(e) => w.emit(
                 name,
                 Kind::Stopped {
-                    reason: format!("cannot listen on port {}: {e}", port.id.value),
+                    reason: StopReason::CannotListen {
+                        port: port.id.value.clone(),
+                        error: e.to_string(),
+                    },
                 },
             ),
         }
@@ -116,7 +119,7 @@ fn refuse<N: Net>(w: &World<N>, app: &App) -> bool {
     w.emit(
         &app.name.value,
         Kind::Stopped {
-            reason: "configuration rejected".into(),
+            reason: StopReason::ConfigRejected,
         },
     );
     true

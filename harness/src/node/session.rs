@@ -9,6 +9,7 @@ use tokio::task::JoinHandle;
 use super::clock::Timers;
 use super::transport::Io;
 use crate::tls::FailureClass;
+use crate::trace::DisconnectReason;
 use crate::wire::{self, Message};
 
 /// A live connection.
@@ -40,7 +41,10 @@ impl Session {
     /// The next message, or why the session ended (`peer-closed`, a TLS class, `closed`,
     /// `addp-timeout`). Under ADDP a quiet peer is sent one `Ping`; silence for a second
     /// timeout ends the session.
-    pub async fn next(&mut self, addp: Option<std::time::Duration>) -> Result<Message, String> {
+    pub async fn next(
+        &mut self,
+        addp: Option<std::time::Duration>,
+    ) -> Result<Message, DisconnectReason> {
         let mut pinged = false;
         loop {
             let got = match addp {
@@ -51,14 +55,14 @@ impl Session {
                         self.send(Message::Ping);
                         continue;
                     }
-                    Err(_) => return Err("addp-timeout".to_string()),
+                    Err(_) => return Err(DisconnectReason::AddpTimeout),
                 },
                 None => self.rx.recv().await,
             };
             return match got {
                 Some(Ok(m)) => Ok(m),
-                Some(Err(e)) => Err(e.class.to_string()),
-                None => Err("closed".to_string()),
+                Some(Err(e)) => Err(DisconnectReason::Failed(e.class)),
+                None => Err(DisconnectReason::Closed),
             };
         }
     }

@@ -15,7 +15,7 @@ use crate::pki::endpoint::Link;
 use crate::pki::resolve;
 use crate::tls::{self, FailureClass};
 use crate::topology::{App, ListenMode, Port};
-use crate::trace::Kind;
+use crate::trace::{ConnectFailure, DialError, Kind};
 use crate::wire::{self, Message};
 
 /// A plain or TLS byte stream.
@@ -70,7 +70,7 @@ pub async fn dial<N: Net>(
         .app(&link.to)
         .and_then(|a| a.port(&link.port))
         .map_or(0, |p| p.number.value);
-    let fail = |reason: String| {
+    let fail = |reason: ConnectFailure| {
         w.emit(
             me,
             Kind::ConnectFailed {
@@ -87,8 +87,8 @@ pub async fn dial<N: Net>(
         .await
     {
         Ok(Ok(s)) => s,
-        Ok(Err(e)) => return fail(dial_failure(&e).to_string()),
-        Err(_) => return fail("timed out".to_string()),
+        Ok(Err(e)) => return fail(dial_failure(&e).into()),
+        Err(_) => return fail(DialError::TimedOut.into()),
     };
     let mut io: Io = Box::new(stream);
     if opening == Opening::StartTls {
@@ -103,7 +103,7 @@ pub async fn dial<N: Net>(
             .flatten()
             .is_none()
         {
-            return fail("start-tls refused".to_string());
+            return fail(DialError::StartTlsRefused.into());
         }
     }
     if opening == Opening::Plain {
@@ -120,11 +120,11 @@ pub async fn dial<N: Net>(
     };
     let config = match config {
         Ok(c) => c,
-        Err(e) => return fail(format!("tls configuration: {e}")),
+        Err(e) => return fail(ConnectFailure::TlsConfiguration(e.to_string())),
     };
     let name = match ServerName::try_from(tls::sides::server_name(link)) {
         Ok(n) => n,
-        Err(e) => return fail(format!("bad server name: {e}")),
+        Err(e) => return fail(ConnectFailure::BadServerName(e.to_string())),
     };
     match w
         .timers
@@ -307,17 +307,17 @@ async fn tls_accept<N: Net, S: AsyncRead + AsyncWrite + Unpin + 'static>(
 }
 
 /// What happened to a dial that failed before any TLS, in the words an operator uses.
-pub fn dial_failure(e: &std::io::Error) -> &'static str {
+pub fn dial_failure(e: &std::io::Error) -> DialError {
     use std::io::ErrorKind;
     match e.kind() {
-        ErrorKind::ConnectionRefused => "refused",
-        ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted => "reset",
-        ErrorKind::TimedOut => "timed out",
+        ErrorKind::ConnectionRefused => DialError::Refused,
+        ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted => DialError::Reset,
+        ErrorKind::TimedOut => DialError::TimedOut,
         ErrorKind::HostUnreachable
         | ErrorKind::NetworkUnreachable
-        | ErrorKind::AddrNotAvailable => "unreachable",
-        ErrorKind::NotFound => "unknown host",
-        _ => "failed",
+        | ErrorKind::AddrNotAvailable => DialError::Unreachable,
+        ErrorKind::NotFound => DialError::UnknownHost,
+        _ => DialError::Failed,
     }
 }
 

@@ -9,30 +9,12 @@
 //! resolution the certificate group comes from one level: a change at a level the group does
 //! not come from is hidden, as the same edit in Configuration Manager would be.
 
-use std::fmt;
-
 use super::World;
 use crate::net::Net;
 use crate::pki::{Level, Params};
 use crate::topology::{App, Resolution};
 
-/// What a trust change applies to.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Scope {
-    /// An application object (by name).
-    App(String),
-    /// A host object (by its `[host.KEY]`).
-    Host(String),
-}
-
-impl fmt::Display for Scope {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Scope::App(a) => write!(f, "application {a}"),
-            Scope::Host(h) => write!(f, "host {h}"),
-        }
-    }
-}
+pub use crate::fault::Scope;
 
 /// The level a resolved parameter came from, when it came from one at all.
 fn level<T>(r: Option<&crate::pki::Resolved<T>>) -> Option<Level> {
@@ -64,11 +46,11 @@ fn effective(
     if specific(from) {
         return None;
     }
-    let app_scope = Scope::App(app.name.value.clone());
+    let app_scope = Scope::App(app.name.value.as_str().into());
     if changed(&app_scope) {
         return Some(app_scope);
     }
-    let host_scope = Scope::Host(app.host.value.clone());
+    let host_scope = Scope::Host(app.host.value.as_str().into());
     (changed(&host_scope) && matches!(from, None | Some(Level::Host))).then_some(host_scope)
 }
 

@@ -87,7 +87,7 @@ pub fn clip(text: &str) -> Cow<'_, str> {
             Cow::Owned(format!(
                 "{}… ({} more characters)",
                 &text[..cut],
-                crate::scenario::verdict::thousands(more)
+                crate::check::thousands(more)
             ))
         }
     }

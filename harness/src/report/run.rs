@@ -10,10 +10,10 @@ use serde::Serialize;
 
 use super::clip;
 use super::json::{Where, locate};
+use crate::check::{Judged, LIST_BOUND, Miss, Verdict, VerdictKind, thousands};
 use crate::diag::{Source, Span};
 use crate::rules::{Finding, Severity};
 use crate::scenario::run::Outcome;
-use crate::scenario::verdict::{LIST_BOUND, Verdict, thousands};
 use crate::trace::Event;
 
 pub use super::junit::junit;
@@ -186,12 +186,26 @@ struct JsonRun<'a> {
 /// A verdict with its detail clipped at [`TEXT_BOUND`](super::TEXT_BOUND) characters.
 #[derive(Serialize)]
 struct JsonVerdict<'a> {
-    kind: &'static str,
+    kind: VerdictKind,
     what: Cow<'a, str>,
     held: bool,
     detail: Cow<'a, str>,
     line: Option<usize>,
     excerpt: &'a [Event],
+    /// The instant judged (`at = "…"` expectations), else null.
+    at_ms: Option<u64>,
+    /// The window judged, ends included (an instant: one ms); null for the topology alone.
+    window: Option<JsonWindow>,
+    /// The events the verdict rests on: indices into the run's trace.
+    evidence: &'a [usize],
+    /// The nearest miss of a failure, when something came close.
+    miss: Option<&'a Miss>,
+}
+
+#[derive(Serialize)]
+struct JsonWindow {
+    from_ms: u64,
+    to_ms: u64,
 }
 
 /// A static finding, located in the file it lies in.
@@ -215,6 +229,16 @@ fn json_verdict(v: &Verdict) -> JsonVerdict<'_> {
         detail: clip(&v.detail),
         line: v.line,
         excerpt: &v.excerpt,
+        at_ms: match v.judged {
+            Judged::Instant(t) => Some(t),
+            _ => None,
+        },
+        window: v
+            .judged
+            .window()
+            .map(|(from_ms, to_ms)| JsonWindow { from_ms, to_ms }),
+        evidence: &v.evidence,
+        miss: v.miss.as_ref(),
     }
 }
 
@@ -296,7 +320,6 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::scenario::verdict::Verdict;
 
     fn outcome(findings: usize, failures: usize, detail: &str) -> Outcome {
         let source = Source::new("t.toml", "a = 1\nb = 2\n");
@@ -316,9 +339,12 @@ mod tests {
             trace: crate::trace::Trace::default(),
             verdicts: (0..failures)
                 .map(|i| Verdict {
-                    kind: "expect",
+                    kind: VerdictKind::Expect,
                     what: format!("check {i}"),
                     held: false,
+                    judged: Judged::Window(0, 1_000),
+                    evidence: vec![i],
+                    miss: None,
                     detail: detail.to_string(),
                     line: Some(i + 1),
                     excerpt: Vec::new(),
@@ -364,6 +390,15 @@ mod tests {
         assert_eq!(run["findings"].as_array().map(Vec::len), Some(13));
         assert_eq!(run["findings"][0]["file"], "t.toml");
         assert_eq!(run["findings"][0]["location"]["line"], 2);
+        // What was judged, as data beside the words.
+        let v3 = &run["verdicts"][3];
+        assert_eq!(v3["kind"], "expect");
+        assert_eq!(
+            v3["window"],
+            serde_json::json!({ "from_ms": 0, "to_ms": 1_000 })
+        );
+        assert!(v3["at_ms"].is_null() && v3["miss"].is_null(), "{v3}");
+        assert_eq!(v3["evidence"], serde_json::json!([3]));
         let detail = run["verdicts"][0]["detail"].as_str().unwrap_or_default();
         assert!(detail.ends_with("… (500 more characters)"), "{detail}");
 

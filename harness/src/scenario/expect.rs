@@ -1,17 +1,264 @@
-//! Decoding what an `[[expect]]` checks: one check key per expectation, each a table of named
-//! applications, ports, classes and rules the topology has (located errors otherwise).
-//! Judging lives in `verdict`.
+//! The expectations of a scenario: their types, how each reads in words, and decoding what an
+//! `[[expect]]` checks (one check key per expectation, each a table of named applications,
+//! ports, classes and rules the topology has; located errors otherwise). Judging them against
+//! a trace is [`crate::check`]'s.
 
 use std::time::Duration;
 
-use super::load::{app, class, tls};
-use super::{Check, Never};
-use crate::check::State;
-use crate::diag::{Problem, Sp};
+use toml::de::DeValue;
+
+use super::names::app_ref;
+use crate::diag::{Problem, Sp, Span};
 use crate::rules::Severity;
+use crate::tls::FailureClass;
 use crate::topology::Role;
 use crate::topology::Topology;
 use crate::topology::reader::{Reader, Table, Value};
+use crate::trace::State;
+
+/// When an expectation is judged.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Timing {
+    /// At any time of the run.
+    Anytime,
+    /// At this instant.
+    At(Duration),
+    /// Within `within` after `after` (a step label's time, or a time).
+    Within {
+        /// Start of the window.
+        after: Duration,
+        /// How the start was written (label or time).
+        mark: String,
+        /// Length of the window.
+        within: Duration,
+    },
+}
+
+/// What must hold.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Check {
+    /// `role = { app, is }`: the application is in that state at the instant, or at some
+    /// instant of the window (`primary`, `backup`, `none`: running without a role,
+    /// `stopped`).
+    Role {
+        /// Application.
+        app: String,
+        /// State.
+        is: State,
+    },
+    /// `connected = { from, to, port, tls, peer }`: a session from the dialler to the listener
+    /// is up at some instant of the window, however old.
+    Connected {
+        /// Dialler.
+        from: String,
+        /// Listener.
+        to: String,
+        /// Port ID.
+        port: Option<String>,
+        /// TLS on/off, or a version (`"1.3"`).
+        tls: Option<TlsExpect>,
+        /// Attributes the listener's certificate subject must carry (`CN=…`).
+        peer: Option<String>,
+    },
+    /// `established = { from, to, port, tls, peer }`: a new session opened in the window.
+    Established {
+        /// Dialler.
+        from: String,
+        /// Listener.
+        to: String,
+        /// Port ID.
+        port: Option<String>,
+        /// TLS on/off, or a version.
+        tls: Option<TlsExpect>,
+        /// Attributes the listener's certificate subject must carry.
+        peer: Option<String>,
+    },
+    /// `reconnected = { client, to, port, tls }`: a new session opened in the window after the
+    /// previous session between the two dropped.
+    Reconnected {
+        /// Dialler (a client, or a server's HA link).
+        client: String,
+        /// Listener.
+        to: String,
+        /// Port ID.
+        port: Option<String>,
+        /// TLS on/off or version.
+        tls: Option<TlsExpect>,
+    },
+    /// `ha-synced = { primary, backup, port, tls }`: the backup finished a full
+    /// resynchronisation from the primary, and that link is up at some instant of the window.
+    HaSynced {
+        /// The instance that is primary.
+        primary: String,
+        /// The instance that is backup (the dialler).
+        backup: String,
+        /// Port ID.
+        port: Option<String>,
+        /// TLS on/off or version.
+        tls: Option<TlsExpect>,
+    },
+    /// `served = { client, by }`: a request of the client was acknowledged by that server in
+    /// the window.
+    Served {
+        /// Client.
+        client: String,
+        /// Server.
+        by: String,
+    },
+    /// `refused = { from, to, port, class }`.
+    Refused {
+        /// Dialler.
+        from: String,
+        /// Listener.
+        to: String,
+        /// Port ID.
+        port: Option<String>,
+        /// Failure class.
+        class: FailureClass,
+    },
+    /// `never = { … }`: something that must not happen in the window.
+    Never(Never),
+    /// `rejected = "RULE"`: the topology is refused with that rule.
+    Rejected(String),
+    /// `finding = { rule, severity, present }`.
+    Finding {
+        /// Rule ID.
+        rule: String,
+        /// Severity, if it matters.
+        severity: Option<crate::rules::Severity>,
+        /// Present (default) or absent.
+        present: bool,
+    },
+    /// `no-acked-event-lost = true` (or `false`: a loss must be shown).
+    NoAckedEventLost(bool),
+    /// `two-primaries = { pair = "PRIMARY", longer-than = "5s" }`.
+    TwoPrimaries {
+        /// The pair (its configured primary).
+        pair: String,
+        /// A window at least this long.
+        longer_than: Duration,
+    },
+}
+
+/// What a `never` expectation rules out.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Never {
+    /// `plaintext = { app, port }`: no plain session on that server's port (any mode).
+    Plaintext {
+        /// The listening server.
+        app: String,
+        /// Port ID (any port when absent).
+        port: Option<String>,
+    },
+    /// `refused = { from, to, port, class }`: no refused handshake (of that class).
+    Refused {
+        /// Dialler.
+        from: String,
+        /// Listener.
+        to: String,
+        /// Port ID.
+        port: Option<String>,
+        /// Failure class (any when absent).
+        class: Option<FailureClass>,
+    },
+    /// `two-primaries = "APP"`: the pair of that application never has two primaries, not
+    /// even for a millisecond.
+    TwoPrimaries {
+        /// A member of the pair.
+        pair: String,
+    },
+}
+
+/// A TLS expectation: on/off, or an exact version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TlsExpect {
+    /// TLS on or off.
+    On(bool),
+    /// On, with this version (`1.2`, `1.3`).
+    Version(String),
+}
+
+/// One expectation.
+#[derive(Clone, Debug)]
+pub struct Expect {
+    /// What must hold.
+    pub check: Check,
+    /// When.
+    pub timing: Timing,
+    /// Where it is written.
+    pub span: Span,
+}
+
+impl Expect {
+    /// What it checks, in words, with its timing (`ts_backup is primary within 15s after
+    /// crash`): the `what` of its verdict.
+    pub fn describe(&self) -> String {
+        let when = match &self.timing {
+            Timing::Anytime => String::new(),
+            Timing::At(t) => format!(" at {}s", t.as_secs_f64()),
+            Timing::Within { mark, within, .. } => {
+                format!(" within {}s after {mark}", within.as_secs_f64())
+            }
+        };
+        format!("{}{when}", self.check)
+    }
+}
+
+fn port_suffix(port: &Option<String>) -> String {
+    port.as_ref().map_or(String::new(), |p| format!("/{p}"))
+}
+
+/// The check in words, without its timing.
+impl std::fmt::Display for Check {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Check::Role { app, is } => write!(f, "{app} is {is}"),
+            Check::Connected { from, to, port, .. } => {
+                write!(f, "{from} connected to {to}{}", port_suffix(port))
+            }
+            Check::Established { from, to, port, .. } => write!(
+                f,
+                "{from} established a new session with {to}{}",
+                port_suffix(port)
+            ),
+            Check::Reconnected { client, to, .. } => write!(f, "{client} reconnected to {to}"),
+            Check::HaSynced {
+                primary, backup, ..
+            } => write!(f, "{backup} resynchronised from {primary}"),
+            Check::Served { client, by } => write!(f, "{client} served by {by}"),
+            Check::Refused {
+                from, to, class, ..
+            } => write!(f, "{from} -> {to} refused as {class}"),
+            Check::Never(Never::Plaintext { app, port }) => {
+                write!(f, "never a plain session on {app}{}", port_suffix(port))
+            }
+            Check::Never(Never::Refused {
+                from, to, class, ..
+            }) => match class {
+                Some(c) => write!(f, "never {from} -> {to} refused as {c}"),
+                None => write!(f, "never {from} -> {to} refused"),
+            },
+            Check::Never(Never::TwoPrimaries { pair }) => {
+                write!(f, "never two primaries in the pair of {pair}")
+            }
+            Check::Rejected(rule) => write!(f, "topology rejected with {rule}"),
+            Check::Finding { rule, present, .. } => write!(
+                f,
+                "finding {rule} {}",
+                if *present { "present" } else { "absent" }
+            ),
+            Check::NoAckedEventLost(true) => f.write_str("no acknowledged event lost"),
+            Check::NoAckedEventLost(false) => {
+                f.write_str("acknowledged events are lost (and shown)")
+            }
+            Check::TwoPrimaries { pair, longer_than } => write!(
+                f,
+                "two primaries in pair {pair} for over {}s",
+                longer_than.as_secs_f64()
+            ),
+        }
+    }
+}
 
 /// The check keys an expectation may carry (exactly one).
 pub(super) const CHECKS: [&str; 12] = [
@@ -207,7 +454,7 @@ fn never(r: &mut Reader, v: &Value<'_>, t: &Topology) -> Option<Never> {
         }
         _ => {
             let name = r.string_value(inner_v, kind)?;
-            let name = super::load::app_ref(r, t, name)?;
+            let name = app_ref(r, t, name)?;
             if t.pair_of(&name).is_none() {
                 r.push(Problem::new(
                     "bad-value",
@@ -292,4 +539,39 @@ fn known_rule(r: &mut Reader, rule: &Sp<String>) -> Option<()> {
         },
     );
     None
+}
+
+/// Reads a class name.
+fn class(r: &mut Reader, t: &Table<'_>, key: &str) -> Option<FailureClass> {
+    r.choice(t, key, &FailureClass::ALL).map(|c| c.value)
+}
+
+/// Reads `tls = true|false|"1.3"`.
+fn tls(r: &mut Reader, t: &Table<'_>) -> Option<TlsExpect> {
+    let v = t.get("tls")?;
+    match v.get_ref() {
+        DeValue::Boolean(b) => Some(TlsExpect::On(*b)),
+        DeValue::String(s) if s == "1.2" || s == "1.3" => Some(TlsExpect::Version(s.to_string())),
+        _ => {
+            r.push(Problem::new(
+                "bad-value",
+                v.span(),
+                "`tls` is true, false, \"1.2\" or \"1.3\"",
+            ));
+            None
+        }
+    }
+}
+
+/// An application name, checked.
+fn app(r: &mut Reader, t: &Table<'_>, key: &str, topology: &Topology) -> Option<String> {
+    let name = r.string(t, key);
+    if name.is_none() && t.get(key).is_none() {
+        r.push(Problem::new(
+            "missing-key",
+            Span::default(),
+            format!("the expectation needs `{key}`"),
+        ));
+    }
+    app_ref(r, topology, name?)
 }

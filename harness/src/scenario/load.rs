@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use toml::de::{DeTable, DeValue};
 
-use super::{Check, Expect, Invariants, Scenario, Step, StepAction, Timing, TlsExpect};
-use crate::diag::{Invalid, Problem, ReadError, Source, Sp, Span, closest};
-use crate::tls::FailureClass;
+use super::{Check, Expect, Invariants, Scenario, Step, Timing};
+use crate::diag::{Invalid, Problem, ReadError, Source, Span, closest};
+use crate::fault::Fault;
 use crate::topology::reader::{Reader, Table, Value};
 use crate::topology::value::parse_duration;
 use crate::topology::{self, Topology};
@@ -308,35 +308,6 @@ pub(super) fn one_of(
     }
 }
 
-pub(super) fn app_ref(r: &mut Reader, t: &Topology, name: Sp<String>) -> Option<String> {
-    if t.app(&name.value).is_some() {
-        return Some(name.value);
-    }
-    if t.host(&name.value).is_some() {
-        r.push(
-            Problem::new(
-                "wrong-kind",
-                name.span,
-                format!("`{}` is a host, not an application", name.value),
-            )
-            .help("this step or expectation names an application ([app.NAME])"),
-        );
-        return None;
-    }
-    let p = Problem::new(
-        "unknown-app",
-        name.span,
-        format!("the topology has no application `{}`", name.value),
-    );
-    r.push(
-        match closest(&name.value, t.apps.iter().map(|a| a.name.value.as_str())) {
-            Some(c) => p.help(format!("did you mean `{c}`?")),
-            None => p,
-        },
-    );
-    None
-}
-
 fn decode_invariants(r: &mut Reader, doc: &Table<'_>) -> Invariants {
     let mut inv = Invariants::default();
     if let Some(t) = r.opt_table(doc, "invariants") {
@@ -476,7 +447,7 @@ fn decode_timing(r: &mut Reader, et: &Table<'_>, steps: &[Step], span: Span) -> 
 fn never_evaluated(check: &Check, timing: &Timing, steps: &[Step]) -> Option<String> {
     let traffic = steps
         .iter()
-        .any(|s| matches!(s.action, StepAction::Traffic(_, r) if r > 0.0));
+        .any(|s| matches!(s.fault, Fault::Traffic { rate, .. } if rate > 0.0));
     match check {
         Check::NoAckedEventLost(_) if !traffic => {
             Some("no step sends traffic: no event is ever acknowledged, so none can be lost".into())
@@ -489,39 +460,4 @@ fn never_evaluated(check: &Check, timing: &Timing, steps: &[Step]) -> Option<Str
         }
         _ => None,
     }
-}
-
-/// Reads a class name.
-pub(super) fn class(r: &mut Reader, t: &Table<'_>, key: &str) -> Option<FailureClass> {
-    r.choice(t, key, &FailureClass::ALL).map(|c| c.value)
-}
-
-/// Reads `tls = true|false|"1.3"`.
-pub(super) fn tls(r: &mut Reader, t: &Table<'_>) -> Option<TlsExpect> {
-    let v = t.get("tls")?;
-    match v.get_ref() {
-        DeValue::Boolean(b) => Some(TlsExpect::On(*b)),
-        DeValue::String(s) if s == "1.2" || s == "1.3" => Some(TlsExpect::Version(s.to_string())),
-        _ => {
-            r.push(Problem::new(
-                "bad-value",
-                v.span(),
-                "`tls` is true, false, \"1.2\" or \"1.3\"",
-            ));
-            None
-        }
-    }
-}
-
-/// An application name, checked.
-pub(super) fn app(r: &mut Reader, t: &Table<'_>, key: &str, topology: &Topology) -> Option<String> {
-    let name = r.string(t, key);
-    if name.is_none() && t.get(key).is_none() {
-        r.push(Problem::new(
-            "missing-key",
-            Span::default(),
-            format!("the expectation needs `{key}`"),
-        ));
-    }
-    app_ref(r, topology, name?)
 }

@@ -2,18 +2,17 @@
 //! seed, steps at virtual times, expectations, and invariant settings. Loading validates
 //! everything that can be judged before a run (unknown step, unparseable time, unknown
 //! application or port, an expectation that can never be evaluated) with located problems.
-//! Judging a trace against the expectations is `verdict`'s.
+//! Judging a trace against the expectations is [`crate::check`]'s.
 
 mod bounds;
-mod connection;
 mod expect;
-pub mod invariant;
 #[cfg(test)]
 mod keys_tests;
 mod load;
+mod names;
 pub mod run;
 mod steps;
-pub mod verdict;
+mod write;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -21,10 +20,11 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
+pub use expect::{Check, Expect, Never, Timing, TlsExpect};
 pub use load::{LoadError, load, parse};
+pub use write::to_toml;
 
 use crate::diag::{Source, Span};
-use crate::tls::FailureClass;
 use crate::topology::Topology;
 
 /// A loaded scenario.
@@ -78,231 +78,20 @@ pub fn is_scenario(text: &str) -> bool {
 }
 
 /// A step at a virtual time.
+#[derive(Clone, Debug)]
 pub struct Step {
     /// When.
     pub at: Duration,
     /// A name expectations can refer to (`after = "crash"`).
     pub label: Option<String>,
     /// What happens.
-    pub action: StepAction,
-    /// Where it is written.
-    pub span: Span,
-}
-
-/// The actions a step can take (names as in the topology).
-#[derive(Clone, Debug)]
-pub enum StepAction {
-    /// `crash = "APP"`.
-    Crash(String),
-    /// `restart = "APP"`.
-    Restart(String),
-    /// `power-off = "HOST"`.
-    PowerOff(String),
-    /// `power-on = "HOST"`.
-    PowerOn(String),
-    /// `partition = ["HOST", "HOST"]`.
-    Partition(String, String),
-    /// `heal = ["HOST", "HOST"]`.
-    Heal(String, String),
-    /// `hold = ["HOST", "HOST"]`.
-    Hold(String, String),
-    /// `release = ["HOST", "HOST"]`.
-    Release(String, String),
-    /// `latency = { between = [A, B], delay = "200ms" }`.
-    Latency(String, String, Duration),
-    /// `loss = { between = [A, B], rate = 0.1 }`.
-    Loss(String, String, f64),
-    /// `skew = { host = "H", by = "400d" }` (negative: `by = "-1h"`).
-    Skew(String, i64),
-    /// `rotate = { cert = "NAME", issuer = "CA", profile = "other-ca" }`: the certificate is
-    /// re-issued (issuer and profile optional: by default a clean renewal by its own CA).
-    Rotate(crate::pki::Reissue),
-    /// `trust = { app = "APP", trusted-ca = ["CA", …] }` (or `host = "HOST"`): the trusted CAs
-    /// of an application or host change, as an operator would edit `trusted-ca`.
-    Trust(crate::node::trust::Scope, Vec<String>),
-    /// `switchover = "APP"` (the pair's current backup becomes primary) or
-    /// `switchover = { to = "APP" }` (that instance becomes primary).
-    Switchover(crate::node::Order),
-    /// `traffic = { from = "CLIENT", rate = "20/s" }`.
-    Traffic(String, f64),
-    /// `option = { app = "APP", section = "backup-sync", key = "addp-timeout", value = "4" }`.
-    Option(String, String, String, String),
-}
-
-/// When an expectation is judged.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Timing {
-    /// At any time of the run.
-    Anytime,
-    /// At this instant.
-    At(Duration),
-    /// Within `within` after `after` (a step label's time, or a time).
-    Within {
-        /// Start of the window.
-        after: Duration,
-        /// How the start was written (label or time).
-        mark: String,
-        /// Length of the window.
-        within: Duration,
-    },
-}
-
-/// What must hold.
-#[derive(Clone, Debug)]
-pub enum Check {
-    /// `role = { app, is }`: the application is in that state at the instant, or at some
-    /// instant of the window (`primary`, `backup`, `none`: running without a role,
-    /// `stopped`).
-    Role {
-        /// Application.
-        app: String,
-        /// State.
-        is: crate::check::State,
-    },
-    /// `connected = { from, to, port, tls, peer }`: a session from the dialler to the listener
-    /// is up at some instant of the window, however old.
-    Connected {
-        /// Dialler.
-        from: String,
-        /// Listener.
-        to: String,
-        /// Port ID.
-        port: Option<String>,
-        /// TLS on/off, or a version (`"1.3"`).
-        tls: Option<TlsExpect>,
-        /// Attributes the listener's certificate subject must carry (`CN=…`).
-        peer: Option<String>,
-    },
-    /// `established = { from, to, port, tls, peer }`: a new session opened in the window.
-    Established {
-        /// Dialler.
-        from: String,
-        /// Listener.
-        to: String,
-        /// Port ID.
-        port: Option<String>,
-        /// TLS on/off, or a version.
-        tls: Option<TlsExpect>,
-        /// Attributes the listener's certificate subject must carry.
-        peer: Option<String>,
-    },
-    /// `reconnected = { client, to, port, tls }`: a new session opened in the window after the
-    /// previous session between the two dropped.
-    Reconnected {
-        /// Dialler (a client, or a server's HA link).
-        client: String,
-        /// Listener.
-        to: String,
-        /// Port ID.
-        port: Option<String>,
-        /// TLS on/off or version.
-        tls: Option<TlsExpect>,
-    },
-    /// `ha-synced = { primary, backup, port, tls }`: the backup finished a full
-    /// resynchronisation from the primary, and that link is up at some instant of the window.
-    HaSynced {
-        /// The instance that is primary.
-        primary: String,
-        /// The instance that is backup (the dialler).
-        backup: String,
-        /// Port ID.
-        port: Option<String>,
-        /// TLS on/off or version.
-        tls: Option<TlsExpect>,
-    },
-    /// `served = { client, by }`: a request of the client was acknowledged by that server in
-    /// the window.
-    Served {
-        /// Client.
-        client: String,
-        /// Server.
-        by: String,
-    },
-    /// `refused = { from, to, port, class }`.
-    Refused {
-        /// Dialler.
-        from: String,
-        /// Listener.
-        to: String,
-        /// Port ID.
-        port: Option<String>,
-        /// Failure class.
-        class: FailureClass,
-    },
-    /// `never = { … }`: something that must not happen in the window.
-    Never(Never),
-    /// `rejected = "RULE"`: the topology is refused with that rule.
-    Rejected(String),
-    /// `finding = { rule, severity, present }`.
-    Finding {
-        /// Rule ID.
-        rule: String,
-        /// Severity, if it matters.
-        severity: Option<crate::rules::Severity>,
-        /// Present (default) or absent.
-        present: bool,
-    },
-    /// `no-acked-event-lost = true` (or `false`: a loss must be shown).
-    NoAckedEventLost(bool),
-    /// `two-primaries = { pair = "PRIMARY", longer-than = "5s" }`.
-    TwoPrimaries {
-        /// The pair (its configured primary).
-        pair: String,
-        /// A window at least this long.
-        longer_than: Duration,
-    },
-}
-
-/// What a `never` expectation rules out.
-#[derive(Clone, Debug)]
-pub enum Never {
-    /// `plaintext = { app, port }`: no plain session on that server's port (any mode).
-    Plaintext {
-        /// The listening server.
-        app: String,
-        /// Port ID (any port when absent).
-        port: Option<String>,
-    },
-    /// `refused = { from, to, port, class }`: no refused handshake (of that class).
-    Refused {
-        /// Dialler.
-        from: String,
-        /// Listener.
-        to: String,
-        /// Port ID.
-        port: Option<String>,
-        /// Failure class (any when absent).
-        class: Option<FailureClass>,
-    },
-    /// `two-primaries = "APP"`: the pair of that application never has two primaries, not
-    /// even for a millisecond.
-    TwoPrimaries {
-        /// A member of the pair.
-        pair: String,
-    },
-}
-
-/// A TLS expectation: on/off, or an exact version.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TlsExpect {
-    /// TLS on or off.
-    On(bool),
-    /// On, with this version (`1.2`, `1.3`).
-    Version(String),
-}
-
-/// One expectation.
-pub struct Expect {
-    /// What must hold.
-    pub check: Check,
-    /// When.
-    pub timing: Timing,
+    pub fault: crate::fault::Fault,
     /// Where it is written.
     pub span: Span,
 }
 
 /// Invariant settings.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Invariants {
     /// The longest two-primary window that is still a switchover, not a split.
     pub switchover_window: Duration,

@@ -5,12 +5,12 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::verdict::{self, Verdict};
-use super::{Scenario, StepAction};
+use super::Scenario;
+use crate::check::{self, Verdict};
 use crate::diag::Source;
-use crate::pki::{Material, PkiError};
+use crate::pki::PkiError;
 use crate::rules::Finding;
-use crate::sim::{self, Action, Plan, SimError};
+use crate::sim::{self, Plan, SimError};
 use crate::trace::{Kind, Trace};
 
 /// Why a scenario could not be run (the harness failed, not the pair).
@@ -98,20 +98,15 @@ pub fn execute_limited(
     let started = Instant::now();
     let material = crate::pki::paths::for_topology(&s.topology, s.clock)?;
     let findings = crate::rules::judge(&s.topology, &material, s.clock)?;
-    let mut steps = Vec::with_capacity(s.steps.len());
-    for step in &s.steps {
-        steps.push(sim::Step {
-            at: step.at,
-            action: action(s, &material, step.at, &step.action)?,
-        });
-    }
+    let faults = s.steps.iter().map(|st| (st.at, st.fault.clone()));
+    let steps = crate::engine::prepare(&s.topology, &material, s.clock, faults)?;
     let mut plan = Plan::new(Rc::clone(&s.topology), material, s.clock, seed, s.duration);
     plan.skip_idle = skip_idle;
     plan.wall_limit = wall_limit;
     plan.steps = steps;
     let (trace, stats) = sim::run_counted(plan)?;
-    let mut verdicts = verdict::expectations(s, &trace, &findings);
-    verdicts.extend(super::invariant::check(s, &trace));
+    let mut verdicts = check::expectations(s, &trace, &findings);
+    verdicts.extend(check::invariants(s, &trace));
     let handshakes = trace
         .events
         .iter()
@@ -132,41 +127,5 @@ pub fn execute_limited(
         wall: started.elapsed(),
         handshakes,
         stats,
-    })
-}
-
-fn action(
-    s: &Scenario,
-    material: &Material,
-    at: Duration,
-    a: &StepAction,
-) -> Result<Action, RunError> {
-    Ok(match a.clone() {
-        StepAction::Crash(x) => Action::Crash(x),
-        StepAction::Restart(x) => Action::Restart(x),
-        StepAction::PowerOff(x) => Action::PowerOff(x),
-        StepAction::PowerOn(x) => Action::PowerOn(x),
-        StepAction::Partition(a, b) => Action::Partition(a, b),
-        StepAction::Heal(a, b) => Action::Heal(a, b),
-        StepAction::Hold(a, b) => Action::Hold(a, b),
-        StepAction::Release(a, b) => Action::Release(a, b),
-        StepAction::Latency(a, b, d) => Action::Latency(a, b, d),
-        StepAction::Loss(a, b, r) => Action::Loss(a, b, r),
-        StepAction::Skew(h, secs) => Action::Skew(h, secs),
-        StepAction::Switchover(x) => Action::Switchover(x),
-        StepAction::Traffic(c, r) => Action::Traffic(c, r),
-        StepAction::Option(a, section, key, value) => Action::Option(a, section, key, value),
-        StepAction::Trust(scope, cas) => Action::Trust(scope, cas),
-        StepAction::Rotate(what) => {
-            // Re-issued as a CA would at the step's instant: a new key and serial, the same
-            // names, signed by the key the material already holds for the CA (or the profile's
-            // signer). Made before the run starts; the step only swaps it in.
-            let now = time::Duration::try_from(at)
-                .ok()
-                .and_then(|d| s.clock.checked_add(d))
-                .unwrap_or(s.clock);
-            let leaf = crate::pki::reissue(&s.topology.pki, material, &what, now)?;
-            Action::Rotate(what.cert, Box::new(leaf))
-        }
     })
 }

@@ -3,38 +3,22 @@
 
 use toml::de::DeValue;
 
-use super::load::{app_ref, array, one_of};
-use super::{Step, StepAction};
+use super::Step;
+use super::load::{array, one_of};
+use super::names::app_ref;
 use crate::diag::{Problem, Sp, Span, closest};
-use crate::node::Order;
+use crate::fault::{AppRef, Fault, HostRef, Order};
 use crate::topology::reader::{Reader, Table, Value};
 use crate::topology::value::parse_duration;
 use crate::topology::{self, Topology};
 
-const STEP_ACTIONS: [&str; 16] = [
-    "crash",
-    "restart",
-    "power-off",
-    "power-on",
-    "partition",
-    "heal",
-    "hold",
-    "release",
-    "latency",
-    "loss",
-    "skew",
-    "rotate",
-    "switchover",
-    "traffic",
-    "option",
-    "trust",
-];
+const STEP_ACTIONS: [&str; 16] = crate::fault::NAMES;
 
 mod certs;
 
-pub(super) fn host_ref(r: &mut Reader, t: &Topology, name: Sp<String>) -> Option<String> {
+pub(super) fn host_ref(r: &mut Reader, t: &Topology, name: Sp<String>) -> Option<HostRef> {
     if t.host(&name.value).is_some() {
-        return Some(name.value);
+        return Some(HostRef::new(name.value));
     }
     if t.app(&name.value).is_some() {
         r.push(
@@ -63,7 +47,7 @@ pub(super) fn host_ref(r: &mut Reader, t: &Topology, name: Sp<String>) -> Option
     None
 }
 
-fn two_hosts(r: &mut Reader, t: &Topology, v: &Value<'_>, key: &str) -> Option<(String, String)> {
+fn two_hosts(r: &mut Reader, t: &Topology, v: &Value<'_>, key: &str) -> Option<(HostRef, HostRef)> {
     let hosts: Vec<Sp<String>> = match v.get_ref() {
         DeValue::Array(items) => items
             .iter()
@@ -117,12 +101,12 @@ pub(super) fn decode(r: &mut Reader, doc: &Table<'_>, t: &Topology) -> Vec<Step>
         let Some(kind) = one_of(r, st, &STEP_ACTIONS, "a step", span) else {
             continue;
         };
-        let action = decode_action(r, st, t, &kind);
-        if let (Some(at), Some(action)) = (at, action) {
+        let fault = decode_fault(r, st, t, &kind);
+        if let (Some(at), Some(fault)) = (at, fault) {
             out.push(Step {
                 at: at.value,
                 label: r.string(st, "label").map(|l| l.value),
-                action,
+                fault,
                 span,
             });
         }
@@ -169,13 +153,13 @@ fn check_switchovers(r: &mut Reader, t: &Topology, steps: &[Step]) {
         })
         .collect();
     for step in ordered {
-        let order = match &step.action {
-            StepAction::Switchover(order) => order,
-            StepAction::Traffic(..)
-            | StepAction::Option(..)
-            | StepAction::Rotate(..)
-            | StepAction::Skew(..)
-            | StepAction::Latency(..) => continue,
+        let order = match &step.fault {
+            Fault::Switchover { order } => order,
+            Fault::Traffic { .. }
+            | Fault::Option { .. }
+            | Fault::Rotate { .. }
+            | Fault::Skew { .. }
+            | Fault::Latency { .. } => continue,
             _ => {
                 known.values_mut().for_each(|k| *k = None);
                 continue;
@@ -208,26 +192,30 @@ fn check_switchovers(r: &mut Reader, t: &Topology, steps: &[Step]) {
                 );
                 *slot = None;
             }
-            Order::To(x) => *slot = Some(x.clone()),
+            Order::To(x) => *slot = Some(x.to_string()),
             Order::Pair(_) => *slot = Some(other),
         }
     }
 }
 
-fn decode_action(r: &mut Reader, st: &Table<'_>, t: &Topology, kind: &str) -> Option<StepAction> {
+fn decode_fault(r: &mut Reader, st: &Table<'_>, t: &Topology, kind: &str) -> Option<Fault> {
     let v = st.get(kind)?;
-    let app = |r: &mut Reader| r.string(st, kind).and_then(|n| app_ref(r, t, n));
+    let app = |r: &mut Reader| {
+        r.string(st, kind)
+            .and_then(|n| app_ref(r, t, n))
+            .map(AppRef::new)
+    };
     let host = |r: &mut Reader| r.string(st, kind).and_then(|n| host_ref(r, t, n));
     Some(match kind {
-        "crash" => StepAction::Crash(app(r)?),
-        "restart" => StepAction::Restart(app(r)?),
+        "crash" => Fault::Crash { app: app(r)? },
+        "restart" => Fault::Restart { app: app(r)? },
         "switchover" => {
             let order = match v.get_ref() {
                 DeValue::Table(_) => {
                     let inner = r.table(v, kind)?;
                     r.keys(inner, &["to"], "`switchover`");
                     let to = r.string(inner, "to")?;
-                    Order::To(app_ref(r, t, to)?)
+                    Order::To(AppRef::new(app_ref(r, t, to)?))
                 }
                 _ => Order::Pair(app(r)?),
             };
@@ -242,17 +230,17 @@ fn decode_action(r: &mut Reader, st: &Table<'_>, t: &Topology, kind: &str) -> Op
                 );
                 return None;
             }
-            StepAction::Switchover(order)
+            Fault::Switchover { order }
         }
-        "power-off" => StepAction::PowerOff(host(r)?),
-        "power-on" => StepAction::PowerOn(host(r)?),
+        "power-off" => Fault::PowerOff { host: host(r)? },
+        "power-on" => Fault::PowerOn { host: host(r)? },
         "partition" | "heal" | "hold" | "release" => {
             let (a, b) = two_hosts(r, t, v, kind)?;
             match kind {
-                "partition" => StepAction::Partition(a, b),
-                "heal" => StepAction::Heal(a, b),
-                "hold" => StepAction::Hold(a, b),
-                _ => StepAction::Release(a, b),
+                "partition" => Fault::Partition { a, b },
+                "heal" => Fault::Heal { a, b },
+                "hold" => Fault::Hold { a, b },
+                _ => Fault::Release { a, b },
             }
         }
         "latency" | "loss" => {
@@ -260,7 +248,11 @@ fn decode_action(r: &mut Reader, st: &Table<'_>, t: &Topology, kind: &str) -> Op
             r.keys(inner, &["between", "delay", "rate"], &format!("`{kind}`"));
             let (a, b) = two_hosts(r, t, inner.get("between")?, "between")?;
             if kind == "latency" {
-                StepAction::Latency(a, b, r.duration(inner, "delay")?.value)
+                Fault::Latency {
+                    a,
+                    b,
+                    delay: r.duration(inner, "delay")?.value,
+                }
             } else {
                 let rate = inner.get("rate").and_then(|x| {
                     x.get_ref()
@@ -268,7 +260,7 @@ fn decode_action(r: &mut Reader, st: &Table<'_>, t: &Topology, kind: &str) -> Op
                         .map(|f| f.as_str().parse::<f64>().unwrap_or(-1.0))
                 });
                 match rate {
-                    Some(x) if (0.0..=1.0).contains(&x) => StepAction::Loss(a, b, x),
+                    Some(rate) if (0.0..=1.0).contains(&rate) => Fault::Loss { a, b, rate },
                     _ => {
                         r.push(Problem::new(
                             "bad-value",
@@ -302,7 +294,10 @@ fn decode_action(r: &mut Reader, st: &Table<'_>, t: &Topology, kind: &str) -> Op
                 Ok(d) => {
                     // At most 366 days (above): the conversion cannot saturate.
                     let secs = i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
-                    StepAction::Skew(h, if neg { secs.saturating_neg() } else { secs })
+                    Fault::Skew {
+                        host: h,
+                        seconds: if neg { secs.saturating_neg() } else { secs },
+                    }
                 }
                 Err(why) => {
                     r.push(Problem::new("bad-duration", by.span, why));
@@ -316,8 +311,8 @@ fn decode_action(r: &mut Reader, st: &Table<'_>, t: &Topology, kind: &str) -> Op
             let inner = r.table(v, kind)?;
             r.keys(inner, &["from", "rate"], "`traffic`");
             let from = r.string(inner, "from")?;
-            let from = app_ref(r, t, from)?;
-            if t.app(&from).is_some_and(topology::App::is_server) {
+            let from = AppRef::new(app_ref(r, t, from)?);
+            if t.app(from.as_str()).is_some_and(topology::App::is_server) {
                 r.push(Problem::new(
                     "bad-value",
                     v.span(),
@@ -326,8 +321,8 @@ fn decode_action(r: &mut Reader, st: &Table<'_>, t: &Topology, kind: &str) -> Op
             }
             let rate = r.string(inner, "rate")?;
             match rate.value.trim_end_matches("/s").trim().parse::<f64>() {
-                Ok(x) if x == 0.0 || (0.001..=10_000.0).contains(&x) => {
-                    StepAction::Traffic(from, x)
+                Ok(rate) if rate == 0.0 || (0.001..=10_000.0).contains(&rate) => {
+                    Fault::Traffic { from, rate }
                 }
                 _ => {
                     r.push(Problem::new(
@@ -343,7 +338,7 @@ fn decode_action(r: &mut Reader, st: &Table<'_>, t: &Topology, kind: &str) -> Op
             let inner = r.table(v, kind)?;
             r.keys(inner, &["app", "section", "key", "value"], "`option`");
             let app = r.string(inner, "app")?;
-            let app = app_ref(r, t, app)?;
+            let app = AppRef::new(app_ref(r, t, app)?);
             let section = r.string(inner, "section")?;
             let key = r.string(inner, "key")?;
             for part in [&section, &key] {
@@ -385,7 +380,12 @@ fn decode_action(r: &mut Reader, st: &Table<'_>, t: &Topology, kind: &str) -> Op
                 r.push(p);
                 return None;
             }
-            StepAction::Option(app, section.value, key.value, value)
+            Fault::Option {
+                app,
+                section: section.value,
+                key: key.value,
+                value,
+            }
         }
         _ => return None,
     })

@@ -8,7 +8,7 @@ pub(crate) mod subject;
 
 use std::path::PathBuf;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use toml::de::DeValue;
@@ -74,7 +74,7 @@ pub enum TimeSpec {
 }
 
 /// A fault profile for a generated certificate.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Profile {
     /// Valid until a day before the clock.

@@ -5,12 +5,10 @@
 
 use toml::de::DeValue;
 
-use super::super::StepAction;
-use super::super::load::app_ref;
+use super::super::names::app_ref;
 use super::host_ref;
 use crate::diag::{Problem, Sp, Span, closest};
-use crate::node::trust::Scope;
-use crate::pki::Reissue;
+use crate::fault::{AppRef, Fault, Scope};
 use crate::topology::Topology;
 use crate::topology::pki::Profile;
 use crate::topology::reader::{Reader, Table, Value};
@@ -35,7 +33,7 @@ fn ca_ref(r: &mut Reader, t: &Topology, name: Sp<String>) -> Option<String> {
 }
 
 /// `rotate = { cert = "ts-b", issuer = "new-ca", profile = "expired" }`.
-pub(super) fn rotate(r: &mut Reader, v: &Value<'_>, t: &Topology) -> Option<StepAction> {
+pub(super) fn rotate(r: &mut Reader, v: &Value<'_>, t: &Topology) -> Option<Fault> {
     let inner = r.table(v, "rotate")?;
     r.keys(inner, &["cert", "issuer", "profile"], "`rotate`");
     let cert = r.required_string(inner, "cert", v.span().into(), "`rotate`")?;
@@ -84,19 +82,19 @@ pub(super) fn rotate(r: &mut Reader, v: &Value<'_>, t: &Topology) -> Option<Step
         );
         return None;
     }
-    Some(StepAction::Rotate(Reissue {
+    Some(Fault::Rotate {
         cert: cert.value,
         issuer,
         profile: profile.map(|p| p.value),
-    }))
+    })
 }
 
 /// `trust = { app = "ts_primary", trusted-ca = ["lab-ca", "new-ca"] }` (or `host = "ts-a"`).
-pub(super) fn trust(r: &mut Reader, v: &Value<'_>, t: &Topology) -> Option<StepAction> {
+pub(super) fn trust(r: &mut Reader, v: &Value<'_>, t: &Topology) -> Option<Fault> {
     let inner: &Table<'_> = r.table(v, "trust")?;
     r.keys(inner, &["app", "host", "trusted-ca"], "`trust`");
     let scope = match (r.string(inner, "app"), r.string(inner, "host")) {
-        (Some(app), None) => Scope::App(app_ref(r, t, app)?),
+        (Some(app), None) => Scope::App(AppRef::new(app_ref(r, t, app)?)),
         (None, Some(host)) => Scope::Host(host_ref(r, t, host)?),
         (Some(app), Some(_)) => {
             r.push(Problem::new(
@@ -148,5 +146,5 @@ pub(super) fn trust(r: &mut Reader, v: &Value<'_>, t: &Topology) -> Option<StepA
         }
         cas.push(ca_ref(r, t, name)?);
     }
-    Some(StepAction::Trust(scope, cas))
+    Some(Fault::Trust { scope, cas })
 }

@@ -1,0 +1,132 @@
+//! Judging the expectations of a scenario: one file per kind of `[[expect]]`, each a function
+//! from the typed expectation and the trace (and, for `rejected` and `finding`, the static
+//! findings) to a [`Judgement`]; [`expectation`] adds what was checked, the window judged and
+//! the line into a [`Verdict`]. A new kind of expectation is a variant of
+//! [`Check`](crate::scenario::Check) with its decoding (`scenario/expect.rs`), a file here,
+//! and its arm below.
+
+mod acked;
+mod connected;
+mod finding;
+mod ha_synced;
+mod never;
+mod reconnected;
+mod refused;
+mod rejected;
+mod role;
+mod served;
+mod two_primaries;
+
+use super::evidence::window;
+use super::session::Want;
+use super::verdict::{Judged, Judgement, Verdict, VerdictKind};
+use crate::rules::Finding;
+use crate::scenario::{Check, Expect, Scenario, Timing};
+use crate::trace::Trace;
+use connected::Wanted;
+
+/// What a checker reads: the scenario (its topology names pairs and hosts), the trace, and
+/// the topology's static findings.
+pub struct Context<'a> {
+    /// The scenario run.
+    pub scenario: &'a Scenario,
+    /// Its trace.
+    pub trace: &'a Trace,
+    /// `hapair check`'s findings on its topology at its clock.
+    pub findings: &'a [Finding],
+    /// When the last event happened (ms).
+    pub end: u64,
+}
+
+impl<'a> Context<'a> {
+    /// The context of one run.
+    pub fn new(scenario: &'a Scenario, trace: &'a Trace, findings: &'a [Finding]) -> Self {
+        Self {
+            scenario,
+            trace,
+            findings,
+            end: trace.events.last().map_or(0, |x| x.at_ms),
+        }
+    }
+}
+
+/// Judges every expectation of `s` against `trace` and the static `findings`, in file order.
+pub fn expectations(s: &Scenario, trace: &Trace, findings: &[Finding]) -> Vec<Verdict> {
+    let cx = Context::new(s, trace, findings);
+    s.expects.iter().map(|e| expectation(&cx, e)).collect()
+}
+
+/// Judges one expectation.
+pub fn expectation(cx: &Context<'_>, e: &Expect) -> Verdict {
+    let w = window(&e.timing, cx.end);
+    let j: Judgement = match &e.check {
+        Check::Role { app, is } => role::judge(cx, app, *is, &e.timing, w),
+        Check::Connected {
+            from,
+            to,
+            port,
+            tls,
+            peer,
+        } => {
+            let want = Want::new(port, tls, peer.as_deref());
+            connected::judge(cx, Wanted::Up, from, to, &want, w)
+        }
+        Check::Established {
+            from,
+            to,
+            port,
+            tls,
+            peer,
+        } => {
+            let want = Want::new(port, tls, peer.as_deref());
+            connected::judge(cx, Wanted::Opened, from, to, &want, w)
+        }
+        Check::Reconnected {
+            client,
+            to,
+            port,
+            tls,
+        } => reconnected::judge(cx, client, to, port, tls, w),
+        Check::HaSynced {
+            primary,
+            backup,
+            port,
+            tls,
+        } => ha_synced::judge(cx, primary, backup, port, tls, w),
+        Check::Served { client, by } => served::judge(cx, client, by, w),
+        Check::Refused {
+            from,
+            to,
+            port,
+            class,
+        } => refused::judge(cx, from, to, port, *class, w),
+        Check::Never(n) => never::judge(cx, n, w),
+        Check::Rejected(rule) => rejected::judge(cx, rule),
+        Check::Finding {
+            rule,
+            severity,
+            present,
+        } => finding::judge(cx, rule, *severity, *present),
+        Check::NoAckedEventLost(none) => acked::judge(cx, *none),
+        Check::TwoPrimaries { pair, longer_than } => two_primaries::judge(cx, pair, *longer_than),
+    };
+    let judged = match (&e.check, &e.timing) {
+        (Check::Finding { .. }, _) => Judged::Topology,
+        (_, Timing::At(_)) => Judged::Instant(w.0),
+        _ => Judged::Window(w.0, w.1),
+    };
+    Verdict {
+        kind: VerdictKind::Expect,
+        what: e.describe(),
+        held: j.held,
+        judged,
+        evidence: j.evidence,
+        miss: j.miss,
+        detail: j.detail,
+        line: Some(cx.scenario.source.locate(e.span.start).line),
+        excerpt: j.excerpt,
+    }
+}
+
+#[cfg(test)]
+mod tests;

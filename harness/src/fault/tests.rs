@@ -1,0 +1,74 @@
+//! The file form of faults: exact durations, round trips, and what it refuses.
+
+use std::time::Duration;
+
+use super::*;
+
+#[test]
+fn durations_are_written_to_the_nanosecond() {
+    assert_eq!(duration_text(Duration::from_secs(30)), "30s");
+    assert_eq!(duration_text(Duration::from_millis(1_500)), "1.5s");
+    assert_eq!(duration_text(Duration::from_nanos(250_001)), "0.000250001s");
+    // Past about 104 days an f64 of seconds is coarser than a nanosecond, so not every
+    // duration has a text; every duration read from a file does, and it is written back.
+    let far = parse_duration("31622400.3s").expect("366 days and 0.3 s");
+    for d in [
+        Duration::from_millis(1_500),
+        Duration::from_nanos(250_001),
+        far,
+    ] {
+        assert_eq!(parse_duration(&duration_text(d)), Ok(d));
+    }
+}
+
+#[test]
+fn a_fault_reads_back_from_the_form_it_writes() {
+    let faults = [
+        Fault::Crash {
+            app: "ts_primary".into(),
+        },
+        Fault::Skew {
+            host: "ts-a".into(),
+            seconds: -3_600,
+        },
+        Fault::Latency {
+            a: "ts-a".into(),
+            b: "ts-b".into(),
+            delay: Duration::from_millis(200),
+        },
+        Fault::Switchover {
+            order: Order::To("ts_backup".into()),
+        },
+        Fault::Traffic {
+            from: "desk".into(),
+            rate: 0.1,
+        },
+    ];
+    for f in faults {
+        let text = toml::to_string(&f).expect("a fault serialises");
+        let back: Fault = toml::from_str(&text).expect("and reads back");
+        assert_eq!(back, f, "{text}");
+    }
+    let text = toml::to_string(&Fault::Crash {
+        app: "ts_primary".into(),
+    })
+    .expect("toml");
+    assert_eq!(text.trim(), "crash = \"ts_primary\"");
+}
+
+#[test]
+fn the_form_refuses_what_the_loader_refuses() {
+    let bad = [
+        "partition = [\"ts-a\", \"ts-a\"]",
+        "loss = { between = [\"a\", \"b\"], rate = 1.5 }",
+        "skew = { host = \"ts-a\", by = \"400y\" }",
+        "skew = { host = \"ts-a\", by = \"367d\" }",
+        "traffic = { from = \"desk\", rate = \"20000/s\" }",
+        "trust = { trusted-ca = [\"lab-ca\"] }",
+        "option = { app = \"a\", section = \"\", key = \"k\", value = 1 }",
+        "crash = \"a\"\nrestart = \"a\"",
+    ];
+    for text in bad {
+        assert!(toml::from_str::<Fault>(text).is_err(), "{text}");
+    }
+}
