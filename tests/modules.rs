@@ -35,7 +35,6 @@ use parse::{parse, strip};
 const ALLOWED: &[(&str, &[&str])] = &[
     ("scenario", &["load", "steps"]),
     ("crate", &["check", "scenario"]),
-    ("report", &["junit", "run"]),
 ];
 
 /// A module path below the crate root: `["pki", "generate"]`.

@@ -77,7 +77,7 @@ pub(super) fn execute(o: &Options) -> Outcome {
     let text = match o.format {
         RunFormat::Human => run::human(&results, colour()),
         RunFormat::Json => run::json(&results),
-        RunFormat::Junit => run::junit(&results),
+        RunFormat::Junit => crate::report::junit::junit(&results),
     };
     let printed = out::print(&text);
     if let Some(dir) = &o.out {

@@ -16,8 +16,6 @@ use crate::rules::{Finding, Severity};
 use crate::scenario::run::Outcome;
 use crate::trace::Event;
 
-pub use super::junit::junit;
-
 /// Schema identifier of `hapair run --format json` and of per-scenario `report.json`.
 pub const SCHEMA: &str = "hapair.run/1";
 
@@ -402,7 +400,7 @@ mod tests {
         let detail = run["verdicts"][0]["detail"].as_str().unwrap_or_default();
         assert!(detail.ends_with("… (500 more characters)"), "{detail}");
 
-        let xml = junit(&results);
+        let xml = crate::report::junit::junit(&results);
         assert!(xml.contains("… (500 more characters)") && !xml.contains(&long));
     }
 }

@@ -59,7 +59,7 @@ pub fn write(dir: &Path, results: &[FileResult]) -> std::io::Result<()> {
             std::fs::write(base.join("tls-table.json"), text)?;
         }
     }
-    std::fs::write(dir.join("junit.xml"), run::junit(results))
+    std::fs::write(dir.join("junit.xml"), crate::report::junit::junit(results))
 }
 
 /// A folder of run artefacts, readable by its owner only (0700): traces name hosts, ports and
