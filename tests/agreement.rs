@@ -415,7 +415,7 @@ fn scenario(path: &Path) -> Judged {
         .map(|st| u64::try_from(st.at.as_millis()).unwrap_or(u64::MAX))
         .min();
     let claims = claims(&s.topology, &material, s.clock, changes_at_ms);
-    match hapair::scenario::run::execute(&s, s.seed) {
+    match hapair::execute::execute(&s, s.seed) {
         Ok(outcome) => disagreements(&what, &claims, &findings, &outcome.trace),
         Err(e) => Judged::failed(format!("{what}: does not run: {e}")),
     }

@@ -18,7 +18,7 @@ fn repo() -> PathBuf {
 fn run(path: &str, seed: u64) -> Trace {
     let file = repo().join(path);
     let s = hapair::scenario::load(&file).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let o = hapair::scenario::run::execute(&s, seed).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let o = hapair::execute::execute(&s, seed).unwrap_or_else(|e| panic!("{path}: {e}"));
     let failed: Vec<_> = o.verdicts.iter().filter(|v| !v.held).collect();
     assert!(failed.is_empty(), "{path} seed {seed}: {failed:?}");
     o.trace

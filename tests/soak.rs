@@ -126,7 +126,7 @@ fn a_day_with_the_backups_host_cut_off() {
     let scenario =
         hapair::scenario::load(&path).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
     assert!(scenario.duration >= Duration::from_secs(24 * 3600));
-    let outcome = hapair::scenario::run::execute(&scenario, scenario.seed)
+    let outcome = hapair::execute::execute(&scenario, scenario.seed)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     assert!(outcome.passed(), "{:#?}", outcome.verdicts);
 }

@@ -23,7 +23,7 @@ fn same_when_stepped(
     seed: u64,
     skipped: &hapair::trace::Trace,
 ) -> Result<(), String> {
-    let stepped = hapair::scenario::run::execute_stepping(s, seed, false)
+    let stepped = hapair::execute::execute_stepping(s, seed, false)
         .map_err(|e| format!("does not run tick by tick: {e}"))?
         .trace;
     if stepped.digest() == skipped.digest() {
@@ -61,8 +61,7 @@ type Ran = Result<(String, usize), String>;
 /// Loads and runs one scenario; `Err` lists what went wrong.
 fn run_one(path: &Path) -> Ran {
     let s = hapair::scenario::load(path).map_err(|e| format!("does not load: {e}"))?;
-    let outcome =
-        hapair::scenario::run::execute(&s, s.seed).map_err(|e| format!("does not run: {e}"))?;
+    let outcome = hapair::execute::execute(&s, s.seed).map_err(|e| format!("does not run: {e}"))?;
     same_when_stepped(&s, s.seed, &outcome.trace)?;
     let failed: Vec<String> = outcome
         .verdicts
@@ -191,8 +190,8 @@ fn skipping_idle_time_leaves_every_trace_as_it_is() {
     let results = on_all(&files, |path| -> Result<(), String> {
         let s = hapair::scenario::load(path).map_err(|e| format!("does not load: {e}"))?;
         for seed in [s.seed + 1, s.seed + 2] {
-            let skipped = hapair::scenario::run::execute(&s, seed)
-                .map_err(|e| format!("does not run: {e}"))?;
+            let skipped =
+                hapair::execute::execute(&s, seed).map_err(|e| format!("does not run: {e}"))?;
             same_when_stepped(&s, seed, &skipped.trace)?;
         }
         Ok(())
@@ -210,7 +209,7 @@ fn skipping_idle_time_leaves_every_trace_as_it_is() {
 fn the_option_change_scenario_depends_on_its_option_change() {
     let path = repo().join("scenarios/option-change-ha-addp.toml");
     let mut s = hapair::scenario::load(&path).expect("loads");
-    let with = hapair::scenario::run::execute(&s, s.seed).expect("runs");
+    let with = hapair::execute::execute(&s, s.seed).expect("runs");
     assert!(with.passed(), "the scenario itself fails");
     assert!(with.trace.events.iter().any(|e| matches!(
         &e.kind,
@@ -221,7 +220,7 @@ fn the_option_change_scenario_depends_on_its_option_change() {
     s.steps
         .retain(|st| !matches!(st.fault, hapair::fault::Fault::Option { .. }));
     assert_eq!(s.steps.len(), before - 1);
-    let without = hapair::scenario::run::execute(&s, s.seed).expect("runs");
+    let without = hapair::execute::execute(&s, s.seed).expect("runs");
     let failed: Vec<&str> = without
         .verdicts
         .iter()
@@ -242,13 +241,13 @@ fn the_ca_rollover_scenario_depends_on_trusting_both_cas() {
     use hapair::fault::Fault;
     let path = repo().join("scenarios/ca-rollover.toml");
     let mut s = hapair::scenario::load(&path).expect("loads");
-    let with = hapair::scenario::run::execute(&s, s.seed).expect("runs");
+    let with = hapair::execute::execute(&s, s.seed).expect("runs");
     assert!(with.passed(), "the scenario itself fails");
     let before = s.steps.len();
     s.steps
         .retain(|st| !matches!(&st.fault, Fault::Trust { cas, .. } if cas.len() == 2));
     assert_eq!(s.steps.len(), before - 3);
-    let without = hapair::scenario::run::execute(&s, s.seed).expect("runs");
+    let without = hapair::execute::execute(&s, s.seed).expect("runs");
     let failed: Vec<&str> = without
         .verdicts
         .iter()

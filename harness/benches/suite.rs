@@ -1,7 +1,7 @@
 //! The scenario suite's cost: every scenario under `scenarios/` against the TLS work it
 //! contains, and the whole suite as users run it.
 //!
-//! Per scenario, `rounds` runs of `hapair::scenario::run::execute` under the scenario's own seed
+//! Per scenario, `rounds` runs of `hapair::execute::execute` under the scenario's own seed
 //! (material generation, static judgement, simulation and verdicts, as `hapair run` does minus
 //! the report), each checked to pass. The floor of a scenario is its TLS handshakes (successful
 //! ones, counted on the dialling side) times the median in-memory handshake (ECDSA P-256,
@@ -93,7 +93,7 @@ fn main() {
         let mut last = None;
         for _ in 0..rounds {
             let start = Instant::now();
-            let outcome = hapair::scenario::run::execute(&s, s.seed)
+            let outcome = hapair::execute::execute(&s, s.seed)
                 .unwrap_or_else(|e| panic!("{}: does not run: {e}", path.display()));
             walls.push(start.elapsed());
             assert!(

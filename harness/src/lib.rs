@@ -29,6 +29,8 @@
 //! - [`check`]: judging a run: each expectation and invariant against the trace, into typed
 //!   verdicts (one file per expectation kind and per invariant).
 //! - [`scenario`]: scenario files (steps, expectations, invariant settings) and running them.
+//! - [`execute`]: one scenario under one seed: its PKI once, the rules, the engine, the
+//!   verdicts.
 //! - [`runner`]: running in bulk: discovery, seeds, parallel jobs, isolation, artefacts.
 //! - [`report`]: renderers (human, JSON, JUnit, the TLS table); no checking logic.
 //! - [`cli`]: the clap front end; `main.rs` only parses, runs and maps to an exit code.
@@ -64,6 +66,7 @@ pub mod check;
 pub mod cli;
 pub mod diag;
 pub mod engine;
+pub mod execute;
 pub mod fault;
 pub mod limits;
 pub mod net;

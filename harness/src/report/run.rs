@@ -12,8 +12,8 @@ use super::clip;
 use super::json::{Where, locate};
 use crate::check::{Judged, LIST_BOUND, Miss, Verdict, VerdictKind, thousands};
 use crate::diag::{Source, Span};
+use crate::execute::Outcome;
 use crate::rules::{Finding, Severity};
-use crate::scenario::run::Outcome;
 use crate::trace::Event;
 
 /// Schema identifier of `hapair run --format json` and of per-scenario `report.json`.

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::isolate::isolated;
+use crate::execute::Outcome;
 use crate::report::FileOutcome;
 use crate::report::run::replay;
-use crate::scenario::run::Outcome;
 use crate::scenario::{self, LoadError, Scenario};
 
 /// Which seed a job runs under.
@@ -112,7 +112,7 @@ pub(super) fn execute(loaded: &mut Loaded, job: &Job, wall_limit: Duration) -> J
     };
     let seed = job.seed.resolve(s.seed);
     let result = match isolated(&job.path, || {
-        scenario::run::execute_limited(s, seed, true, wall_limit)
+        crate::execute::execute_limited(s, seed, true, wall_limit)
     }) {
         Ok(Ok(outcome)) => JobResult::Ran(Box::new(outcome)),
         Ok(Err(e)) => JobResult::Failed(Failure {

@@ -2,7 +2,7 @@
 //! how many threads ([`Batch::workers`]), each run isolated from the others' failures, with a
 //! progress bar, and the artefacts of `--out` ([`artefacts`]). `hapair run` and the test
 //! suites call this; one run of one scenario under one seed is
-//! [`crate::scenario::run::execute_limited`].
+//! [`crate::execute::execute_limited`].
 //!
 //! A batch is a list of jobs, each a scenario file under a seed; [`run`] streams their
 //! reports back in job order whatever the number of workers, [`run_files`] gathers them per

@@ -7,10 +7,11 @@ use std::time::Duration;
 
 use toml::de::{DeTable, DeValue};
 
+use super::fields::{array, one_of};
 use super::{Check, Expect, Invariants, Scenario, Step, Timing};
 use crate::diag::{Invalid, Problem, ReadError, Source, Span, closest};
 use crate::fault::Fault;
-use crate::topology::reader::{Reader, Table, Value};
+use crate::topology::reader::{Reader, Table};
 use crate::topology::value::parse_duration;
 use crate::topology::{self, Topology};
 
@@ -252,60 +253,6 @@ fn needed_duration(steps: &[Step], expects: &[Expect]) -> Duration {
     last_step
         .max(last_deadline)
         .saturating_add(Duration::from_secs(10))
-}
-
-pub(super) fn array<'t, 'i>(r: &mut Reader, doc: &'t Table<'i>, key: &str) -> Vec<&'t Value<'i>> {
-    match doc.get(key).map(|v| (v, v.get_ref())) {
-        None => Vec::new(),
-        Some((_, DeValue::Array(items))) => items.iter().collect(),
-        Some((v, _)) => {
-            r.push(
-                Problem::new(
-                    "wrong-type",
-                    v.span(),
-                    format!("`{key}` must be an array of tables"),
-                )
-                .help(format!("write each as [[{key}]]")),
-            );
-            Vec::new()
-        }
-    }
-}
-
-/// The single key of `t` among `choices`, reporting none or several.
-pub(super) fn one_of(
-    r: &mut Reader,
-    t: &Table<'_>,
-    choices: &[&str],
-    what: &str,
-    span: Span,
-) -> Option<String> {
-    let present: Vec<&str> = choices
-        .iter()
-        .copied()
-        .filter(|c| t.get(*c).is_some())
-        .collect();
-    match present.as_slice() {
-        [one] => Some((*one).to_string()),
-        [] => {
-            r.push(
-                Problem::new("missing-key", span, format!("{what} says nothing to do"))
-                    .help(format!("use one of: {}", choices.join(", "))),
-            );
-            None
-        }
-        _ => {
-            r.push(
-                Problem::new(
-                    "conflict",
-                    span,
-                    format!("{what} has several of: {}", present.join(", ")),
-                )
-                .help("one per entry"),
-            );
-            None
-        }
-    }
 }
 
 fn decode_invariants(r: &mut Reader, doc: &Table<'_>) -> Invariants {

@@ -6,11 +6,11 @@
 
 mod bounds;
 mod expect;
+mod fields;
 #[cfg(test)]
 mod keys_tests;
 mod load;
 mod names;
-pub mod run;
 mod steps;
 mod write;
 

@@ -4,7 +4,7 @@
 use toml::de::DeValue;
 
 use super::Step;
-use super::load::{array, one_of};
+use super::fields::{array, one_of};
 use super::names::app_ref;
 use crate::diag::{Problem, Sp, Span, closest};
 use crate::fault::{AppRef, Fault, HostRef, Order};

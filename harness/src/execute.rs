@@ -5,11 +5,11 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::Scenario;
 use crate::check::{self, Verdict};
 use crate::diag::Source;
 use crate::pki::PkiError;
 use crate::rules::Finding;
+use crate::scenario::Scenario;
 use crate::sim::{self, Plan, SimError};
 use crate::trace::{Kind, Trace};
 
