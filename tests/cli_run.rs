@@ -506,3 +506,29 @@ fn a_run_over_its_wall_clock_limit_is_stopped_and_the_rest_goes_on() {
     assert!(all.contains("PASS quick"), "{all}");
     assert!(all.contains("stopped after 1s of wall-clock time"), "{all}");
 }
+
+/// A rule ID is known whatever its case, so a `finding` expectation written in lower case
+/// matches the finding (it loaded, then never held: the comparison was exact).
+#[test]
+fn a_finding_expectation_matches_its_rule_in_any_case() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let topology = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../scenarios/topologies/bad/ha-sync-fallback.toml");
+    for rule in ["HA-SYNC-FALLBACK", "ha-sync-fallback", "Ha-Sync-Fallback"] {
+        let path = dir.path().join(format!("{rule}.toml"));
+        let body = format!(
+            "name = \"{rule}\"\ntopology = \"{}\"\nduration = \"10s\"\n\n[[expect]]\n\
+             finding = {{ rule = \"{rule}\" }}\n",
+            topology.display()
+        );
+        std::fs::write(&path, body).expect("written");
+        let o = hapair(&["run", &path.display().to_string()]);
+        assert_eq!(
+            code(&o),
+            0,
+            "{rule}: {}{}",
+            text(&o.stdout),
+            text(&o.stderr)
+        );
+    }
+}

@@ -391,7 +391,10 @@ pub(super) fn decode_check(
                 )
                 .map(|s| s.value);
             Check::Finding {
-                rule: rule.value,
+                // IDs are known case-insensitively: keep the catalogue's spelling, which
+                // findings carry, or a lower-case ID could never match.
+                rule: crate::rules::RuleId::parse(&rule.value)
+                    .map_or(rule.value, |id| id.as_str().to_string()),
                 severity,
                 present: r.boolish(i, "present").is_none_or(|b| b.value),
             }
