@@ -28,6 +28,9 @@ pub const MAX_SEEDS: u64 = 100_000;
 /// the first one end): only a runaway reconnect loop reaches it. Genesys documents no such
 /// number; an operating system's file-descriptor limit plays that part on real hosts.
 pub const MAX_SESSIONS_PER_LISTENER: usize = 4 * MAX_OBJECTS;
+/// Most reconnection attempts a server's `reconnect-attempts` may ask of a client before it
+/// tries the other server of the pair (Genesys documents 1 as the recommended value).
+pub const MAX_RECONNECT_ATTEMPTS: u64 = 1_000;
 /// Longest value quoted back in a message, in characters; longer ones are cut.
 pub const MAX_QUOTED: usize = 200;
 

@@ -180,6 +180,36 @@ impl<N: Net> World<N> {
         })
     }
 
+    /// An honoured option of an application in seconds, as configured now, with the
+    /// documented default when unset; `None` when the function is off (see
+    /// [`crate::topology::options::HONOURED`]).
+    pub fn option_secs(&self, app: &str, section: &str, key: &str) -> Option<std::time::Duration> {
+        let spec = crate::topology::options::spec_for(false, section, key)?;
+        spec.secs(self.option(app, section, key).as_deref())
+    }
+
+    /// An honoured flag option of an application, as configured now (default when unset).
+    pub fn option_flag(&self, app: &str, section: &str, key: &str) -> bool {
+        crate::topology::options::spec_for(false, section, key)
+            .is_some_and(|spec| spec.flag(self.option(app, section, key).as_deref()))
+    }
+
+    /// An honoured option of a host in seconds (default when unset; `None` when off).
+    pub fn host_option_secs(
+        &self,
+        host_key: &str,
+        section: &str,
+        key: &str,
+    ) -> Option<std::time::Duration> {
+        let spec = crate::topology::options::spec_for(true, section, key)?;
+        let value = self
+            .topology
+            .host(host_key)
+            .and_then(|h| h.option(section, key))
+            .map(|v| v.value.as_str());
+        spec.secs(value)
+    }
+
     /// The link with this kind from `from` to `to`.
     pub fn link(
         &self,

@@ -195,7 +195,7 @@ fn decode_host(r: &mut Reader, key: Sp<String>, t: &Table<'_>) -> Host {
     let what = format!("host `{}`", key.value);
     r.keys_with(
         t,
-        &["name", "addp-timeout", "security"],
+        &["name", "addp-timeout", "lcaport", "options", "security"],
         &what,
         &[(
             "address",
@@ -203,22 +203,54 @@ fn decode_host(r: &mut Reader, key: Sp<String>, t: &Table<'_>) -> Host {
              there the name clients dial, and list it in the certificate's `hosts`",
         )],
     );
+    let options = decode_options(r, t);
+    let written = r.duration(t, "addp-timeout");
+    // Genesys's own form, `[host.X.options.addp] addp-timeout = 9`, is read too.
+    let in_options = option_in_sections(&options, "addp", "addp-timeout").and_then(|v| {
+        let spec = super::options::spec_for(true, "addp", "addp-timeout")?;
+        let secs = spec.secs(Some(&v.value)).unwrap_or_default();
+        Some(Sp::new(secs, v.span))
+    });
+    if let (Some(_), Some(b)) = (&written, &in_options) {
+        r.push(
+            Problem::new(
+                "duplicate-key",
+                b.span,
+                format!("{what} sets its ADDP timeout twice: `addp-timeout` and `[options.addp]`"),
+            )
+            .help("keep one; Genesys keeps it in the host's [addp] section"),
+        );
+    }
+    let lcaport = r.integer(t, "lcaport").and_then(|n| {
+        let port = u16::try_from(n.value).ok().filter(|p| *p > 0);
+        if port.is_none() {
+            r.push(Problem::new(
+                "bad-value",
+                n.span,
+                format!("{what}: lcaport = {} is not a TCP port (1-65535)", n.value),
+            ));
+        }
+        port.map(|p| Sp::new(p, n.span))
+    });
     Host {
         name: r.string(t, "name").unwrap_or_else(|| key.clone()),
-        addp_timeout: r
-            .duration(t, "addp-timeout")
+        addp_timeout: in_options
+            .or(written)
             .unwrap_or(Sp::new(Duration::from_secs(9), key.span)),
+        lcaport: lcaport.unwrap_or(Sp::new(4999, key.span)),
+        options,
         security: decode_security(r, t, &what),
         key,
     }
 }
 
-const APP_KEYS: [&str; 9] = [
+const APP_KEYS: [&str; 10] = [
     "type",
     "host",
     "backup",
     "redundancy",
     "reconnect-timeout",
+    "reconnect-attempts",
     "database",
     "port",
     "options",
@@ -250,6 +282,45 @@ fn decode_app(r: &mut Reader, name: Sp<String>, t: &Table<'_>) -> Option<App> {
             }
         }
     }
+    let options = decode_options(r, t);
+    // A bad `type` is reported already; a placeholder keeps the references checkable.
+    Some(App {
+        kind: kind.unwrap_or(Sp::new(AppType::GenericServer, name.span)),
+        host: host?,
+        backup: r.string(t, "backup"),
+        redundancy: r.choice(t, "redundancy", &redundancy_choices),
+        reconnect_timeout: r.duration(t, "reconnect-timeout"),
+        reconnect_attempts: reconnect_attempts(r, t, &what),
+        database: r.string(t, "database"),
+        ports,
+        options,
+        security: decode_security(r, t, &what),
+        name,
+    })
+}
+
+/// `reconnect-attempts`: the server info's `Attempts`, from 1.
+fn reconnect_attempts(r: &mut Reader, t: &Table<'_>, what: &str) -> Option<Sp<u64>> {
+    let n = r.integer(t, "reconnect-attempts")?;
+    let ok = u64::try_from(n.value)
+        .ok()
+        .filter(|a| (1..=crate::limits::MAX_RECONNECT_ATTEMPTS).contains(a));
+    if ok.is_none() {
+        r.push(Problem::new(
+            "bad-value",
+            n.span,
+            format!(
+                "{what}: reconnect-attempts = {} is not valid: it is a whole number from 1 to {}",
+                n.value,
+                crate::limits::MAX_RECONNECT_ATTEMPTS
+            ),
+        ));
+    }
+    ok.map(|a| Sp::new(a, n.span))
+}
+
+/// `[X.options.SECTION]` tables, each value checked against the options hapair honours.
+fn decode_options(r: &mut Reader, t: &Table<'_>) -> Vec<OptionSection> {
     let mut options = Vec::new();
     if let Some(ot) = r.opt_table(t, "options") {
         for (section, v) in entries(ot) {
@@ -272,19 +343,19 @@ fn decode_app(r: &mut Reader, name: Sp<String>, t: &Table<'_>) -> Option<App> {
             }
         }
     }
-    // A bad `type` is reported already; a placeholder keeps the references checkable.
-    Some(App {
-        kind: kind.unwrap_or(Sp::new(AppType::GenericServer, name.span)),
-        host: host?,
-        backup: r.string(t, "backup"),
-        redundancy: r.choice(t, "redundancy", &redundancy_choices),
-        reconnect_timeout: r.duration(t, "reconnect-timeout"),
-        database: r.string(t, "database"),
-        ports,
-        options,
-        security: decode_security(r, t, &what),
-        name,
-    })
+    options
+}
+
+fn option_in_sections<'a>(
+    sections: &'a [OptionSection],
+    section: &str,
+    key: &str,
+) -> Option<&'a Sp<String>> {
+    sections
+        .iter()
+        .find(|s| s.name.value == section)
+        .and_then(|s| s.values.iter().find(|(k, _)| k.value == key))
+        .map(|(_, v)| v)
 }
 
 fn decode_port(

@@ -6,7 +6,7 @@
 
 pub(crate) mod load;
 mod names;
-pub(crate) mod options;
+pub mod options;
 pub mod pki;
 pub(crate) mod reader;
 pub(crate) mod refs;
@@ -94,10 +94,35 @@ pub struct Host {
     pub key: Sp<String>,
     /// The name clients dial and certificates must carry.
     pub name: Sp<String>,
-    /// ADDP timeout the SCS uses towards this host's LCA.
+    /// ADDP timeout the SCS uses towards this host's LCA (`addp-timeout = "9s"` on the host,
+    /// or Genesys's `[host.X.options.addp] addp-timeout = 9`; 9 s by default).
     pub addp_timeout: Sp<Duration>,
+    /// The port the host's LCA listens on (`lcaport`, 4999 by default); the SCS dials it.
+    pub lcaport: Sp<u16>,
+    /// Host option sections (`[host.X.options.SECTION]`, e.g. `[addp]`), in file order.
+    pub options: Vec<OptionSection>,
     /// Host-level security parameters (lowest precedence).
     pub security: Security,
+}
+
+impl Host {
+    /// The value of `[options.SECTION] KEY` on the host object.
+    pub fn option(&self, section: &str, key: &str) -> Option<&Sp<String>> {
+        option_in(&self.options, section, key)
+    }
+}
+
+/// The value of `[SECTION] KEY` among `sections`.
+fn option_in<'a>(
+    sections: &'a [OptionSection],
+    section: &str,
+    key: &str,
+) -> Option<&'a Sp<String>> {
+    sections
+        .iter()
+        .find(|s| s.name.value == section)
+        .and_then(|s| s.values.iter().find(|(k, _)| k.value == key))
+        .map(|(_, v)| v)
 }
 
 /// Application types hapair knows.
@@ -218,6 +243,9 @@ pub struct App {
     pub redundancy: Option<Sp<Redundancy>>,
     /// How long clients wait between reconnection rounds (10 s by default).
     pub reconnect_timeout: Option<Sp<Duration>>,
+    /// How many times a client tries this server before it tries the other of the pair
+    /// (the server info's `Attempts`, 1 by default).
+    pub reconnect_attempts: Option<Sp<u64>>,
     /// For a DAP: the database it writes to.
     pub database: Option<Sp<String>>,
     /// Listening ports, in file order.
@@ -251,11 +279,7 @@ impl App {
 
     /// The value of `[options.SECTION] KEY`.
     pub fn option(&self, section: &str, key: &str) -> Option<&Sp<String>> {
-        self.options
-            .iter()
-            .find(|s| s.name.value == section)
-            .and_then(|s| s.values.iter().find(|(k, _)| k.value == key))
-            .map(|(_, v)| v)
+        option_in(&self.options, section, key)
     }
 
     /// Whether the type is a server (anything but a client).

@@ -1,34 +1,437 @@
-//! The Genesys options hapair itself reads (`[backup-sync] protocol`, `addp-timeout`,
-//! `addp-remote-timeout`): their values are checked where they are written, in a topology's
-//! `[app.X.options.SECTION]` or an `option` step, and a section or key a typo away from one
-//! of them is reported with a did-you-mean. Every other option stays free-form text.
+//! The Genesys options hapair honours, in one table ([`HONOURED`]): each with its documented
+//! section, name, default, values, where it takes effect and the document that says so.
+//! Values are checked where they are written (a topology's `[app.X.options.SECTION]` or
+//! `[host.X.options.SECTION]`, or an `option` step), a section or key a typo away from an
+//! honoured one is reported with a did-you-mean, and nodes read them typed through
+//! [`Spec::secs`], [`Spec::flag`] and [`Spec::text`] with the default filled in. Every other
+//! option stays free-form text.
 
+use std::time::Duration;
+
+use super::AppType;
 use crate::diag::{Problem, Sp, closest};
 use crate::limits::quoted;
 
-/// The option sections hapair reads, with the keys it reads in each.
-const KNOWN: [(&str, &[&str]); 1] = [(
-    "backup-sync",
-    &["protocol", "addp-timeout", "addp-remote-timeout"],
-)];
+/// Which configuration object carries an option.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Owner {
+    /// A Host object (`[host.X.options.SECTION]`): read by the LCA and the SCS.
+    Host,
+    /// Application objects of these types (`[app.X.options.SECTION]`).
+    App(&'static [AppType]),
+}
 
-/// Other keys of `[backup-sync]` Genesys documents: free-form, and no typo of a read key.
-const OTHER_BACKUP_SYNC: [&str; 4] = [
-    "addp-trace",
-    "sync-reconnect-tout",
-    "network-provided-address",
-    "client-connect-timeout",
+/// What values an option takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Values {
+    /// Whole seconds from `min` to `max`; `0` is off when `zero_off`, `-1` is off when
+    /// `minus_one_off`.
+    Secs {
+        /// Smallest value that is not "off".
+        min: u64,
+        /// Largest value.
+        max: u64,
+        /// `0` switches the function off.
+        zero_off: bool,
+        /// `-1` switches the function off.
+        minus_one_off: bool,
+    },
+    /// A whole number from `min` to `max`.
+    Count {
+        /// Smallest value.
+        min: u64,
+        /// Largest value.
+        max: u64,
+    },
+    /// `true`/`false` (also `yes`/`no`, `on`/`off`, `1`/`0`, as Genesys accepts).
+    Flag,
+    /// One of these words (case-insensitive).
+    Choice(&'static [&'static str]),
+}
+
+/// When Genesys documents that a change takes effect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// At the application's (next) start.
+    AtStart,
+    /// When the next connection is established.
+    NextConnection,
+    /// At once.
+    Immediately,
+}
+
+impl Effect {
+    /// In words, as `hapair explain options` prints it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Effect::AtStart => "at start",
+            Effect::NextConnection => "next connection",
+            Effect::Immediately => "immediately",
+        }
+    }
+}
+
+/// One option hapair honours.
+#[derive(Clone, Copy, Debug)]
+pub struct Spec {
+    /// Who carries it.
+    pub owner: Owner,
+    /// Section name, as Genesys spells it.
+    pub section: &'static str,
+    /// Option name.
+    pub key: &'static str,
+    /// The documented default, as Configuration Manager would show it.
+    pub default: &'static str,
+    /// What values it takes.
+    pub values: Values,
+    /// When a change takes effect (where hapair reads it).
+    pub effect: Effect,
+    /// What it does in hapair, in one sentence.
+    pub what: &'static str,
+    /// The document that says so (a short name from `notes/genesys-options.md`, and a URL).
+    pub source: &'static str,
+}
+
+const TSERVERS: &[AppType] = &[AppType::Tserver, AppType::SipServer];
+const SIP: &[AppType] = &[AppType::SipServer];
+const CS: &[AppType] = &[AppType::ConfigServer];
+const SCS: &[AppType] = &[AppType::Scs];
+
+const ADDP_SECS: Values = Values::Secs {
+    min: 1,
+    max: 3_600,
+    zero_off: true,
+    minus_one_off: false,
+};
+const ADDP_TRACE: Values = Values::Choice(&[
+    "off", "false", "no", "local", "on", "true", "yes", "remote", "both", "full",
+]);
+
+const S_ADDP_HOST: &str =
+    "S-ADDP-HOST https://docs.genesys.com/Documentation:FR:CORM:HostADDPSect:Current";
+const S_TS_BSYNC: &str =
+    "S-TS-BSYNC https://docs.genesys.com/Documentation/TS/8.1.1/TSCSTA/TCBackupSyncSection";
+const S_SCS_RN: &str = "S-SCS-RN https://docs.genesys.com/Documentation/RN/8.5.x/scs85rn/scs85KI";
+const S_MLFAULTS: &str = "S-MLFAULTS https://docs.genesys.com/Documentation/FR/latest/MLUG/Faults";
+const S_CSSYS: &str =
+    "S-CSSYS https://enu.docs.genesys.com/Documentation:FR:CORM:CSSystemSect:Current";
+const S_SIPS_HAOPT: &str =
+    "S-SIPS-HAOPT https://docs.genesys.com/Documentation/SIPS/latest/HADeployment/ConfOptionsHA";
+
+/// Every option hapair honours. `tests/options.rs` holds the defaults to the documents' and
+/// README's table to this one.
+pub const HONOURED: &[Spec] = &[
+    Spec {
+        owner: Owner::Host,
+        section: "addp",
+        key: "addp-timeout",
+        default: "9",
+        values: ADDP_SECS,
+        effect: Effect::NextConnection,
+        what: "the SCS polls this host's LCA after this much silence and, unanswered as long again, fails over every application on the host",
+        source: S_ADDP_HOST,
+    },
+    Spec {
+        owner: Owner::Host,
+        section: "addp",
+        key: "addp-remote-timeout",
+        default: "0",
+        values: ADDP_SECS,
+        effect: Effect::NextConnection,
+        what: "the LCA is asked to poll the SCS after this much silence too (0: it does not)",
+        source: S_ADDP_HOST,
+    },
+    Spec {
+        owner: Owner::Host,
+        section: "addp",
+        key: "addp-trace",
+        default: "off",
+        values: ADDP_TRACE,
+        effect: Effect::NextConnection,
+        what: "ADDP polls and answers on the SCS-LCA connection appear in the trace",
+        source: S_ADDP_HOST,
+    },
+    Spec {
+        owner: Owner::App(SCS),
+        section: "general",
+        key: "disconnect-switchover-timeout",
+        default: "0",
+        values: Values::Secs {
+            min: 0,
+            max: 3_600,
+            zero_off: false,
+            minus_one_off: false,
+        },
+        effect: Effect::Immediately,
+        what: "after losing an LCA, the SCS waits this long for it to come back before failing over the host's applications (manual switchovers are not delayed)",
+        source: S_MLFAULTS,
+    },
+    Spec {
+        owner: Owner::App(SCS),
+        section: "general",
+        key: "haflip-detect-timeout",
+        default: "10",
+        values: Values::Secs {
+            min: 1,
+            max: 3_600,
+            zero_off: false,
+            minus_one_off: true,
+        },
+        effect: Effect::Immediately,
+        what: "a pair whose roles flip again within this window is reported as flapping (SCS events 10327/10328), two primaries or none as split brain or no brain (20621-20623); -1 turns detection off",
+        source: S_SCS_RN,
+    },
+    Spec {
+        owner: Owner::App(CS),
+        section: "system",
+        key: "consistent-port-selection",
+        default: "false",
+        values: Values::Flag,
+        effect: Effect::AtStart,
+        what: "true: the backup Configuration Server dials the primary's HA-sync port, then `default`, then any port; false: `default`",
+        source: S_CSSYS,
+    },
+    Spec {
+        owner: Owner::App(TSERVERS),
+        section: "backup-sync",
+        key: "protocol",
+        default: "default",
+        values: Values::Choice(&["default", "addp"]),
+        effect: Effect::NextConnection,
+        what: "`addp` runs ADDP on the HA link with the timeouts below",
+        source: S_TS_BSYNC,
+    },
+    Spec {
+        owner: Owner::App(TSERVERS),
+        section: "backup-sync",
+        key: "addp-timeout",
+        default: "0",
+        values: ADDP_SECS,
+        effect: Effect::Immediately,
+        what: "this server polls its HA peer after this much silence and drops the link when the poll goes unanswered as long (0: off)",
+        source: S_TS_BSYNC,
+    },
+    Spec {
+        owner: Owner::App(TSERVERS),
+        section: "backup-sync",
+        key: "addp-remote-timeout",
+        default: "0",
+        values: ADDP_SECS,
+        effect: Effect::Immediately,
+        what: "the HA peer is asked to poll after this much silence (0: off)",
+        source: S_TS_BSYNC,
+    },
+    Spec {
+        owner: Owner::App(TSERVERS),
+        section: "backup-sync",
+        key: "addp-trace",
+        default: "off",
+        values: ADDP_TRACE,
+        effect: Effect::NextConnection,
+        what: "ADDP polls and answers on the HA link appear in the trace",
+        source: S_TS_BSYNC,
+    },
+    Spec {
+        owner: Owner::App(SIP),
+        section: "TServer",
+        key: "backup-init-check",
+        default: "false",
+        values: Values::Flag,
+        effect: Effect::AtStart,
+        what: "the backup SIP Server checks its start-up (HA link, SIP port) and reports SERVICE_UNAVAILABLE when a check fails",
+        source: S_SIPS_HAOPT,
+    },
+    Spec {
+        owner: Owner::App(SIP),
+        section: "TServer",
+        key: "backup-init-check-timeout",
+        default: "60",
+        values: Values::Secs {
+            min: 15,
+            max: 3_600,
+            zero_off: false,
+            minus_one_off: false,
+        },
+        effect: Effect::AtStart,
+        what: "how long the backup's start-up checks may take",
+        source: S_SIPS_HAOPT,
+    },
+    Spec {
+        owner: Owner::App(SIP),
+        section: "TServer",
+        key: "backup-sip-port-check",
+        default: "true",
+        values: Values::Flag,
+        effect: Effect::AtStart,
+        what: "the backup checks that its SIP port is free before it reports ready",
+        source: S_SIPS_HAOPT,
+    },
 ];
 
-/// Longest ADDP timeout Genesys documents for `[backup-sync]` (seconds).
-const MAX_ADDP_SECS: u64 = 3_600;
+/// Documented options of sections hapair reads that it does not honour: free-form, and never
+/// reported as a typo of an honoured one.
+const DOCUMENTED_OTHERS: &[(&str, &str)] = &[
+    ("backup-sync", "sync-reconnect-tout"),
+    ("backup-sync", "network-provided-address"),
+    ("backup-sync", "client-connect-timeout"),
+];
+
+/// The honoured option `[section] key`, if any.
+pub fn spec(section: &str, key: &str) -> Option<&'static Spec> {
+    HONOURED
+        .iter()
+        .find(|s| s.section == section && s.key == key)
+}
+
+/// The honoured option of this owner kind (host or application) with this section and key.
+pub fn spec_for(host: bool, section: &str, key: &str) -> Option<&'static Spec> {
+    HONOURED
+        .iter()
+        .find(|s| s.section == section && s.key == key && (s.owner == Owner::Host) == host)
+}
+
+fn sections() -> impl Iterator<Item = &'static str> {
+    let mut names: Vec<&str> = HONOURED.iter().map(|s| s.section).collect();
+    names.dedup();
+    names.into_iter()
+}
+
+impl Spec {
+    /// The value's text, or the default when unset.
+    pub fn text<'a>(&'a self, value: Option<&'a str>) -> &'a str {
+        value.map_or(self.default, str::trim)
+    }
+
+    /// A seconds option read: `None` when the function is off (0 or -1 where documented so);
+    /// an unreadable value (checked at load, so only from an API caller) reads as the default.
+    pub fn secs(&self, value: Option<&str>) -> Option<Duration> {
+        let parse = |t: &str| t.trim().parse::<i64>().ok();
+        let n = parse(self.text(value)).or_else(|| parse(self.default))?;
+        match self.values {
+            Values::Secs {
+                zero_off,
+                minus_one_off,
+                ..
+            } => {
+                if (n == 0 && zero_off) || (n == -1 && minus_one_off) || n < 0 {
+                    None
+                } else {
+                    Some(Duration::from_secs(n.unsigned_abs()))
+                }
+            }
+            _ => (n > 0).then(|| Duration::from_secs(n.unsigned_abs())),
+        }
+    }
+
+    /// A count option read (the default when unset or unreadable).
+    pub fn count(&self, value: Option<&str>) -> u64 {
+        let parse = |t: &str| t.trim().parse::<u64>().ok();
+        parse(self.text(value))
+            .or_else(|| parse(self.default))
+            .unwrap_or(0)
+    }
+
+    /// A flag option read (the default when unset or unreadable).
+    pub fn flag(&self, value: Option<&str>) -> bool {
+        flag_value(self.text(value)).or_else(|| flag_value(self.default)) == Some(true)
+    }
+
+    /// Whether `text` is a valid value; `Err` says what is.
+    fn check(&self, text: &str) -> Result<(), String> {
+        let text = text.trim();
+        match self.values {
+            Values::Secs {
+                min,
+                max,
+                zero_off,
+                minus_one_off,
+            } => {
+                let ok = match text.parse::<i64>() {
+                    Ok(0) if zero_off => true,
+                    Ok(-1) if minus_one_off => true,
+                    Ok(n) => u64::try_from(n).is_ok_and(|n| (min..=max).contains(&n)),
+                    Err(_) => false,
+                };
+                let off = match (zero_off, minus_one_off) {
+                    (true, _) => " (0: off)",
+                    (_, true) => " (-1: off)",
+                    _ => "",
+                };
+                ok.then_some(())
+                    .ok_or_else(|| format!("a whole number of seconds from {min} to {max}{off}"))
+            }
+            Values::Count { min, max } => text
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (min..=max).contains(n))
+                .map(|_| ())
+                .ok_or_else(|| format!("a whole number from {min} to {max}")),
+            Values::Flag => flag_value(text)
+                .map(|_| ())
+                .ok_or_else(|| "`true` or `false`".to_string()),
+            Values::Choice(words) => {
+                if words.iter().any(|w| text.eq_ignore_ascii_case(w)) {
+                    return Ok(());
+                }
+                let hint = closest(&text.to_ascii_lowercase(), words.iter().copied())
+                    .map_or_else(String::new, |c| format!(" (did you mean `{c}`?)"));
+                let list: Vec<String> = words.iter().map(|w| format!("`{w}`")).collect();
+                Err(format!("one of {}{hint}", list.join(", ")))
+            }
+        }
+    }
+
+    /// The values in words, for `hapair explain options`.
+    pub fn values_text(&self) -> String {
+        match self.values {
+            Values::Secs {
+                min,
+                max,
+                zero_off,
+                minus_one_off,
+            } => {
+                let off = match (zero_off, minus_one_off) {
+                    (true, _) => ", 0 = off",
+                    (_, true) => ", -1 = off",
+                    _ => "",
+                };
+                format!("{min}-{max} s{off}")
+            }
+            Values::Count { min, max } => format!("{min}-{max}"),
+            Values::Flag => "true | false".into(),
+            Values::Choice(words) => words.join(" | "),
+        }
+    }
+
+    /// Who carries it, in words.
+    pub fn owner_text(&self) -> String {
+        match self.owner {
+            Owner::Host => "host".into(),
+            Owner::App(types) => types
+                .iter()
+                .filter_map(|t| AppType::ALL.iter().find(|(k, _)| k == t).map(|(_, n)| *n))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+}
+
+/// Genesys's spellings of a boolean option value.
+fn flag_value(text: &str) -> Option<bool> {
+    let t = text.trim().to_ascii_lowercase();
+    match t.as_str() {
+        "true" | "yes" | "on" | "1" => Some(true),
+        "false" | "no" | "off" | "0" => Some(false),
+        _ => None,
+    }
+}
 
 /// A section name a typo away from a section hapair reads.
 pub(crate) fn section(name: &Sp<String>) -> Option<Problem> {
-    if KNOWN.iter().any(|(s, _)| *s == name.value) {
+    if sections().any(|s| s == name.value) {
         return None;
     }
-    let near = closest(&name.value, KNOWN.iter().map(|(s, _)| *s))?;
+    let near = closest(&name.value, sections())?;
     Some(
         Problem::new(
             "unknown-option",
@@ -44,9 +447,16 @@ pub(crate) fn section(name: &Sp<String>) -> Option<Problem> {
 
 /// A key of a section hapair reads: a typo of a read key, or a bad value of one.
 pub(crate) fn value(section: &str, key: &Sp<String>, value: &Sp<String>) -> Option<Problem> {
-    let (_, keys) = KNOWN.iter().find(|(s, _)| *s == section)?;
-    if !keys.contains(&key.value.as_str()) {
-        if OTHER_BACKUP_SYNC.contains(&key.value.as_str()) {
+    let keys: Vec<&str> = HONOURED
+        .iter()
+        .filter(|s| s.section == section)
+        .map(|s| s.key)
+        .collect();
+    if keys.is_empty() {
+        return None;
+    }
+    let Some(spec) = spec(section, &key.value) else {
+        if DOCUMENTED_OTHERS.contains(&(section, key.value.as_str())) {
             return None;
         }
         let near = closest(&key.value, keys.iter().copied())?;
@@ -61,24 +471,8 @@ pub(crate) fn value(section: &str, key: &Sp<String>, value: &Sp<String>) -> Opti
             )
             .help(format!("did you mean `{near}`?")),
         );
-    }
-    let text = value.value.trim();
-    let why = match key.value.as_str() {
-        "protocol" => (!["default", "addp"]
-            .iter()
-            .any(|p| text.eq_ignore_ascii_case(p)))
-        .then(|| {
-            let hint = closest(&text.to_ascii_lowercase(), ["default", "addp"])
-                .map_or_else(String::new, |c| format!(" (did you mean `{c}`?)"));
-            format!("`default` or `addp`{hint}")
-        }),
-        _ => match text.parse::<u64>() {
-            Ok(n) if n <= MAX_ADDP_SECS => None,
-            _ => Some(format!(
-                "a whole number of seconds from 0 (off) to {MAX_ADDP_SECS}"
-            )),
-        },
-    }?;
+    };
+    let why = spec.check(&value.value).err()?;
     Some(Problem::new(
         "bad-value",
         value.span,
@@ -106,18 +500,55 @@ mod tests {
         let p = value("backup-sync", &sp("addp-timout"), &sp("10")).expect("typo");
         assert_eq!(p.help.as_deref(), Some("did you mean `addp-timeout`?"));
         assert!(value("backup-sync", &sp("addp-trace"), &sp("full")).is_none());
+        assert!(value("backup-sync", &sp("sync-reconnect-tout"), &sp("x")).is_none());
         assert!(value("confserv", &sp("addp-timout"), &sp("x")).is_none());
     }
 
     #[test]
     fn values_of_read_options_are_checked() {
-        let bad = |k: &str, v: &str| value("backup-sync", &sp(k), &sp(v)).is_some();
-        assert!(bad("protocol", "adpp"));
-        assert!(!bad("protocol", "ADDP"));
-        assert!(bad("addp-timeout", "-10"));
-        assert!(bad("addp-timeout", "18446744073709551615"));
-        assert!(bad("addp-remote-timeout", "ten"));
-        assert!(!bad("addp-timeout", "0"));
-        assert!(!bad("addp-timeout", "3600"));
+        let bad = |s: &str, k: &str, v: &str| value(s, &sp(k), &sp(v)).is_some();
+        assert!(bad("backup-sync", "protocol", "adpp"));
+        assert!(!bad("backup-sync", "protocol", "ADDP"));
+        assert!(bad("backup-sync", "addp-timeout", "-10"));
+        assert!(bad("backup-sync", "addp-timeout", "18446744073709551615"));
+        assert!(bad("backup-sync", "addp-remote-timeout", "ten"));
+        assert!(!bad("backup-sync", "addp-timeout", "0"));
+        assert!(!bad("backup-sync", "addp-timeout", "3600"));
+        assert!(bad("backup-sync", "addp-timeout", "3601"));
+        assert!(bad("backup-sync", "addp-trace", "verbose"));
+        assert!(!bad("general", "haflip-detect-timeout", "-1"));
+        assert!(bad("general", "haflip-detect-timeout", "0"));
+        assert!(!bad("system", "consistent-port-selection", "TRUE"));
+        assert!(bad("system", "consistent-port-selection", "maybe"));
+        assert!(bad("TServer", "backup-init-check-timeout", "14"));
+    }
+
+    #[test]
+    fn reads_fill_in_the_documented_default_and_off_values() {
+        let timeout = spec("backup-sync", "addp-timeout").expect("honoured");
+        assert_eq!(timeout.secs(None), None, "0 by default: off");
+        assert_eq!(timeout.secs(Some("5")), Some(Duration::from_secs(5)));
+        let host = spec_for(true, "addp", "addp-timeout").expect("honoured");
+        assert_eq!(host.secs(None), Some(Duration::from_secs(9)));
+        let flip = spec("general", "haflip-detect-timeout").expect("honoured");
+        assert_eq!(flip.secs(None), Some(Duration::from_secs(10)));
+        assert_eq!(flip.secs(Some("-1")), None);
+        let cps = spec("system", "consistent-port-selection").expect("honoured");
+        assert!(!cps.flag(None));
+        assert!(cps.flag(Some("yes")));
+        let port_check = spec("TServer", "backup-sip-port-check").expect("honoured");
+        assert!(port_check.flag(None));
+    }
+
+    #[test]
+    fn every_default_is_a_valid_value_and_no_option_is_listed_twice() {
+        for (i, s) in HONOURED.iter().enumerate() {
+            assert!(s.check(s.default).is_ok(), "[{}] {}", s.section, s.key);
+            let again = HONOURED
+                .iter()
+                .skip(i.saturating_add(1))
+                .any(|o| o.section == s.section && o.key == s.key && o.owner == s.owner);
+            assert!(!again, "[{}] {} twice", s.section, s.key);
+        }
     }
 }
