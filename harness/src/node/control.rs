@@ -13,7 +13,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::session::Session;
 use super::{Order, Run, SCS_PORT, Scope, World, app};
-use crate::net::Net;
+use crate::net::{Net, Process};
 use crate::topology::{Purpose, Role};
 use crate::trace::{FaultName, Kind, StopReason, SwitchoverReason, SwitchoverRefusal};
 use crate::wire::Message;
@@ -51,7 +51,9 @@ async fn lca<N: Net>(w: Rc<World<N>>, host_key: String) {
     }
     let mut running: BTreeMap<String, bool> = BTreeMap::new();
     loop {
-        let Ok(stream) = w.net.connect(&w.scs_host, SCS_PORT).await else {
+        // A partitioned SCS answers nothing: the dial has a deadline, as every dial does.
+        let dial = w.net.connect(&w.scs_host, SCS_PORT);
+        let Ok(Ok(stream)) = w.timers.timeout(super::transport::DIAL_TIMEOUT, dial).await else {
             // Keep the supervisors' news while the SCS is unreachable.
             while let Ok(s) = states.try_recv() {
                 running.insert(s.app, s.running);
@@ -139,12 +141,13 @@ async fn supervise<N: Net>(
             continue;
         }
         let scope = Scope::default();
-        let task = tokio::task::spawn_local(app::run(
+        let process = Process::default();
+        let task = tokio::task::spawn_local(process.run(app::run(
             Rc::clone(&w),
             app.clone(),
             role.clone(),
             scope.clone(),
-        ));
+        )));
         let _ = states.send(State {
             app: app.clone(),
             running: true,
@@ -155,6 +158,10 @@ async fn supervise<N: Net>(
             _ = run.wait_for(|r| *r == Run::Down) => true,
             _ = task => false,
         };
+        if crashed {
+            // Its host lives on and resets the dead process's connections.
+            process.kill();
+        }
         scope.abort();
         let _ = states.send(State {
             app: app.clone(),

@@ -7,6 +7,10 @@ use std::time::Duration;
 
 use toml::de::DeValue;
 
+mod link;
+
+pub use link::LinkDeath;
+
 use super::names::app_ref;
 use crate::diag::{Problem, Sp, Span};
 use crate::rules::Severity;
@@ -138,6 +142,8 @@ pub enum Check {
         /// A window at least this long.
         longer_than: Duration,
     },
+    /// `connect-failed = {…}` or `disconnected = {…}`: how a link died (`scenario/expect/link.rs`).
+    Link(LinkDeath),
 }
 
 /// What a `never` expectation rules out.
@@ -256,12 +262,13 @@ impl std::fmt::Display for Check {
                 "two primaries in pair {pair} for over {}s",
                 longer_than.as_secs_f64()
             ),
+            Check::Link(l) => write!(f, "{l}"),
         }
     }
 }
 
 /// The check keys an expectation may carry (exactly one).
-pub(super) const CHECKS: [&str; 12] = [
+pub(super) const CHECKS: [&str; 14] = [
     "role",
     "connected",
     "established",
@@ -274,6 +281,8 @@ pub(super) const CHECKS: [&str; 12] = [
     "finding",
     "no-acked-event-lost",
     "two-primaries",
+    link::KEYS[0],
+    link::KEYS[1],
 ];
 
 /// Decodes the check of an expectation table (`kind` is its one check key).
@@ -409,6 +418,7 @@ pub(super) fn decode_check(
                     .map_or(Duration::ZERO, |d| d.value),
             }
         }
+        "connect-failed" | "disconnected" => Check::Link(link::decode(r, v, t, kind)?),
         _ => return None,
     })
 }
