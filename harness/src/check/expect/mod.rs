@@ -10,6 +10,7 @@ mod connected;
 mod finding;
 mod ha_synced;
 mod link;
+mod logged;
 mod never;
 mod reconnected;
 mod refused;
@@ -111,6 +112,7 @@ pub fn expectation(cx: &Context<'_>, e: &Expect) -> Verdict {
         Check::NoAckedEventLost(none) => acked::judge(cx, *none),
         Check::TwoPrimaries { pair, longer_than } => two_primaries::judge(cx, pair, *longer_than),
         Check::Link(l) => link::judge(cx, l, w),
+        Check::Logged(l) => logged::judge(cx, l, w),
     };
     let judged = match (&e.check, &e.timing) {
         (Check::Finding { .. }, _) => Judged::Topology,
