@@ -2,7 +2,8 @@
 //! partition makes a connect time out and an established session stall; a powered-off host
 //! neither answers nor resets; a crashed process's host (alive) answers a connect with a
 //! reset (`refused`) and resets the process's established sessions (`reset`). Each case runs
-//! under several seeds.
+//! under several seeds; each failed before hapair modelled it (dials refused at once, a
+//! crash's sessions `peer-closed`, `timed out` written with a space).
 
 use std::rc::Rc;
 use std::time::Duration;
@@ -165,12 +166,13 @@ fn a_crashed_process_host_resets_its_sessions_and_refuses_connects() {
             vec![(
                 10,
                 Fault::Crash {
-                    app: "ts_primary".into(),
+                    app: "ts_backup".into(),
                 },
             )],
         );
-        for peer in ["ts_backup", "desk"] {
-            let (at, why) = ended(&trace, peer, "ts_primary", 10_000).expect("the session ends");
+        // The primary's HA link and the desktop's hot-standby session to the backup.
+        for peer in ["ts_primary", "desk"] {
+            let (at, why) = ended(&trace, peer, "ts_backup", 10_000).expect("the session ends");
             assert_eq!(
                 why,
                 DisconnectReason::Failed(FailureClass::Reset),
@@ -182,7 +184,7 @@ fn a_crashed_process_host_resets_its_sessions_and_refuses_connects() {
             );
         }
         // The host is up: a connect to the dead process's port is answered with a reset.
-        let fails = dial_failures(&trace, "desk", "ts_primary", 10_000, 30_000);
+        let fails = dial_failures(&trace, "desk", "ts_backup", 10_000, 30_000);
         assert!(
             !fails.is_empty(),
             "seed {seed}: the desktop never redialled"
@@ -227,10 +229,7 @@ fn a_link_death_expectation_names_the_way_it_died_when_it_fails() {
     let [v] = failed[..] else {
         panic!("one verdict should fail: {failed:?}");
     };
-    assert!(
-        v.what.contains("desk -> ts_primary connect failed"),
-        "{v:?}"
-    );
+    assert!(v.what.contains("desk -> ts_backup connect failed"), "{v:?}");
     let miss = v.miss.as_ref().expect("a nearest miss");
     assert_eq!(miss.differs.to_string(), "refused, not timed-out");
     // Unedited, every expectation holds.
