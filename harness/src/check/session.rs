@@ -377,7 +377,10 @@ mod tests {
         assert!(s.tls && s.opened == 4);
         assert_eq!(s.version.as_deref(), Some("1.3"));
         let (tls, port) = (Some(TlsExpect::On(true)), Some(port));
-        assert_eq!(Want::new(&port, &tls, Some("CN=cs-a.lab.example")).miss(s), None);
+        assert_eq!(
+            Want::new(&port, &tls, Some("CN=cs-a.lab.example")).miss(s),
+            None
+        );
         let plain = Some(TlsExpect::On(false));
         assert!(Want::new(&port, &plain, None).miss(s).is_some());
     }

@@ -83,11 +83,12 @@ impl Dialer {
         // Per connection: its link to the target, then the one to the other server of the
         // target's pair (each when that server has the port).
         for (i, link) in mine.iter().enumerate() {
-            if mine[..i].iter().any(|l| l.span == link.span) {
+            if mine.iter().take(i).any(|l| l.span == link.span) {
                 continue;
             }
-            let targets: Vec<&Link> = mine[i..]
+            let targets: Vec<&Link> = mine
                 .iter()
+                .skip(i)
                 .filter(|l| l.span == link.span)
                 .copied()
                 .collect();
@@ -236,7 +237,10 @@ struct Ctx<N: Net> {
 impl<N: Net> Ctx<N> {
     /// The link with this ID from this application.
     fn link(&self, id: &str) -> Option<&Link> {
-        self.w.links.iter().find(|l| l.id == id && l.from == self.me)
+        self.w
+            .links
+            .iter()
+            .find(|l| l.id == id && l.from == self.me)
     }
 
     /// Tells the main loop the session to `target` is gone.
@@ -277,13 +281,13 @@ async fn alternate<N: Net>(ctx: Ctx<N>, ids: [String; 2]) {
     };
     let mut cursor = Cursor::default();
     loop {
-        let link = endpoints[cursor.on.min(1)];
+        let link = cursor.pick(endpoints);
         let outcome = once(&ctx, link, true).await;
         ctx.down(&link.to);
         let policy = Policy::for_client(&ctx.w, &ctx.me, target);
         let next = cursor.after(outcome, policy);
         if let Some(attempts) = next.switched_after {
-            let to = endpoints[cursor.on.min(1)];
+            let to = cursor.pick(endpoints);
             ctx.w.emit(
                 &ctx.me,
                 Kind::EndpointSwitch {

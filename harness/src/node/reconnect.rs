@@ -107,17 +107,23 @@ pub(super) struct Next {
     pub switched_after: Option<u64>,
 }
 
-/// Where a client is in its schedule: which server of the pair it dials (0: the one its
-/// connection names, 1: the other), and how many dials failed there in a row.
+/// Where a client is in its schedule: which server of the pair it dials (the one its
+/// connection names, or the other), and how many dials failed there in a row.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(super) struct Cursor {
-    /// The server dialled next (0 or 1).
-    pub on: usize,
+    /// The server dialled next is the other one, not the one the connection names.
+    other: bool,
     /// Failed dials in a row on it.
     failed: u64,
 }
 
 impl Cursor {
+    /// The one of `pair` (the server the connection names, then the other) dialled next.
+    pub fn pick<T>(&self, pair: [T; 2]) -> T {
+        let [named, other] = pair;
+        if self.other { other } else { named }
+    }
+
     /// The step after a dial on the current server ended so.
     pub fn after(&mut self, outcome: Outcome, policy: Policy) -> Next {
         let switch = match outcome {
@@ -128,7 +134,7 @@ impl Cursor {
             }
         };
         if switch.is_some() {
-            self.on = 1 - self.on.min(1);
+            self.other = !self.other;
             self.failed = 0;
         }
         Next {
@@ -146,11 +152,11 @@ mod tests {
     fn schedule(policy: Policy, outcomes: &[Outcome]) -> Vec<(usize, u64)> {
         let mut c = Cursor::default();
         let mut t = Duration::ZERO;
-        let mut out = vec![(c.on, 0)];
+        let mut out = vec![(c.pick([0, 1]), 0)];
         for o in outcomes {
             let next = c.after(*o, policy);
-            t += next.wait;
-            out.push((c.on, t.as_secs()));
+            t = t.saturating_add(next.wait);
+            out.push((c.pick([0, 1]), t.as_secs()));
         }
         out
     }
@@ -192,12 +198,12 @@ mod tests {
         let mut c = Cursor::default();
         assert_eq!(c.after(Failed, p).switched_after, None);
         let next = c.after(Lost, p);
-        assert_eq!((c.on, next.switched_after), (1, Some(1)));
+        assert_eq!((c.pick([0, 1]), next.switched_after), (1, Some(1)));
         assert_eq!(next.wait, Duration::from_secs(10));
         // Two failures on the other before it turns back: the count started again.
         assert_eq!(c.after(Failed, p).switched_after, None);
         assert_eq!(c.after(Failed, p).switched_after, Some(2));
-        assert_eq!(c.on, 0);
+        assert_eq!(c.pick([0, 1]), 0);
     }
 
     #[test]
@@ -208,7 +214,10 @@ mod tests {
         assert_eq!(p(Some(s(4)), Some(3), None), Policy::new(s(4), Some(3)));
         // A PSDK warm-standby client: retry-delay, unless the server sets Reconnect Timeout.
         assert_eq!(p(None, None, Some((s(7), None))), Policy::new(s(7), None));
-        assert_eq!(p(Some(s(4)), None, Some((s(7), None))), Policy::new(s(4), None));
+        assert_eq!(
+            p(Some(s(4)), None, Some((s(7), None))),
+            Policy::new(s(4), None)
+        );
         assert_eq!(
             p(None, Some(3), Some((s(7), Some(2)))),
             Policy::new(s(7), Some(2))

@@ -293,6 +293,37 @@ fn link(
 mod tests {
     use super::*;
 
+    fn ha_links(file: &str) -> Vec<(String, String, Opening)> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../scenarios/topologies")
+            .join(file);
+        let t = crate::topology::load(&path).expect("the reference topology loads");
+        links(&t)
+            .into_iter()
+            .filter(|l| l.kind == LinkKind::HaLink)
+            .map(|l| (l.from, l.port, l.opening))
+            .collect()
+    }
+
+    #[test]
+    fn the_table_shows_the_port_consistent_port_selection_chooses() {
+        use Opening::{StartTls, Tls};
+        let b = |from: &str, port: &str, o| (from.to_string(), port.to_string(), o);
+        // false (unset): `default`, plain then start-TLS, the HA-sync port left unused.
+        assert_eq!(
+            ha_links("cs-pair-ha-port.toml"),
+            [
+                b("cs_backup", "default", StartTls),
+                b("cs_primary", "default", StartTls)
+            ]
+        );
+        // true: the secured HA-sync port, TLS at once.
+        assert_eq!(
+            ha_links("cs-pair-consistent.toml"),
+            [b("cs_backup", "ha", Tls), b("cs_primary", "ha", Tls)]
+        );
+    }
+
     #[test]
     fn a_port_refuses_exactly_the_openings_its_mode_does_not_take() {
         use ListenMode::{Secured, Unsecured, Upgrade};
