@@ -276,6 +276,11 @@ pub const EVENT_WORDS: &[&str] = &[
     "config-rejected",
     "switchover",
     "switchover-refused",
+    // Step 8, items 3 and 4.
+    "plain-start",
+    "start-tls",
+    "client-refused",
+    "endpoint-switch",
 ];
 
 /// What an application process is doing at an instant, as the trace shows it (`started`,

@@ -119,6 +119,9 @@ const S_CSSYS: &str =
     "S-CSSYS https://enu.docs.genesys.com/Documentation:FR:CORM:CSSystemSect:Current";
 const S_IW_BC: &str = "S-IW-BC https://docs.genesys.com/Documentation:IW:Dep:BusContDisRec:8.5.1, \
      psdk-src (ClientConfigurationHelper, github.com/i4way-hong/gen_outbound_gateway)";
+/// The option is the PSDK warm standby's; its default is the server info's `Attempts` default.
+const S_WS_ATTEMPTS: &str = "S-CFGSRV76 https://docs.genesys.com/Special:Repository/Configuration_Platform_SDK_76_Java_API_Reference.zip?id=f5bd546d-6799-4c28-9a43-ea82171629a4 \
+     (Attempts, 1), S-IW-BC, psdk-src";
 const S_SIPS_HAOPT: &str =
     "S-SIPS-HAOPT https://docs.genesys.com/Documentation/SIPS/latest/HADeployment/ConfOptionsHA";
 
@@ -298,7 +301,7 @@ pub const HONOURED: &[Spec] = &[
         },
         effect: Effect::NextConnection,
         what: "a warm-standby client tries one server this many times in a row before it turns to the other of the pair (unset: the server info's Attempts)",
-        source: S_IW_BC,
+        source: S_WS_ATTEMPTS,
     },
 ];
 
