@@ -68,7 +68,8 @@ pub enum Kind {
         to: String,
         /// Port ID.
         port: String,
-        /// Whether TLS will be used.
+        /// Whether the dial opens with TLS at once (a dial to an upgrade port starts plain:
+        /// false, then `plain-start` and `start-tls`).
         tls: bool,
     },
     /// A dial failed before any TLS (refused, unreachable, timed out).
