@@ -61,6 +61,9 @@ const DOCUMENTED: &[(&str, &str, &str, &str, &str)] = &[
         "true",
         "S-SIPS-HAOPT",
     ),
+    // Step 8, item 4 (clients).
+    ("app", "warm-standby", "retry-delay", "10", "S-IW-BC"),
+    ("app", "warm-standby", "attempts", "1", "S-CFGSRV76"),
 ];
 
 fn object(owner: Owner) -> &'static str {

@@ -68,7 +68,8 @@ pub enum Kind {
         to: String,
         /// Port ID.
         port: String,
-        /// Whether TLS will be used.
+        /// Whether the dial opens with TLS at once (a dial to an upgrade port starts plain:
+        /// false, then `plain-start` and `start-tls`).
         tls: bool,
     },
     /// A dial failed before any TLS (`refused`, `timed-out`, `reset`, `unreachable`, …).
@@ -205,6 +206,51 @@ pub enum Kind {
         /// Why.
         reason: SwitchoverRefusal,
     },
+    // Step 8, items 3 and 4 (Configuration Server pair, clients): the upgrade of a plain
+    // session to TLS, a warm-standby backup turning a client away, a client's switch to the
+    // other server of a pair.
+    /// A dial to an upgrade port connected in plain text: the dialler speaks the plain protocol
+    /// first, and asks to switch to TLS on this same connection.
+    PlainStart {
+        /// Target application.
+        to: String,
+        /// Port ID.
+        port: String,
+    },
+    /// The listener agreed to switch this plain connection to TLS (start-TLS): the TLS
+    /// handshake follows on the same connection.
+    StartTls {
+        /// Target application.
+        to: String,
+        /// Port ID.
+        port: String,
+        /// Always true: the connection runs under TLS from here on.
+        tls: bool,
+    },
+    /// A server turned a client session away.
+    ClientRefused {
+        /// The client application.
+        peer: String,
+        /// Port ID.
+        port: String,
+        /// Why, in words (`backup of a warm-standby pair accepts no client sessions`).
+        reason: String,
+    },
+    /// A client gave up on one server of a warm-standby pair and turns to the other: it dials
+    /// `to` next, after `wait_ms`.
+    EndpointSwitch {
+        /// The server it leaves.
+        from: String,
+        /// The server it dials next.
+        to: String,
+        /// Port ID (the same on both servers).
+        port: String,
+        /// Attempts made on the server it leaves since its last session (a lost session
+        /// counts as one).
+        attempts: u64,
+        /// How long it waits before dialling `to` (ms).
+        wait_ms: u64,
+    },
 }
 
 /// The event word of every [`Kind`], as the trace writes it (`"event": "…"`): what a
@@ -231,6 +277,11 @@ pub const EVENT_WORDS: &[&str] = &[
     "config-rejected",
     "switchover",
     "switchover-refused",
+    // Step 8, items 3 and 4.
+    "plain-start",
+    "start-tls",
+    "client-refused",
+    "endpoint-switch",
 ];
 
 /// What an application process is doing at an instant, as the trace shows it (`started`,

@@ -3,6 +3,11 @@
 //! when it closed (a disconnect, or the dialler's process stopping). Expectations about
 //! connections read these instead of single events, so that "connected in a window" means a
 //! session was up at some instant of it, however old.
+//!
+//! A session opened in upgrade mode starts plain (`connect-attempt` with `tls = false`, then
+//! `plain-start`, `start-tls`, `handshake-ok`) and is one session under TLS: the dialler's
+//! `connected` comes after the handshake and says `tls = true`, so an expectation of a TLS
+//! session holds for it.
 
 use crate::check::verdict::{Differs, Miss};
 use crate::scenario::TlsExpect;
@@ -302,6 +307,83 @@ fn attributes(dn: &str) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::topology::Purpose;
+    use crate::trace::Event;
+
+    fn at(at_ms: u64, node: &str, kind: Kind) -> Event {
+        Event {
+            at_ms,
+            node: node.into(),
+            kind,
+        }
+    }
+
+    #[test]
+    fn a_session_upgraded_from_plain_is_one_tls_session() {
+        let (to, port) = ("cs_primary".to_string(), "default".to_string());
+        let events = vec![
+            at(
+                0,
+                "cs_backup",
+                Kind::ConnectAttempt {
+                    to: to.clone(),
+                    port: port.clone(),
+                    tls: false,
+                },
+            ),
+            at(
+                1,
+                "cs_backup",
+                Kind::PlainStart {
+                    to: to.clone(),
+                    port: port.clone(),
+                },
+            ),
+            at(
+                2,
+                "cs_backup",
+                Kind::StartTls {
+                    to: to.clone(),
+                    port: port.clone(),
+                    tls: true,
+                },
+            ),
+            at(
+                3,
+                "cs_backup",
+                Kind::HandshakeOk {
+                    peer: to.clone(),
+                    port: port.clone(),
+                    version: "1.3".into(),
+                    cipher: "TLS13_AES_128_GCM_SHA256".into(),
+                    peer_subject: Some("CN=cs-a.lab.example".into()),
+                },
+            ),
+            at(
+                4,
+                "cs_backup",
+                Kind::Connected {
+                    peer: to.clone(),
+                    port: port.clone(),
+                    tls: true,
+                    purpose: Purpose::HaLink,
+                },
+            ),
+        ];
+        let found = sessions(&Trace { events });
+        let [s] = &found[..] else {
+            panic!("one session: {found:?}")
+        };
+        assert!(s.tls && s.opened == 4);
+        assert_eq!(s.version.as_deref(), Some("1.3"));
+        let (tls, port) = (Some(TlsExpect::On(true)), Some(port));
+        assert_eq!(
+            Want::new(&port, &tls, Some("CN=cs-a.lab.example")).miss(s),
+            None
+        );
+        let plain = Some(TlsExpect::On(false));
+        assert!(Want::new(&port, &plain, None).miss(s).is_some());
+    }
 
     #[test]
     fn a_subject_matches_on_the_attributes_written() {

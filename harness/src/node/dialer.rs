@@ -1,9 +1,16 @@
 //! The dialling side of an application, which any application may have: for each of its
-//! outbound connections (every `[[connection]]` whose `from` it is, servers included), a
-//! session to the target and one to the target's backup (reached on its port with the same
-//! ID), each redialled after the server's reconnect timeout when lost (by close or ADDP);
-//! requests from a deterministic traffic generator go to whichever instance says it is
-//! primary.
+//! outbound connections (every `[[connection]]` whose `from` it is, servers included), the
+//! sessions the target's redundancy calls for; requests from a deterministic traffic
+//! generator go to whichever instance says it is primary.
+//!
+//! - A hot-standby pair: a session to the target and one to its backup (reached on its port
+//!   with the same ID), each redialled after the server's reconnect timeout when lost (by close
+//!   or ADDP).
+//! - A warm-standby pair: one session at a time, alternating between the two servers as
+//!   [`reconnect`](super::reconnect) schedules it (Reconnect Timeout and Attempts, or a
+//!   PSDK warm-standby client's `[warm-standby]` options). A server that says it is backup
+//!   serves no client: the client leaves it.
+//! - A server alone: one session, redialled after its reconnect timeout.
 //!
 //! A connection to an application that listens on no port (a DAP) has no link, so nothing
 //! dials it: the application writes through it to a database, which is not a TCP session.
@@ -14,18 +21,16 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
+use super::reconnect::{Cursor, DEFAULT_RECONNECT, Outcome, Policy};
 use super::session::Session;
 use super::transport;
 use super::{Scope, World};
 use crate::net::Net;
 use crate::pki::endpoint::{Link, LinkKind};
 use crate::tls::FailureClass;
-use crate::topology::{App, Purpose, Role};
-use crate::trace::{DialError, Kind};
+use crate::topology::{App, Purpose, Redundancy, Role};
+use crate::trace::{DialError, DisconnectReason, Kind};
 use crate::wire::Message;
-
-/// Reconnect timeout when the server does not set one.
-const DEFAULT_RECONNECT: Duration = Duration::from_secs(10);
 /// How long a server has to answer hello.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -70,26 +75,52 @@ impl Dialer {
         let host = &app.host.value;
         let (notes_tx, notes) = mpsc::unbounded_channel();
         let mut order = Vec::new();
-        for link in w
+        let mine: Vec<&Link> = w
             .links
             .iter()
             .filter(|l| l.from == *name && l.kind != LinkKind::HaLink)
-        {
-            order.push(link.to.clone());
+            .collect();
+        // Per connection: its link to the target, then the one to the other server of the
+        // target's pair (each when that server has the port).
+        for (i, link) in mine.iter().enumerate() {
+            if mine.iter().take(i).any(|l| l.span == link.span) {
+                continue;
+            }
+            let targets: Vec<&Link> = mine
+                .iter()
+                .skip(i)
+                .filter(|l| l.span == link.span)
+                .copied()
+                .collect();
             let addp = w
                 .topology
                 .connections
                 .iter()
                 .find(|c| c.span == link.span)
                 .and_then(|c| c.addp.as_ref()?.local.as_ref().map(|d| d.value));
-            scope.spawn(keep(
-                Rc::clone(w),
-                name.clone(),
-                host.clone(),
-                link.id.clone(),
+            let warm = w
+                .topology
+                .pair_of(&link.to)
+                .is_some_and(|p| p.redundancy() == Redundancy::WarmStandby);
+            order.extend(targets.iter().map(|l| l.to.clone()));
+            let endpoints: Vec<String> = targets.iter().map(|l| l.id.clone()).collect();
+            let ctx = Ctx {
+                w: Rc::clone(w),
+                me: name.clone(),
+                host: host.clone(),
                 addp,
-                notes_tx.clone(),
-            ));
+                notes: notes_tx.clone(),
+            };
+            match (warm, endpoints.as_slice()) {
+                (true, [first, second]) => {
+                    scope.spawn(alternate(ctx, [first.clone(), second.clone()]));
+                }
+                _ => {
+                    for id in endpoints {
+                        scope.spawn(keep(ctx.clone(), id));
+                    }
+                }
+            }
         }
         Self {
             name: name.clone(),
@@ -189,50 +220,118 @@ fn newest_primary(
     }
 }
 
-/// Keeps one session to one server instance alive, redialling after the reconnect timeout.
-async fn keep<N: Net>(
+/// What every session of one dialler needs.
+#[derive(Clone)]
+struct Ctx<N: Net> {
     w: Rc<World<N>>,
+    /// The dialling application.
     me: String,
+    /// Its host key.
     host: String,
-    link_id: String,
+    /// The connection's ADDP timeout, when it runs ADDP.
     addp: Option<Duration>,
+    /// Where sessions tell the main loop.
     notes: mpsc::UnboundedSender<Note>,
-) {
-    let Some(link) = w.links.iter().find(|l| l.id == link_id && l.from == me) else {
+}
+
+impl<N: Net> Ctx<N> {
+    /// The link with this ID from this application.
+    fn link(&self, id: &str) -> Option<&Link> {
+        self.w
+            .links
+            .iter()
+            .find(|l| l.id == id && l.from == self.me)
+    }
+
+    /// Tells the main loop the session to `target` is gone.
+    fn down(&self, target: &str) {
+        let _ = self.notes.send(Note::Down {
+            target: target.to_string(),
+        });
+    }
+}
+
+/// Keeps one session to one server instance alive, redialling after the reconnect timeout.
+async fn keep<N: Net>(ctx: Ctx<N>, link_id: String) {
+    let Some(link) = ctx.link(&link_id) else {
         return;
     };
-    let wait = w
+    let wait = ctx
+        .w
         .topology
         .app(&link.to)
         .and_then(|a| a.reconnect_timeout.as_ref())
         .map_or(DEFAULT_RECONNECT, |r| r.value);
     loop {
-        once(&w, &me, &host, link, addp, &notes).await;
-        let _ = notes.send(Note::Down {
-            target: link.to.clone(),
-        });
-        w.timers.sleep(wait).await;
+        once(&ctx, link, false).await;
+        ctx.down(&link.to);
+        ctx.w.timers.sleep(wait).await;
     }
 }
 
-async fn once<N: Net>(
-    w: &World<N>,
-    me: &str,
-    host: &str,
-    link: &Link,
-    addp: Option<Duration>,
-    notes: &mpsc::UnboundedSender<Note>,
-) {
-    // The link's opening is the one the effective TLS table shows.
-    let Some((io, tls)) = transport::dial(w, me, host, link, link.opening).await else {
+/// Keeps one session to a warm-standby pair: one server at a time, the one the connection
+/// names first, alternating as the reconnect policy schedules (read before every dial).
+async fn alternate<N: Net>(ctx: Ctx<N>, ids: [String; 2]) {
+    let (Some(first), Some(second)) = (ctx.link(&ids[0]), ctx.link(&ids[1])) else {
         return;
+    };
+    let endpoints = [first, second];
+    let Some(target) = ctx.w.topology.app(&first.to) else {
+        return;
+    };
+    let mut cursor = Cursor::default();
+    loop {
+        let link = cursor.pick(endpoints);
+        let outcome = once(&ctx, link, true).await;
+        ctx.down(&link.to);
+        let policy = Policy::for_client(&ctx.w, &ctx.me, target);
+        let next = cursor.after(outcome, policy);
+        if let Some(attempts) = next.switched_after {
+            let to = cursor.pick(endpoints);
+            ctx.w.emit(
+                &ctx.me,
+                Kind::EndpointSwitch {
+                    from: link.to.clone(),
+                    to: to.to.clone(),
+                    port: to.port.clone(),
+                    attempts,
+                    wait_ms: u64::try_from(next.wait.as_millis()).unwrap_or(u64::MAX),
+                },
+            );
+        }
+        ctx.w.timers.sleep(next.wait).await;
+    }
+}
+
+/// One dial of `link` and, when it succeeds, the session until it ends. `warm`: the server is
+/// of a warm-standby pair, where a backup serves no client: turned away at hello, or told so
+/// later, the client leaves.
+async fn once<N: Net>(ctx: &Ctx<N>, link: &Link, warm: bool) -> Outcome {
+    let (w, me) = (&*ctx.w, ctx.me.as_str());
+    // The link's opening is the one the effective TLS table shows.
+    let Some((io, tls)) = transport::dial(w, me, &ctx.host, link, link.opening).await else {
+        return Outcome::Failed;
     };
     let mut session = Session::start(io, w.timers.clone());
     session.send(Message::Hello {
         from: me.to_string(),
         purpose: Purpose::Client,
     });
+    let failed = |reason: DialError| {
+        w.emit(
+            me,
+            Kind::ConnectFailed {
+                to: link.to.clone(),
+                port: link.port.clone(),
+                reason: reason.into(),
+            },
+        );
+        Outcome::Failed
+    };
     let role = match w.timers.timeout(HELLO_TIMEOUT, session.rx.recv()).await {
+        Ok(Some(Ok(Message::RoleNotice { role: Role::Backup }))) if warm => {
+            return failed(DialError::BackupAcceptsNoClients);
+        }
         Ok(Some(Ok(Message::RoleNotice { role }))) => role,
         Ok(Some(Err(e))) if e.class != FailureClass::PeerClosed => {
             w.emit(
@@ -244,23 +343,10 @@ async fn once<N: Net>(
                     detail: e.detail,
                 },
             );
-            return;
+            return Outcome::Failed;
         }
-        other => {
-            let reason = match other {
-                Err(_) => DialError::NoAnswerToHello,
-                _ => DialError::ClosedBeforeHello,
-            };
-            w.emit(
-                me,
-                Kind::ConnectFailed {
-                    to: link.to.clone(),
-                    port: link.port.clone(),
-                    reason: reason.into(),
-                },
-            );
-            return;
-        }
+        Err(_) => return failed(DialError::NoAnswerToHello),
+        _ => return failed(DialError::ClosedBeforeHello),
     };
     w.emit(
         me,
@@ -271,21 +357,24 @@ async fn once<N: Net>(
             purpose: Purpose::Client,
         },
     );
-    let _ = notes.send(Note::Up {
+    let _ = ctx.notes.send(Note::Up {
         target: link.to.clone(),
         role,
         tx: session.tx.clone(),
     });
     let reason = loop {
-        match session.next(addp).await {
+        match session.next(ctx.addp).await {
+            Ok(Message::RoleNotice { role: Role::Backup }) if warm => {
+                break DisconnectReason::PeerIsBackup;
+            }
             Ok(Message::RoleNotice { role }) => {
-                let _ = notes.send(Note::Role {
+                let _ = ctx.notes.send(Note::Role {
                     target: link.to.clone(),
                     role,
                 });
             }
             Ok(Message::Ack { id }) => {
-                let _ = notes.send(Note::Ack {
+                let _ = ctx.notes.send(Note::Ack {
                     id,
                     by: link.to.clone(),
                 });
@@ -302,4 +391,5 @@ async fn once<N: Net>(
             reason,
         },
     );
+    Outcome::Lost
 }

@@ -1,5 +1,6 @@
 //! The HA link of a paired server, both ends: the backup-role instance dials the primary-role
-//! instance's HA-sync port (else `default`), asks for a full synchronisation, then stores what
+//! instance's HA-sync port (else `default`; a Configuration Server: as its
+//! `consistent-port-selection` says, see [`crate::topology::ha_dial`]), asks for a full synchronisation, then stores what
 //! the primary streams; the primary answers with its store in chunks, then replicates each
 //! client event and, in hot standby, acknowledges it once the backup confirms.
 //!
@@ -13,7 +14,8 @@ use super::instance::{HELLO_TIMEOUT, Server};
 use super::session::Session;
 use super::transport;
 use crate::net::Net;
-use crate::pki::endpoint::{LinkKind, ha_port};
+use crate::pki::endpoint::{Link, LinkKind, ha_link};
+use crate::topology::ha_dial::{CONSISTENT_PORT_SELECTION, ha_dial_port};
 use crate::topology::{Purpose, Role};
 use crate::trace::{DisconnectReason, Kind};
 use crate::wire::Message;
@@ -118,26 +120,44 @@ pub(super) async fn serve<N: Net>(
 }
 
 /// The backup-role instance keeps dialling the primary-role instance while it is backup.
+///
+/// The port is chosen once, when the backup starts dialling: a Configuration Server reads its
+/// `[system] consistent-port-selection` then (Genesys: "Changes Take Effect: after restart").
 pub(super) async fn dial<N: Net>(s: Rc<Server<N>>) {
     let Some(partner) = s.partner.clone() else {
         return;
     };
+    let Some(link) = ha_link_now(&s, &partner) else {
+        return;
+    };
     loop {
-        attempt(&s, &partner).await;
+        attempt(&s, &partner, &link).await;
         s.w.timers.sleep(HA_RETRY).await;
     }
 }
 
-/// One session of the backup's end, from the dial to its end.
-async fn attempt<N: Net>(s: &Rc<Server<N>>, partner: &str) {
+/// The HA link to `partner` on the port chosen with the options in force now: the
+/// precomputed one (what the TLS table shows), unless an `option` step changed the choice.
+fn ha_link_now<N: Net>(s: &Server<N>, partner: &str) -> Option<Rc<Link>> {
     let w = &s.w;
-    let Some(target) = w.topology.app(partner) else {
-        return;
-    };
-    let Some(port) = ha_port(target) else { return };
-    let Some(link) = w.link(LinkKind::HaLink, &s.name, partner) else {
-        return;
-    };
+    let (section, key) = CONSISTENT_PORT_SELECTION;
+    let consistent = w.option_flag(&s.name, section, key);
+    let target = w.topology.app(partner)?;
+    let port = ha_dial_port(target, consistent)?;
+    let listed = w.link(LinkKind::HaLink, &s.name, partner);
+    match listed {
+        Some(l) if l.port == port.id.value => Some(Rc::new(l.clone())),
+        _ => {
+            let me = w.topology.app(&s.name)?;
+            Some(Rc::new(ha_link(&w.topology, me, target, port)))
+        }
+    }
+}
+
+/// One session of the backup's end, from the dial to its end.
+async fn attempt<N: Net>(s: &Rc<Server<N>>, partner: &str, link: &Link) {
+    let w = &s.w;
+    let port = &link.port;
     // The link says how it opens (`Opening::for_ha_link`): the TLS table shows the same.
     let Some((io, tls)) = transport::dial(w, &s.name, &s.host, link, link.opening).await else {
         return;
@@ -156,7 +176,7 @@ async fn attempt<N: Net>(s: &Rc<Server<N>>, partner: &str) {
                 &s.name,
                 Kind::HandshakeFailed {
                     peer: partner.to_string(),
-                    port: port.id.value.clone(),
+                    port: port.clone(),
                     class: e.class,
                     detail: e.detail,
                 },
@@ -169,7 +189,7 @@ async fn attempt<N: Net>(s: &Rc<Server<N>>, partner: &str) {
         &s.name,
         Kind::Connected {
             peer: partner.to_string(),
-            port: port.id.value.clone(),
+            port: port.clone(),
             tls,
             purpose: Purpose::HaLink,
         },
@@ -197,7 +217,7 @@ async fn attempt<N: Net>(s: &Rc<Server<N>>, partner: &str) {
                 Kind::HaSynced {
                     primary: partner.to_string(),
                     backup: s.name.clone(),
-                    port: port.id.value.clone(),
+                    port: port.clone(),
                     tls,
                 },
             ),
@@ -225,7 +245,7 @@ async fn attempt<N: Net>(s: &Rc<Server<N>>, partner: &str) {
         &s.name,
         Kind::Disconnected {
             peer: partner.to_string(),
-            port: port.id.value.clone(),
+            port: port.clone(),
             reason,
         },
     );

@@ -269,7 +269,16 @@ async fn inbound<N: Net>(s: Rc<Server<N>>, port_id: String, stream: N::Stream, p
     };
     session.send(Message::RoleNotice { role });
     match purpose {
-        Purpose::Client if role == Role::Backup && !s.hot => {}
+        // A warm-standby backup serves no client until promoted [S-HACS]: it has said it is
+        // backup, and closes the session.
+        Purpose::Client if role == Role::Backup && !s.hot => s.w.emit(
+            &s.name,
+            Kind::ClientRefused {
+                peer: from,
+                port: port_id,
+                reason: "backup of a warm-standby pair accepts no client sessions".into(),
+            },
+        ),
         Purpose::Client => client_session(s, session, from, port_id, tls).await,
         Purpose::HaLink if role == Role::Primary => ha::serve(s, session, from, port_id, tls).await,
         Purpose::HaLink | Purpose::Control => {}

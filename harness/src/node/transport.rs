@@ -56,13 +56,14 @@ pub async fn dial<N: Net>(
     link: &Link,
     opening: Opening,
 ) -> Option<(Io, bool)> {
-    let tls = opening != Opening::Plain;
+    // An upgrade opening starts plain: the attempt says so, and `start-tls` says when the
+    // same connection switches to TLS.
     w.emit(
         me,
         Kind::ConnectAttempt {
             to: link.to.clone(),
             port: link.port.clone(),
-            tls,
+            tls: opening == Opening::Tls,
         },
     );
     let number = w
@@ -92,6 +93,13 @@ pub async fn dial<N: Net>(
     };
     let mut io: Io = Box::new(stream);
     if opening == Opening::StartTls {
+        w.emit(
+            me,
+            Kind::PlainStart {
+                to: link.to.clone(),
+                port: link.port.clone(),
+            },
+        );
         let upgraded = async {
             wire::write(&mut io, &Message::StartTls).await.ok()?;
             matches!(wire::read(&mut io).await, Ok(Message::StartTlsOk)).then_some(())
@@ -105,6 +113,14 @@ pub async fn dial<N: Net>(
         {
             return fail(DialError::StartTlsRefused.into());
         }
+        w.emit(
+            me,
+            Kind::StartTls {
+                to: link.to.clone(),
+                port: link.port.clone(),
+                tls: true,
+            },
+        );
     }
     if opening == Opening::Plain {
         return Some((io, false));

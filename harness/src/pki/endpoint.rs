@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::resolve::{self, Params};
 use crate::diag::Span;
+use crate::topology::ha_dial::configured_ha_dial_port;
 use crate::topology::{App, AppType, ListenMode, Port, Topology};
 
 /// How the dialler opens a session.
@@ -136,7 +137,7 @@ pub enum LinkKind {
 }
 
 /// One side dialling another's port.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct Link {
     /// `FROM->TO/PORT`.
     pub id: String,
@@ -188,15 +189,22 @@ pub fn listeners(t: &Topology) -> Vec<Listener> {
         .collect()
 }
 
-/// The port the backup-role instance dials on the primary-role instance: the HA-sync port,
-/// else `default` (Configuration Server: HA sync, then `default`, then any).
-pub fn ha_port(listener: &App) -> Option<&Port> {
-    let port = listener.ha_sync_port().or_else(|| listener.port("default"));
-    if listener.kind.value == crate::topology::AppType::ConfigServer {
-        port.or(listener.ports.first())
-    } else {
-        port
-    }
+/// The HA link `dialer`, the backup-role instance, opens to `port` of `listener`, the
+/// primary-role instance: the one [`links`] lists for the port the topology's options choose
+/// ([`crate::topology::ha_dial`]), or, when an option changed before the backup started
+/// dialling, the one to the port it chooses then.
+pub fn ha_link(t: &Topology, dialer: &App, listener: &App, port: &Port) -> Link {
+    let client = resolve::app_identity(t, dialer);
+    let opening = Opening::for_ha_link(dialer, port.mode.value, port.ha_sync.value);
+    link(
+        t,
+        (LinkKind::HaLink, opening),
+        &dialer.name.value,
+        listener,
+        port,
+        client,
+        port.span,
+    )
 }
 
 /// Every link, in file order: connections (and their follow-ups to the backup), then HA links.
@@ -236,20 +244,10 @@ pub fn links(t: &Topology) -> Vec<Link> {
     }
     for pair in t.pairs() {
         for (dialer, listener) in [(pair.backup, pair.primary), (pair.primary, pair.backup)] {
-            let Some(port) = ha_port(listener) else {
+            let Some(port) = configured_ha_dial_port(dialer, listener) else {
                 continue;
             };
-            let client = resolve::app_identity(t, dialer);
-            let opening = Opening::for_ha_link(dialer, port.mode.value, port.ha_sync.value);
-            out.push(link(
-                t,
-                (LinkKind::HaLink, opening),
-                &dialer.name.value,
-                listener,
-                port,
-                client,
-                port.span,
-            ));
+            out.push(ha_link(t, dialer, listener, port));
         }
     }
     out
@@ -294,6 +292,37 @@ fn link(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn ha_links(file: &str) -> Vec<(String, String, Opening)> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../scenarios/topologies")
+            .join(file);
+        let t = crate::topology::load(&path).expect("the reference topology loads");
+        links(&t)
+            .into_iter()
+            .filter(|l| l.kind == LinkKind::HaLink)
+            .map(|l| (l.from, l.port, l.opening))
+            .collect()
+    }
+
+    #[test]
+    fn the_table_shows_the_port_consistent_port_selection_chooses() {
+        use Opening::{StartTls, Tls};
+        let b = |from: &str, port: &str, o| (from.to_string(), port.to_string(), o);
+        // false (unset): `default`, plain then start-TLS, the HA-sync port left unused.
+        assert_eq!(
+            ha_links("cs-pair-ha-port.toml"),
+            [
+                b("cs_backup", "default", StartTls),
+                b("cs_primary", "default", StartTls)
+            ]
+        );
+        // true: the secured HA-sync port, TLS at once.
+        assert_eq!(
+            ha_links("cs-pair-consistent.toml"),
+            [b("cs_backup", "ha", Tls), b("cs_primary", "ha", Tls)]
+        );
+    }
 
     #[test]
     fn a_port_refuses_exactly_the_openings_its_mode_does_not_take() {

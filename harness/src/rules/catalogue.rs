@@ -161,7 +161,7 @@ good: "[app.ts_primary.port.ha]\nnumber = 3002\nmode = \"secured\"\nha-sync = tr
 
 HaSyncFallback "HA-SYNC-FALLBACK" W false T
 title: "no HA-sync port: the former primary will dial `default`"
-why: "Without a port flagged HA sync the backup-role instance dials the `default` port; whether that link is encrypted then depends on the `default` port's mode, which is easy to overlook."
+why: "Without a port flagged HA sync the backup-role instance dials the `default` port; whether that link is encrypted then depends on the `default` port's mode, which is easy to overlook. A Configuration Server backup looks for an HA-sync port only with `[system] consistent-port-selection = true`."
 fix: "add a secured port flagged ha-sync = true on both servers, or accept the link on `default`"
 bad: "[app.ts_primary.port.default]\nnumber = 3000\nmode = \"unsecured\""
 good: "[app.ts_primary.port.default]\nnumber = 3000\nmode = \"unsecured\"\n\n[app.ts_primary.port.ha]\nnumber = 3002\nmode = \"secured\"\nha-sync = true"
@@ -175,7 +175,7 @@ good: "[app.ts_backup]\nhost = \"ts-b\"\nsecurity = { certificate = \"ts-b\" }"
 
 HaCsAutoupgrade "HA-CS-AUTOUPGRADE" E false T
 title: "Configuration Server pair: both `default` ports must be `upgrade` for a secure link"
-why: "The Configuration Server HA link is secured only when both servers' `default` ports are in upgrade (auto-detect) mode; a `secured` default port makes the backup fail to connect, an unsecured one leaves the link in plain text."
+why: "The Configuration Server HA link is secured only when both servers' `default` ports are in upgrade (auto-detect) mode; a `secured` default port makes the backup fail to connect, an unsecured one leaves the link in plain text. (With `[system] consistent-port-selection = true` and an HA-sync port on both servers the HA link uses that port instead, and the rule does not apply.)"
 fix: "set mode = \"upgrade\" on the `default` port of both Configuration Servers"
 bad: "[app.cs_primary.port.default]\nnumber = 2020\nmode = \"secured\""
 good: "[app.cs_primary.port.default]\nnumber = 2020\nmode = \"upgrade\""

@@ -3,7 +3,7 @@
 
 use super::{Finding, RuleId, Severity, app_obj, port_obj};
 use crate::diag::Span;
-use crate::topology::{App, AppType, ListenMode, Pair, Port, Redundancy, Topology};
+use crate::topology::{App, AppType, ListenMode, Pair, Port, Redundancy, Topology, ha_dial};
 
 pub(super) fn check(t: &Topology, out: &mut Vec<Finding>) {
     sync_port_cert_all(t, out);
@@ -151,7 +151,12 @@ fn sync_port_secured(pair: Pair<'_>, out: &mut Vec<Finding>) {
 
 /// HA-SYNC-FALLBACK
 fn sync_fallback(pair: Pair<'_>, out: &mut Vec<Finding>) {
-    if pair.primary.kind.value == AppType::ConfigServer
+    // A Configuration Server backup looks for an HA-sync port only with
+    // `consistent-port-selection` (the dialler's own option, in either direction).
+    let looks = |dialer: &App, listener: &App| {
+        ha_dial::prefers_ha_sync(listener, ha_dial::consistent_port_selection(dialer))
+    };
+    if !(looks(pair.backup, pair.primary) || looks(pair.primary, pair.backup))
         || pair.primary.ha_sync_port().is_some()
         || pair.backup.ha_sync_port().is_some()
     {
@@ -191,7 +196,14 @@ fn cs_autoupgrade(t: &Topology, pair: Pair<'_>, out: &mut Vec<Finding>) {
                 .certificate
                 .is_some()
     });
-    if !wants_tls {
+    // The backups of a pair with `consistent-port-selection` that dial an HA-sync port both
+    // ways do not use `default` for the HA link.
+    let off_default = |dialer: &App, listener: &App| {
+        ha_dial::configured_ha_dial_port(dialer, listener).is_some_and(|p| p.id.value != "default")
+    };
+    if !wants_tls
+        || (off_default(pair.backup, pair.primary) && off_default(pair.primary, pair.backup))
+    {
         return;
     }
     for app in apps {

@@ -4,6 +4,7 @@
 //! The model is a faithful, located copy of the file: it resolves names to make sure they
 //! exist but judges nothing (that is `rules`) and resolves no precedence (that is `pki`).
 
+pub mod ha_dial;
 pub(crate) mod load;
 mod names;
 pub mod options;

@@ -96,6 +96,7 @@ const TSERVERS: &[AppType] = &[AppType::Tserver, AppType::SipServer];
 const SIP: &[AppType] = &[AppType::SipServer];
 const CS: &[AppType] = &[AppType::ConfigServer];
 const SCS: &[AppType] = &[AppType::Scs];
+const CLIENTS: &[AppType] = &[AppType::Client];
 
 const ADDP_SECS: Values = Values::Secs {
     min: 1,
@@ -116,6 +117,11 @@ const S_SCS_RN: &str = "S-SCS-RN https://docs.genesys.com/Documentation/RN/8.5.x
 const S_MLFAULTS: &str = "S-MLFAULTS https://docs.genesys.com/Documentation/FR/latest/MLUG/Faults";
 const S_CSSYS: &str =
     "S-CSSYS https://enu.docs.genesys.com/Documentation:FR:CORM:CSSystemSect:Current";
+const S_IW_BC: &str = "S-IW-BC https://docs.genesys.com/Documentation:IW:Dep:BusContDisRec:8.5.1, \
+     psdk-src (ClientConfigurationHelper, github.com/i4way-hong/gen_outbound_gateway)";
+/// The option is the PSDK warm standby's; its default is the server info's `Attempts` default.
+const S_WS_ATTEMPTS: &str = "S-CFGSRV76 https://docs.genesys.com/Special:Repository/Configuration_Platform_SDK_76_Java_API_Reference.zip?id=f5bd546d-6799-4c28-9a43-ea82171629a4 \
+     (Attempts, 1), S-IW-BC, psdk-src";
 const S_SIPS_HAOPT: &str =
     "S-SIPS-HAOPT https://docs.genesys.com/Documentation/SIPS/latest/HADeployment/ConfOptionsHA";
 
@@ -266,6 +272,36 @@ pub const HONOURED: &[Spec] = &[
         effect: Effect::AtStart,
         what: "the backup checks that its SIP port is free before it reports ready",
         source: S_SIPS_HAOPT,
+    },
+    // Step 8, item 4 (clients): a client with a `[warm-standby]` section reconnects as a
+    // Platform SDK warm-standby client (node/reconnect.rs).
+    Spec {
+        owner: Owner::App(CLIENTS),
+        section: "warm-standby",
+        key: "retry-delay",
+        default: "10",
+        values: Values::Secs {
+            min: 1,
+            max: 3_600,
+            zero_off: false,
+            minus_one_off: false,
+        },
+        effect: Effect::NextConnection,
+        what: "a warm-standby client waits this long before each reconnection attempt, one server of the pair at a time; the primary's Reconnect Timeout overrides it when set",
+        source: S_IW_BC,
+    },
+    Spec {
+        owner: Owner::App(CLIENTS),
+        section: "warm-standby",
+        key: "attempts",
+        default: "1",
+        values: Values::Count {
+            min: 1,
+            max: crate::limits::MAX_RECONNECT_ATTEMPTS,
+        },
+        effect: Effect::NextConnection,
+        what: "a warm-standby client tries one server this many times in a row before it turns to the other of the pair (unset: the server info's Attempts)",
+        source: S_WS_ATTEMPTS,
     },
 ];
 

@@ -224,6 +224,9 @@ phrases! {
         NoAnswerToHello => "no answer to hello",
         /// The server closed the session before answering the hello: `closed before hello`.
         ClosedBeforeHello => "closed before hello",
+        /// The server is the backup of a warm-standby pair, which serves no client: it
+        /// answered the hello so and closed: `backup accepts no clients`.
+        BackupAcceptsNoClients => "backup accepts no clients",
     }
 }
 

@@ -1,6 +1,8 @@
 //! `reconnected = { client, to, port, tls }`: a matching session opened in the window after
 //! the previous session between the two dropped. A session kept through the window, or the
-//! first session of all, is no reconnection (and the failure says so).
+//! first session of all, is no reconnection (and the failure says so). A client of a pair
+//! reconnects to the pair: its previous session may have been to the other server (a
+//! warm-standby client holds one session at a time).
 
 use super::Context;
 use crate::check::evidence::{last_words, related};
@@ -23,8 +25,20 @@ pub fn judge(
         .iter()
         .filter(|s| s.from == client && s.to == to)
         .collect();
+    // The sessions to either server of `to`'s pair are the client's earlier ones too.
+    let partner = cx.scenario.topology.pair_of(to).map(|p| {
+        if p.primary.name.value == to {
+            p.backup.name.value.clone()
+        } else {
+            p.primary.name.value.clone()
+        }
+    });
+    let earlier: Vec<&Session> = all
+        .iter()
+        .filter(|s| s.from == client && (s.to == to || partner.as_deref() == Some(&s.to)))
+        .collect();
     let after_drop = |s: &Session| {
-        found
+        earlier
             .iter()
             .any(|p| p.opened < s.opened && p.closed.is_some_and(|c| c <= s.opened))
     };
@@ -33,7 +47,7 @@ pub fn judge(
         .iter()
         .find(|s| fresh(s) && after_drop(s) && want.miss(s).is_none())
     {
-        let dropped = found
+        let dropped = earlier
             .iter()
             .filter(|p| p.closed.is_some_and(|c| c <= s.opened))
             .max_by_key(|p| p.closed);
