@@ -13,6 +13,7 @@ pub mod control;
 mod dialer;
 mod ha;
 mod instance;
+mod readiness;
 mod server;
 pub mod session;
 pub mod store;

@@ -346,6 +346,20 @@ impl fmt::Display for FaultName {
 
 as_text!(FaultName);
 
+phrases! {
+    /// What keeps a SIP Server instance from being ready (its `readiness`, which SIP Server
+    /// publishes over HTTP at `/server?sipServer`): the HA link, the calls, the delay.
+    pub enum NotReady {
+        /// The HA link to the peer is not connected: `ha-link-down`.
+        LinkDown => "ha-link-down",
+        /// The calls are not all synchronised yet: `calls-not-synced`.
+        NotSynced => "calls-not-synced",
+        /// A primary: the readiness delay has not passed since the HA link came up:
+        /// `readiness-delay-not-passed`.
+        DelayNotPassed => "readiness-delay-not-passed",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -422,6 +436,7 @@ mod tests {
         round_trip(ConnectFailure::BadServerName("empty".into()));
         SwitchoverReason::ALL.iter().for_each(|r| round_trip(*r));
         SwitchoverRefusal::ALL.iter().for_each(|r| round_trip(*r));
+        NotReady::ALL.iter().for_each(|r| round_trip(*r));
         round_trip(FaultName::HostLost);
         round_trip(FaultName::Step("partition".into()));
     }
