@@ -116,6 +116,22 @@ fn a_t_server_backup_says_ready_the_primary_says_full_sync_done_then_the_link_is
 }
 
 #[test]
+fn a_quiet_ha_link_under_addp_stays_up() {
+    // The primary's end polls a backup it has not heard from for `addp-timeout` (10 s here);
+    // the backup once never answered, and every quiet HA link dropped 20 s after its last
+    // event (large-resync.toml's did at 35 s).
+    for seed in SEEDS {
+        let trace = run("tserver-pair.toml", seed, 60, vec![]);
+        let dropped = find(
+            &trace,
+            0,
+            |e| matches!(&e.kind, Kind::Disconnected { port, .. } if port == "ha"),
+        );
+        assert!(dropped.is_none(), "seed {seed}: {dropped:?}");
+    }
+}
+
+#[test]
 fn a_sip_failover_before_the_readiness_delay_is_a_double_failure() {
     for seed in SEEDS {
         let trace = run(

@@ -366,6 +366,9 @@ async fn attempt<N: Net>(s: &Rc<Server<N>>, partner: &str) {
                 );
                 session.send(Message::Replicated { id });
             }
+            // The primary polls a quiet backup too (ADDP on its end): unanswered, it would
+            // drop a healthy link whenever no event flows.
+            Ok(Message::Ping) => session.send(Message::Pong),
             Ok(Message::RoleNotice { role: Role::Backup }) => {
                 break DisconnectReason::PeerIsBackup;
             }
