@@ -64,6 +64,9 @@ const DOCUMENTED: &[(&str, &str, &str, &str, &str)] = &[
     // Step 8, item 4 (clients).
     ("app", "warm-standby", "retry-delay", "10", "S-IW-BC"),
     ("app", "warm-standby", "attempts", "1", "S-CFGSRV76"),
+    // Step 8, item 5: values S-SIPS-UPG documents without an option name (hapair's names).
+    ("app", "hapair", "sip-readiness-delay", "60", "S-SIPS-UPG"),
+    ("app", "hapair", "sip-call-sync-rate", "500", "S-SIPS-UPG"),
 ];
 
 fn object(owner: Owner) -> &'static str {

@@ -33,8 +33,14 @@ fn hapair(args: &[&str]) -> String {
     )
 }
 
+/// Genesys's own names, written in camel case in its documents and logs: not debug text.
+const GENESYS_NAMES: [&str; 1] = ["EventLinkConnected"];
+
 /// A word written like a Rust type or variant: `PlaintextOnSecured`, `WarmStandby`.
 fn camel(word: &str) -> bool {
+    if GENESYS_NAMES.contains(&word) {
+        return false;
+    }
     let mut chars = word.chars();
     let Some(first) = chars.next() else {
         return false;

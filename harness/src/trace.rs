@@ -16,7 +16,7 @@ use crate::topology::{ListenMode, Role};
 mod reason;
 
 pub use reason::{
-    ConnectFailure, DialError, DisconnectReason, FaultName, StopReason, SwitchoverReason,
+    ConnectFailure, DialError, DisconnectReason, FaultName, NotReady, StopReason, SwitchoverReason,
     SwitchoverRefusal,
 };
 
@@ -251,6 +251,60 @@ pub enum Kind {
         /// How long it waits before dialling `to` (ms).
         wait_ms: u64,
     },
+    // T-Server / SIP Server hot standby (Step 8, item 5).
+    /// T-Server hot standby: the backup told the primary it is ready for synchronisation
+    /// ("Backup Ready").
+    BackupReady {
+        /// The primary it told.
+        primary: String,
+        /// The calls (events) the backup already holds: a SIP Server sends their list, and
+        /// the primary pushes only the missing ones; a T-Server's are replaced (0).
+        calls: usize,
+    },
+    /// T-Server hot standby: the primary finished the backup's synchronisation and told it so
+    /// ("Full Sync Done").
+    FullSyncDone {
+        /// The backup.
+        backup: String,
+        /// How many calls (events) the synchronisation carried.
+        calls: usize,
+    },
+    /// T-Server hot standby: the backup is synchronised with the primary and says so to its
+    /// clients (`EventLinkConnected`).
+    LinkConnected {
+        /// The primary.
+        primary: String,
+    },
+    /// A SIP Server's readiness changed (`readiness` of `/server?sipServer`): 1 when ready to
+    /// be switched over, 0 when not, with what is missing.
+    Readiness {
+        /// 1 or 0.
+        value: u8,
+        /// The role it is judged in (a primary also waits for the readiness delay).
+        role: Role,
+        /// What is missing, as one text (`calls-not-synced, readiness-delay-not-passed`;
+        /// empty when ready), so that a `logged` expectation matches it as written.
+        #[serde(with = "reason::not_ready_list")]
+        not_ready: Vec<NotReady>,
+    },
+    /// A SIP Server became primary while the pair was not ready: a second failure on top of
+    /// the one that is not yet repaired (calls may be lost).
+    DoubleFailure {
+        /// What was missing when the switchover happened, as one text.
+        #[serde(with = "reason::not_ready_list")]
+        not_ready: Vec<NotReady>,
+        /// The same, in words.
+        detail: String,
+    },
+    /// A backup SIP Server reports `SERVICE_UNAVAILABLE` to its LCA: its start-up checks
+    /// (`[TServer] backup-init-check`) did not pass in time.
+    ServiceUnavailable {
+        /// Which checks failed, in words.
+        detail: String,
+    },
+    /// A SIP Server that reported `SERVICE_UNAVAILABLE` passed its checks: it reports
+    /// `SERVICE_RUNNING` again.
+    ServiceRunning,
 }
 
 /// The event word of every [`Kind`], as the trace writes it (`"event": "…"`): what a
@@ -282,6 +336,14 @@ pub const EVENT_WORDS: &[&str] = &[
     "start-tls",
     "client-refused",
     "endpoint-switch",
+    // T-Server / SIP Server hot standby (Step 8, item 5).
+    "backup-ready",
+    "full-sync-done",
+    "link-connected",
+    "readiness",
+    "double-failure",
+    "service-unavailable",
+    "service-running",
 ];
 
 /// What an application process is doing at an instant, as the trace shows it (`started`,

@@ -97,6 +97,20 @@ pub enum Message {
         /// Role.
         role: Role,
     },
+    // SIP Server call synchronisation (Step 8, item 5).
+    /// SIP Server backup → primary, before `BackupReady`: calls the backup already holds, in
+    /// as many chunks as the frame bound needs ([`chunks`]); the primary pushes only the
+    /// others.
+    CallList {
+        /// Event (call) IDs of this chunk.
+        ids: Vec<String>,
+    },
+    /// SIP Server primary → backup: one batch of the calls the backup misses (at most the
+    /// call-sync rate per second); `SyncDone` follows the last.
+    MissingCalls {
+        /// Event (call) IDs of this batch.
+        ids: Vec<String>,
+    },
 }
 
 /// How many bytes of event IDs one full-synchronisation chunk carries: half a frame, which
@@ -106,6 +120,16 @@ const SYNC_CHUNK_BYTES: usize = MAX_FRAME / 2;
 /// A full synchronisation of `ids` as frames that each fit the frame bound: at least one
 /// chunk (an empty store is synchronised too), the first marked.
 pub fn full_sync<'a>(ids: impl IntoIterator<Item = &'a String>) -> Vec<Message> {
+    chunks(ids)
+        .into_iter()
+        .enumerate()
+        .map(|(i, ids)| Message::FullSync { ids, first: i == 0 })
+        .collect()
+}
+
+/// `ids` cut into lists that each fit a frame once wrapped in a message: at least one list
+/// (empty when `ids` is), in order.
+pub fn chunks<'a>(ids: impl IntoIterator<Item = &'a String>) -> Vec<Vec<String>> {
     let mut chunks: Vec<Vec<String>> = vec![Vec::new()];
     let mut bytes: usize = 0;
     for id in ids {
@@ -123,10 +147,6 @@ pub fn full_sync<'a>(ids: impl IntoIterator<Item = &'a String>) -> Vec<Message> 
         }
     }
     chunks
-        .into_iter()
-        .enumerate()
-        .map(|(i, ids)| Message::FullSync { ids, first: i == 0 })
-        .collect()
 }
 
 /// Why a frame could not be read.

@@ -13,6 +13,7 @@ pub mod control;
 mod dialer;
 mod ha;
 mod instance;
+mod readiness;
 mod reconnect;
 mod server;
 pub mod session;

@@ -12,12 +12,12 @@ use std::time::Duration;
 
 use tokio::sync::{Notify, watch};
 
-use super::instance::{HELLO_TIMEOUT, Server, Tx};
+use super::instance::{HELLO_TIMEOUT, Server, Tx, is_tserver};
 use super::session::Session;
 use super::store::Memory;
 use super::{Scope, World, ha, transport};
 use crate::net::Net;
-use crate::topology::{App, Purpose, Redundancy, Role};
+use crate::topology::{App, AppType, Purpose, Redundancy, Role};
 use crate::trace::{Kind, StopReason};
 use crate::wire::Message;
 
@@ -38,6 +38,8 @@ pub(super) async fn start<N: Net>(
     }
     let name = &app.name.value;
     let pair = w.topology.pair_of(name);
+    let hot = pair.is_some_and(|p| p.redundancy() == Redundancy::HotStandby);
+    let sip = pair.is_some() && app.kind.value == AppType::SipServer;
     let s = Rc::new(Server {
         partner: pair.map(|p| {
             if p.primary.name.value == *name {
@@ -46,7 +48,9 @@ pub(super) async fn start<N: Net>(
                 p.primary.name.value.clone()
             }
         }),
-        hot: pair.is_some_and(|p| p.redundancy() == Redundancy::HotStandby),
+        hot,
+        tserver: hot && is_tserver(app.kind.value),
+        sip,
         host: app.host.value.clone(),
         w: Rc::clone(w),
         name: name.clone(),
@@ -58,6 +62,13 @@ pub(super) async fn start<N: Net>(
         pending: RefCell::default(),
         scope,
         stopped: Notify::new(),
+        ha: RefCell::default(),
+        backup_link: Cell::new(None),
+        delay: Cell::new(Duration::ZERO),
+        traced: RefCell::new(None),
+        ports_open: Cell::new(true),
+        port_check: sip && w.option_flag(name, "TServer", "backup-sip-port-check"),
+        unavailable: Cell::new(false),
     });
     w.emit(name, Kind::Started { role: None });
     w.emit(name, Kind::StoreCleared);
@@ -75,16 +86,30 @@ pub(super) async fn start<N: Net>(
                 s.scope
                     .spawn(accept_loop(Rc::clone(&s), port.id.value.clone(), listener));
             }
-            Err(e) => w.emit(
-                name,
-                Kind::Stopped {
-                    reason: StopReason::CannotListen {
-                        port: port.id.value.clone(),
-                        error: e.to_string(),
+            Err(e) => {
+                s.ports_open.set(false);
+                w.emit(
+                    name,
+                    Kind::Stopped {
+                        reason: StopReason::CannotListen {
+                            port: port.id.value.clone(),
+                            error: e.to_string(),
+                        },
                     },
-                },
-            ),
+                );
+            }
         }
+    }
+    if sip && w.option_flag(name, "TServer", "backup-init-check") {
+        // Read at start, as documented; the checks are judged when the timeout expires.
+        let timeout = w.option_secs(name, "TServer", "backup-init-check-timeout");
+        let checked = Rc::clone(&s);
+        s.scope.spawn(async move {
+            if let Some(t) = timeout {
+                checked.w.timers.sleep(t).await;
+            }
+            checked.init_check();
+        });
     }
     Some(s)
 }
@@ -147,9 +172,18 @@ async fn roles<N: Net>(s: Rc<Server<N>>) {
             if let Some(to) = next {
                 s.w.emit(&s.name, Kind::RoleChanged { from: current, to });
             }
+            if current == Some(Role::Backup) && next == Some(Role::Primary) {
+                // Judged before the backup's end of the HA link is dropped just below.
+                s.promoted();
+            }
             current = next;
             s.announced.send_replace(next);
             drop(dialer.take());
+            // Aborted, the backup's end of the link cannot say it ended: say it here.
+            if let Some(id) = s.backup_link.take() {
+                s.link_down(id);
+            }
+            s.refresh();
             if let Some(role) = next {
                 s.clients
                     .borrow_mut()

@@ -124,6 +124,8 @@ const S_WS_ATTEMPTS: &str = "S-CFGSRV76 https://docs.genesys.com/Special:Reposit
      (Attempts, 1), S-IW-BC, psdk-src";
 const S_SIPS_HAOPT: &str =
     "S-SIPS-HAOPT https://docs.genesys.com/Documentation/SIPS/latest/HADeployment/ConfOptionsHA";
+const S_SIPS_UPG: &str =
+    "S-SIPS-UPG https://docs.genesys.com/Documentation/SIPS/latest/HADeployment/Upgrade";
 
 /// Every option hapair honours. `tests/options.rs` holds the defaults to the documents' and
 /// README's table to this one.
@@ -245,7 +247,7 @@ pub const HONOURED: &[Spec] = &[
         default: "false",
         values: Values::Flag,
         effect: Effect::AtStart,
-        what: "the backup SIP Server checks its start-up (HA link, SIP port) and reports SERVICE_UNAVAILABLE when a check fails",
+        what: "the backup SIP Server checks its start-up (HA link connected, calls synchronised, SIP port) and, when a check still fails after backup-init-check-timeout, reports SERVICE_UNAVAILABLE (trace: service-unavailable) until they pass (service-running)",
         source: S_SIPS_HAOPT,
     },
     Spec {
@@ -260,7 +262,7 @@ pub const HONOURED: &[Spec] = &[
             minus_one_off: false,
         },
         effect: Effect::AtStart,
-        what: "how long the backup's start-up checks may take",
+        what: "how long after its start the backup's start-up checks may take before it reports SERVICE_UNAVAILABLE",
         source: S_SIPS_HAOPT,
     },
     Spec {
@@ -270,7 +272,7 @@ pub const HONOURED: &[Spec] = &[
         default: "true",
         values: Values::Flag,
         effect: Effect::AtStart,
-        what: "the backup checks that its SIP port is free before it reports ready",
+        what: "with backup-init-check, the start-up checks include the SIP port being open (hapair has no separate SIP port: every port the server listens on counts)",
         source: S_SIPS_HAOPT,
     },
     // Step 8, item 4 (clients): a client with a `[warm-standby]` section reconnects as a
@@ -302,6 +304,36 @@ pub const HONOURED: &[Spec] = &[
         effect: Effect::NextConnection,
         what: "a warm-standby client tries one server this many times in a row before it turns to the other of the pair (unset: the server info's Attempts)",
         source: S_WS_ATTEMPTS,
+    },
+    // Step 8, item 5 (T-Server / SIP Server hot standby). The document gives these values but
+    // no option names: the names, in a section of hapair's own, are hapair's.
+    Spec {
+        owner: Owner::App(SIP),
+        section: "hapair",
+        key: "sip-readiness-delay",
+        default: "60",
+        values: Values::Secs {
+            min: 0,
+            max: 3_600,
+            zero_off: false,
+            minus_one_off: false,
+        },
+        effect: Effect::NextConnection,
+        what: "hapair's name (Genesys documents the 60 s, not an option): a primary SIP Server's readiness is 1 only this long after the HA link came up; a switchover before it is a double failure",
+        source: S_SIPS_UPG,
+    },
+    Spec {
+        owner: Owner::App(SIP),
+        section: "hapair",
+        key: "sip-call-sync-rate",
+        default: "500",
+        values: Values::Count {
+            min: 200,
+            max: 1_000,
+        },
+        effect: Effect::NextConnection,
+        what: "hapair's name (Genesys documents the rate, not an option): calls a second the primary SIP Server pushes to a backup that reconnects, of those the backup's call list lacks",
+        source: S_SIPS_UPG,
     },
 ];
 
@@ -589,6 +621,12 @@ mod tests {
         assert!(cps.flag(Some("yes")));
         let port_check = spec("TServer", "backup-sip-port-check").expect("honoured");
         assert!(port_check.flag(None));
+        let delay = spec("hapair", "sip-readiness-delay").expect("honoured");
+        assert_eq!(delay.secs(None), Some(Duration::from_secs(60)));
+        assert_eq!(delay.secs(Some("0")), Some(Duration::ZERO), "0: no delay");
+        let rate = spec("hapair", "sip-call-sync-rate").expect("honoured");
+        assert_eq!(rate.count(None), 500);
+        assert!(rate.check("199").is_err() && rate.check("1000").is_ok());
     }
 
     #[test]

@@ -351,6 +351,51 @@ impl fmt::Display for FaultName {
 
 as_text!(FaultName);
 
+phrases! {
+    /// What keeps a SIP Server instance from being ready (its `readiness`, which SIP Server
+    /// publishes over HTTP at `/server?sipServer`): the HA link, the calls, the delay.
+    pub enum NotReady {
+        /// The HA link to the peer is not connected: `ha-link-down`.
+        LinkDown => "ha-link-down",
+        /// The calls are not all synchronised yet: `calls-not-synced`.
+        NotSynced => "calls-not-synced",
+        /// A primary: the readiness delay has not passed since the HA link came up:
+        /// `readiness-delay-not-passed`.
+        DelayNotPassed => "readiness-delay-not-passed",
+    }
+}
+
+/// A list of [`NotReady`] as one text in traces: the phrases joined by `, ` (empty: ready).
+pub(super) mod not_ready_list {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::{NotReady, unknown};
+
+    const SEPARATOR: &str = ", ";
+
+    /// Writes the phrases joined.
+    pub(in crate::trace) fn serialize<S: Serializer>(
+        list: &[NotReady],
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        let words: Vec<&str> = list.iter().map(|n| n.as_str()).collect();
+        s.serialize_str(&words.join(SEPARATOR))
+    }
+
+    /// Reads them back; a phrase hapair never writes is an error.
+    pub(in crate::trace) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Vec<NotReady>, D::Error> {
+        let text = String::deserialize(d)?;
+        if text.is_empty() {
+            return Ok(Vec::new());
+        }
+        text.split(SEPARATOR)
+            .map(|w| NotReady::parse(w).ok_or_else(|| unknown::<D>("NotReady", w)))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -427,8 +472,35 @@ mod tests {
         round_trip(ConnectFailure::BadServerName("empty".into()));
         SwitchoverReason::ALL.iter().for_each(|r| round_trip(*r));
         SwitchoverRefusal::ALL.iter().for_each(|r| round_trip(*r));
+        NotReady::ALL.iter().for_each(|r| round_trip(*r));
         round_trip(FaultName::HostLost);
         round_trip(FaultName::Step("partition".into()));
+    }
+
+    #[test]
+    fn a_not_ready_list_is_one_text_that_reads_back() {
+        use crate::topology::Role;
+        use crate::trace::Kind;
+        let failure = Kind::DoubleFailure {
+            not_ready: vec![NotReady::NotSynced, NotReady::DelayNotPassed],
+            detail: "x".into(),
+        };
+        let json = serde_json::to_string(&failure).unwrap_or_default();
+        assert!(
+            json.contains(r#""not_ready":"calls-not-synced, readiness-delay-not-passed""#),
+            "{json}"
+        );
+        assert_eq!(serde_json::from_str::<Kind>(&json).ok(), Some(failure));
+        let ready = Kind::Readiness {
+            value: 1,
+            role: Role::Primary,
+            not_ready: Vec::new(),
+        };
+        let json = serde_json::to_string(&ready).unwrap_or_default();
+        assert!(json.contains(r#""not_ready":"""#), "{json}");
+        assert_eq!(serde_json::from_str::<Kind>(&json).ok(), Some(ready));
+        let unknown = r#"{"event":"readiness","value":0,"role":"backup","not_ready":"link-down"}"#;
+        assert!(serde_json::from_str::<Kind>(unknown).is_err());
     }
 
     #[test]
