@@ -97,6 +97,15 @@ pub enum Message {
         /// Role.
         role: Role,
     },
+    /// ADDP, at the start of a connection (and again when the option changes): the side that
+    /// runs ADDP asks its peer to poll it after `timeout_ms` of silence too (Genesys's remote
+    /// timeout; 0: the peer is not asked to poll), and whether to trace its polls.
+    AddpRequest {
+        /// The remote timeout, in milliseconds.
+        timeout_ms: u64,
+        /// The peer traces its polls (`addp-trace` = `remote` or `full`).
+        trace: bool,
+    },
 }
 
 /// How many bytes of event IDs one full-synchronisation chunk carries: half a frame, which
@@ -228,6 +237,10 @@ mod tests {
                 role: Some(Role::Primary),
             },
             Message::Ping,
+            Message::AddpRequest {
+                timeout_ms: 10_000,
+                trace: true,
+            },
         ]
     }
 

@@ -1,9 +1,9 @@
 //! The dialling side of an application, which any application may have: for each of its
 //! outbound connections (every `[[connection]]` whose `from` it is, servers included), a
 //! session to the target and one to the target's backup (reached on its port with the same
-//! ID), each redialled after the server's reconnect timeout when lost (by close or ADDP);
-//! requests from a deterministic traffic generator go to whichever instance says it is
-//! primary.
+//! ID), each redialled after the server's reconnect timeout when lost (by close or ADDP,
+//! `addp.rs`); requests from a deterministic traffic generator go to whichever instance says
+//! it is primary.
 //!
 //! A connection to an application that listens on no port (a DAP) has no link, so nothing
 //! dials it: the application writes through it to a database, which is not a TCP session.
@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
+use super::addp::{self, Addp};
 use super::session::Session;
 use super::transport;
 use super::{Scope, World};
@@ -76,12 +77,13 @@ impl Dialer {
             .filter(|l| l.from == *name && l.kind != LinkKind::HaLink)
         {
             order.push(link.to.clone());
-            let addp = w
-                .topology
-                .connections
-                .iter()
-                .find(|c| c.span == link.span)
-                .and_then(|c| c.addp.as_ref()?.local.as_ref().map(|d| d.value));
+            let addp = addp::Params::of_connection(
+                w.topology
+                    .connections
+                    .iter()
+                    .find(|c| c.span == link.span)
+                    .and_then(|c| c.addp.as_ref()),
+            );
             scope.spawn(keep(
                 Rc::clone(w),
                 name.clone(),
@@ -195,7 +197,7 @@ async fn keep<N: Net>(
     me: String,
     host: String,
     link_id: String,
-    addp: Option<Duration>,
+    addp: addp::Params,
     notes: mpsc::UnboundedSender<Note>,
 ) {
     let Some(link) = w.links.iter().find(|l| l.id == link_id && l.from == me) else {
@@ -220,7 +222,7 @@ async fn once<N: Net>(
     me: &str,
     host: &str,
     link: &Link,
-    addp: Option<Duration>,
+    addp: addp::Params,
     notes: &mpsc::UnboundedSender<Note>,
 ) {
     // The link's opening is the one the effective TLS table shows.
@@ -232,6 +234,8 @@ async fn once<N: Net>(
         from: me.to_string(),
         purpose: Purpose::Client,
     });
+    let mut addp = Addp::new(&link.to, addp, addp::emitter(w, me));
+    addp.start(&session);
     let role = match w.timers.timeout(HELLO_TIMEOUT, session.rx.recv()).await {
         Ok(Some(Ok(Message::RoleNotice { role }))) => role,
         Ok(Some(Err(e))) if e.class != FailureClass::PeerClosed => {
@@ -277,7 +281,7 @@ async fn once<N: Net>(
         tx: session.tx.clone(),
     });
     let reason = loop {
-        match session.next(addp).await {
+        match addp.next(&mut session).await {
             Ok(Message::RoleNotice { role }) => {
                 let _ = notes.send(Note::Role {
                     target: link.to.clone(),

@@ -3,15 +3,16 @@
 //! the primary streams; the primary answers with its store in chunks, then replicates each
 //! client event and, in hot standby, acknowledges it once the backup confirms.
 //!
-//! Both ends run `[backup-sync]` ADDP when the server's options say so. What the events are and
-//! where they are kept is the server's business (`server.rs`, [`Store`](super::store::Store)).
+//! Both ends run `[backup-sync]` ADDP when the server's options say so (`addp.rs`). What the
+//! events are and where they are kept is the server's business (`server.rs`,
+//! [`Store`](super::store::Store)).
 
 use std::rc::Rc;
 use std::time::Duration;
 
 use super::instance::{HELLO_TIMEOUT, Server};
 use super::session::Session;
-use super::transport;
+use super::{addp, transport};
 use crate::net::Net;
 use crate::pki::endpoint::{LinkKind, ha_port};
 use crate::topology::{Purpose, Role};
@@ -20,26 +21,6 @@ use crate::wire::Message;
 
 /// How long the backup waits between attempts to reach the primary.
 pub(super) const HA_RETRY: Duration = Duration::from_secs(1);
-
-/// Whether this server runs ADDP on the HA link: `[backup-sync] protocol = addp`, read when
-/// a connection is established (Genesys: "Changes Take Effect: When the next connection is
-/// established").
-fn addp_on<N: Net>(s: &Server<N>) -> bool {
-    s.w.option(&s.name, "backup-sync", "protocol")
-        .is_some_and(|p| p.trim().eq_ignore_ascii_case("addp"))
-}
-
-/// How long this server waits on the HA link before polling (`[backup-sync] addp-timeout`
-/// seconds, 0 or unset: no ADDP), read at every wait (Genesys: "Changes Take Effect:
-/// Immediately").
-fn addp_timeout<N: Net>(s: &Server<N>) -> Option<Duration> {
-    let secs: u64 =
-        s.w.option(&s.name, "backup-sync", "addp-timeout")?
-            .trim()
-            .parse()
-            .ok()?;
-    (secs > 0).then(|| Duration::from_secs(secs))
-}
 
 /// The primary's end of the HA link, from the backup's hello on.
 pub(super) async fn serve<N: Net>(
@@ -61,10 +42,10 @@ pub(super) async fn serve<N: Net>(
     // ADDP runs on the primary's end of the HA link too ([backup-sync] is the T-Server's own
     // option, whichever role it has): a backup gone silent is noticed, and the primary goes
     // on alone instead of waiting for confirmations that never come.
-    let addp = addp_on(&s);
+    let mut addp = addp::backup_sync(&s.w, &s.name, &from);
+    addp.start(&session);
     let reason = loop {
-        let wait = if addp { addp_timeout(&s) } else { None };
-        match session.next(wait).await {
+        match addp.next(&mut session).await {
             Ok(Message::BackupReady) => {
                 let snapshot = s.store.borrow_mut().snapshot();
                 let ids = match snapshot {
@@ -92,7 +73,6 @@ pub(super) async fn serve<N: Net>(
                     let _ = client.send(Message::Ack { id });
                 }
             }
-            Ok(Message::Ping) => session.send(Message::Pong),
             Ok(_) => {}
             Err(reason) => break reason,
         }
@@ -147,6 +127,8 @@ async fn attempt<N: Net>(s: &Rc<Server<N>>, partner: &str) {
         from: s.name.clone(),
         purpose: Purpose::HaLink,
     });
+    let mut addp = addp::backup_sync(&s.w, &s.name, partner);
+    addp.start(&session);
     match w.timers.timeout(HELLO_TIMEOUT, session.rx.recv()).await {
         Ok(Some(Ok(Message::RoleNotice {
             role: Role::Primary,
@@ -175,10 +157,8 @@ async fn attempt<N: Net>(s: &Rc<Server<N>>, partner: &str) {
         },
     );
     session.send(Message::BackupReady);
-    let addp = addp_on(s);
     let reason = loop {
-        let wait = if addp { addp_timeout(s) } else { None };
-        match session.next(wait).await {
+        match addp.next(&mut session).await {
             Ok(Message::FullSync { ids, first }) => {
                 let mut store = s.store.borrow_mut();
                 let cleared = if first { store.clear() } else { Ok(()) };
