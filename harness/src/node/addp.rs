@@ -26,6 +26,9 @@ use crate::topology::AddpTrace;
 use crate::trace::{DisconnectReason, Kind};
 use crate::wire::Message;
 
+/// Reads (timeout, remote timeout) as configured now, for options that take effect at once.
+type Retune = dyn Fn() -> (Option<Duration>, Option<Duration>);
+
 /// Where one node's ADDP trace events go.
 pub type Emit = Rc<dyn Fn(Kind)>;
 
@@ -134,7 +137,7 @@ pub struct Addp {
     /// Where traced polls go.
     emit: Emit,
     /// Read before every wait when the timeouts take effect at once.
-    timeouts: Option<Box<dyn Fn() -> (Option<Duration>, Option<Duration>)>>,
+    timeouts: Option<Box<Retune>>,
     /// The timeout the peer asked this side to poll with.
     asked: Option<Duration>,
     /// The peer asked this side to trace its polls.
