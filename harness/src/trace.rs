@@ -260,6 +260,32 @@ pub enum Kind {
     },
 }
 
+/// The event word of every [`Kind`], as the trace writes it (`"event": "…"`): what a
+/// `logged` expectation may name. A unit test keeps it equal to the enum.
+pub const EVENT_WORDS: &[&str] = &[
+    "started",
+    "stopped",
+    "role-changed",
+    "listening",
+    "connect-attempt",
+    "connect-failed",
+    "handshake-ok",
+    "handshake-failed",
+    "connected",
+    "session-limit",
+    "disconnected",
+    "plain-session",
+    "ha-synced",
+    "accepted",
+    "stored",
+    "store-cleared",
+    "acknowledged",
+    "fault",
+    "config-rejected",
+    "switchover",
+    "switchover-refused",
+];
+
 /// What an application process is doing at an instant, as the trace shows it (`started`,
 /// `role-changed` and `stopped` events). A `role` expectation names one
 /// (`is = "primary" | "backup" | "none" | "stopped"`).
@@ -368,5 +394,55 @@ impl Trace {
     /// Events of one node.
     pub fn of<'a>(&'a self, node: &'a str) -> impl Iterator<Item = &'a Event> {
         self.events.iter().filter(move |e| e.node == node)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The variants of `Kind` as written in this file, in kebab case.
+    fn kind_words() -> Vec<String> {
+        let source = include_str!("trace.rs");
+        let body = source
+            .split_once("pub enum Kind {")
+            .and_then(|(_, rest)| rest.split_once("\n}\n"))
+            .map(|(body, _)| body)
+            .unwrap_or_default();
+        body.lines()
+            .filter(|l| l.starts_with("    ") && !l.starts_with("     "))
+            .filter_map(|l| {
+                let name: String = l
+                    .trim()
+                    .chars()
+                    .take_while(char::is_ascii_alphanumeric)
+                    .collect();
+                name.starts_with(|c: char| c.is_ascii_uppercase())
+                    .then_some(name)
+            })
+            .map(|name| {
+                let mut word = String::new();
+                for (i, c) in name.chars().enumerate() {
+                    if c.is_ascii_uppercase() && i > 0 {
+                        word.push('-');
+                    }
+                    word.push(c.to_ascii_lowercase());
+                }
+                word
+            })
+            .collect()
+    }
+
+    #[test]
+    fn event_words_name_every_kind_of_event() {
+        let words = kind_words();
+        assert!(words.len() > 10, "the enum was not found: {words:?}");
+        assert_eq!(
+            words,
+            super::EVENT_WORDS,
+            "EVENT_WORDS must list every variant of Kind, in order, as serde writes it"
+        );
+        // And serde writes them so: one round trip through JSON.
+        let e: super::Kind =
+            serde_json::from_str(r#"{"event":"store-cleared"}"#).expect("a known event word");
+        assert_eq!(e, super::Kind::StoreCleared);
     }
 }

@@ -4,6 +4,7 @@
 mod certs;
 mod check;
 mod input;
+mod options;
 mod out;
 mod rules;
 mod run;
@@ -138,9 +139,10 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
-    /// Explain one rule: what it says, why, a bad and a good example.
+    /// Explain one rule (what it says, why, a bad and a good example), or list the Genesys
+    /// options hapair honours (`options`), or explain one (`addp-timeout`).
     Explain {
-        /// Rule ID, e.g. HA-SYNC-PORT-CERT.
+        /// Rule ID (e.g. HA-SYNC-PORT-CERT), `options`, or an option (`KEY` or `SECTION.KEY`).
         id: String,
     },
     /// Run scenario files (default: the suite in scenarios/) in the simulator.

@@ -1,4 +1,4 @@
-//! `hapair rules` and `hapair explain ID`.
+//! `hapair rules` and `hapair explain ID` (a rule, `options`, or an option: `cli/options.rs`).
 
 use std::fmt::Write as _;
 
@@ -25,16 +25,32 @@ fn severity(r: &RuleInfo) -> &'static str {
     }
 }
 
-/// Prints one rule in full.
+/// Prints one rule in full, or the options hapair honours (`options`), or one option.
 pub(super) fn explain(id: &str) -> Outcome {
+    if id.trim() == "options" {
+        return out::print_then(&super::options::table(), Outcome::Held);
+    }
     let Some(r) = rule(id) else {
-        let known: Vec<&str> = RuleId::ALL.iter().map(|r| r.as_str()).collect();
-        let hint = crate::diag::closest(&id.to_ascii_uppercase(), known.iter().copied())
+        let specs = super::options::lookup(id);
+        if !specs.is_empty() {
+            let text: Vec<String> = specs.into_iter().map(super::options::explain).collect();
+            return out::print_then(&text.join("\n"), Outcome::Held);
+        }
+        let rules: Vec<&str> = RuleId::ALL.iter().map(|r| r.as_str()).collect();
+        let hint = crate::diag::closest(&id.to_ascii_uppercase(), rules.iter().copied())
+            .map(str::to_string)
+            .or_else(|| {
+                let options: Vec<String> = super::options::names().collect();
+                crate::diag::closest(id, options.iter().map(String::as_str)).map(str::to_string)
+            })
             .map_or_else(
-                || "run `hapair rules` for the list".to_string(),
+                || {
+                    "run `hapair rules` for the rules, `hapair explain options` for the options"
+                        .to_string()
+                },
                 |c| format!("did you mean {c}?"),
             );
-        out::eprint(&format!("hapair: no rule `{id}`: {hint}\n"));
+        out::eprint(&format!("hapair: no rule or option `{id}`: {hint}\n"));
         return Outcome::BadInput;
     };
     let mut out = String::new();

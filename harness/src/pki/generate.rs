@@ -383,6 +383,17 @@ fn validity(
     let (Some(from), Some(to)) = (resolve(not_before), resolve(not_after)) else {
         return Err(bad("an offset reaches past the years 0–9999".to_string()));
     };
+    // A relative start before the Unix epoch (the default day of slack at a 1970 clock)
+    // starts at the epoch: verifiers read certificate times as Unix time, and one before it
+    // fails the chain rather than reading as "already valid".
+    let from = match not_before {
+        TimeSpec::Offset(_)
+            if from < OffsetDateTime::UNIX_EPOCH && to >= OffsetDateTime::UNIX_EPOCH =>
+        {
+            OffsetDateTime::UNIX_EPOCH
+        }
+        _ => from,
+    };
     for t in [from, to] {
         if !(0..=9999).contains(&t.year()) {
             return Err(bad(format!("{t} is outside the years 0–9999")));

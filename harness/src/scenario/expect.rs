@@ -7,6 +7,10 @@ use std::time::Duration;
 
 use toml::de::DeValue;
 
+mod logged;
+
+pub use logged::Logged;
+
 use super::names::app_ref;
 use crate::diag::{Problem, Sp, Span};
 use crate::rules::Severity;
@@ -138,6 +142,8 @@ pub enum Check {
         /// A window at least this long.
         longer_than: Duration,
     },
+    /// `logged = { node, event, FIELD = VALUE … }`: such an event in the window.
+    Logged(Logged),
 }
 
 /// What a `never` expectation rules out.
@@ -167,6 +173,8 @@ pub enum Never {
         /// A member of the pair.
         pair: String,
     },
+    /// `logged = { node, event, FIELD = VALUE … }`: no such event.
+    Logged(Logged),
 }
 
 /// A TLS expectation: on/off, or an exact version.
@@ -241,6 +249,8 @@ impl std::fmt::Display for Check {
             Check::Never(Never::TwoPrimaries { pair }) => {
                 write!(f, "never two primaries in the pair of {pair}")
             }
+            Check::Never(Never::Logged(l)) => write!(f, "never {l}"),
+            Check::Logged(l) => write!(f, "{l}"),
             Check::Rejected(rule) => write!(f, "topology rejected with {rule}"),
             Check::Finding { rule, present, .. } => write!(
                 f,
@@ -261,7 +271,7 @@ impl std::fmt::Display for Check {
 }
 
 /// The check keys an expectation may carry (exactly one).
-pub(super) const CHECKS: [&str; 12] = [
+pub(super) const CHECKS: [&str; 13] = [
     "role",
     "connected",
     "established",
@@ -274,6 +284,7 @@ pub(super) const CHECKS: [&str; 12] = [
     "finding",
     "no-acked-event-lost",
     "two-primaries",
+    "logged",
 ];
 
 /// Decodes the check of an expectation table (`kind` is its one check key).
@@ -374,6 +385,7 @@ pub(super) fn decode_check(
             }
         }
         "never" => Check::Never(never(r, v, t)?),
+        "logged" => Check::Logged(logged::decode(r, v, t)?),
         "rejected" => {
             let rule = r.string_value(v, kind)?;
             known_rule(r, &rule)?;
@@ -415,7 +427,7 @@ pub(super) fn decode_check(
 
 /// `never = { plaintext = {…} }`, `{ refused = {…} }` or `{ two-primaries = "PAIR" }`.
 fn never(r: &mut Reader, v: &Value<'_>, t: &Topology) -> Option<Never> {
-    const KINDS: [&str; 3] = ["plaintext", "refused", "two-primaries"];
+    const KINDS: [&str; 4] = ["plaintext", "refused", "two-primaries", "logged"];
     let outer = r.table(v, "never")?;
     r.keys(outer, &KINDS, "`never`");
     let present: Vec<&str> = KINDS
@@ -427,7 +439,7 @@ fn never(r: &mut Reader, v: &Value<'_>, t: &Topology) -> Option<Never> {
             Problem::new(
                 "bad-value",
                 v.span(),
-                "`never` takes exactly one of `plaintext`, `refused`, `two-primaries`",
+                "`never` takes exactly one of `plaintext`, `refused`, `two-primaries`, `logged`",
             )
             .help("e.g. never = { refused = { from = \"desk\", to = \"ts_backup\" } }"),
         );
@@ -455,6 +467,7 @@ fn never(r: &mut Reader, v: &Value<'_>, t: &Topology) -> Option<Never> {
                 class: i.get("class").and_then(|_| class(r, i, "class")),
             }
         }
+        "logged" => Never::Logged(logged::decode(r, inner_v, t)?),
         _ => {
             let name = r.string_value(inner_v, kind)?;
             let name = app_ref(r, t, name)?;

@@ -244,6 +244,7 @@ fn check(c: &Check) -> (&'static str, Value) {
             ]),
         ),
         Check::NoAckedEventLost(b) => ("no-acked-event-lost", Value::Boolean(*b)),
+        Check::Logged(l) => ("logged", logged(l)),
         Check::TwoPrimaries { pair, longer_than } => (
             "two-primaries",
             table([
@@ -275,8 +276,21 @@ fn never(n: &Never) -> Value {
             ]),
         ),
         Never::TwoPrimaries { pair } => ("two-primaries", pair.clone().into()),
+        Never::Logged(l) => ("logged", logged(l)),
     };
     table([(key, Some(value))])
+}
+
+/// A `logged` table: node, event, then the fields in their order (values as text, which the
+/// loader reads back as text).
+fn logged(l: &super::Logged) -> Value {
+    let mut t = toml::Table::new();
+    t.insert("node".into(), Value::String(l.node.clone()));
+    t.insert("event".into(), Value::String(l.event.clone()));
+    for (k, v) in &l.fields {
+        t.insert(k.clone(), Value::String(v.clone()));
+    }
+    Value::Table(t)
 }
 
 #[cfg(test)]

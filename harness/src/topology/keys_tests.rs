@@ -211,3 +211,89 @@ fn an_unknown_key_in_every_kind_of_table_is_located_with_a_suggestion() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The problem codes of a text, with their messages.
+fn problems(text: &str) -> Vec<(&'static str, String)> {
+    match parse(Source::new("host.toml", text)) {
+        Ok(_) => Vec::new(),
+        Err(e) => e
+            .problems
+            .iter()
+            .map(|p| (p.code, p.message.clone()))
+            .collect(),
+    }
+}
+
+#[test]
+fn a_host_carries_genesys_addp_options_and_its_lca_port() {
+    let text = ALL_TABLES.replace(
+        "[app.p]",
+        "[host.a.options.addp]\naddp-timeout = 20\naddp-trace = \"full\"\n[app.p]",
+    );
+    let t = parse(Source::new(
+        "host.toml",
+        text.replace(
+            "security = { trusted-ca = \"ca\" }",
+            "security = { trusted-ca = \"ca\" }\nlcaport = 5000",
+        ),
+    ))
+    .expect("valid");
+    let a = t.host("a").expect("host a");
+    assert_eq!(a.addp_timeout.value, Duration::from_secs(20));
+    assert_eq!(a.lcaport.value, 5000);
+    assert_eq!(
+        a.option("addp", "addp-trace").map(|v| v.value.as_str()),
+        Some("full")
+    );
+    let by_default = parse(Source::new("host.toml", ALL_TABLES)).expect("valid");
+    let a = by_default.host("a").expect("host a");
+    assert_eq!(
+        (a.addp_timeout.value, a.lcaport.value),
+        (Duration::from_secs(9), 4999)
+    );
+
+    let twice = text.replace(
+        "name = \"a.lab.example\"",
+        "name = \"a.lab.example\"\naddp-timeout = \"5s\"",
+    );
+    assert!(
+        problems(&twice)
+            .iter()
+            .any(|(c, m)| *c == "duplicate-key" && m.contains("twice"))
+    );
+    let bad_trace = text.replace("addp-trace = \"full\"", "addp-trace = \"verbose\"");
+    assert!(
+        problems(&bad_trace)
+            .iter()
+            .any(|(c, m)| *c == "bad-value" && m.contains("addp-trace"))
+    );
+    let no_port = ALL_TABLES.replace(
+        "security = { trusted-ca = \"ca\" }",
+        "security = { trusted-ca = \"ca\" }\nlcaport = 0",
+    );
+    assert!(
+        problems(&no_port)
+            .iter()
+            .any(|(c, m)| *c == "bad-value" && m.contains("lcaport = 0"))
+    );
+    let attempts = ALL_TABLES.replace(
+        "type = \"tserver\"",
+        "type = \"tserver\"\nreconnect-attempts = 0",
+    );
+    assert!(
+        problems(&attempts)
+            .iter()
+            .any(|(c, m)| *c == "bad-value" && m.contains("reconnect-attempts = 0"))
+    );
+    let attempts = ALL_TABLES.replace(
+        "type = \"tserver\"",
+        "type = \"tserver\"\nreconnect-attempts = 3",
+    );
+    let t = parse(Source::new("host.toml", attempts)).expect("valid");
+    assert_eq!(
+        t.app("p")
+            .and_then(|p| p.reconnect_attempts.as_ref())
+            .map(|a| a.value),
+        Some(3)
+    );
+}

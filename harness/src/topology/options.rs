@@ -103,8 +103,9 @@ const ADDP_SECS: Values = Values::Secs {
     zero_off: true,
     minus_one_off: false,
 };
+/// `addp-trace`: the four levels first, then the synonyms Genesys accepts.
 const ADDP_TRACE: Values = Values::Choice(&[
-    "off", "false", "no", "local", "on", "true", "yes", "remote", "both", "full",
+    "off", "local", "remote", "full", "false", "no", "on", "true", "yes", "both",
 ]);
 
 const S_ADDP_HOST: &str =
@@ -376,7 +377,10 @@ impl Spec {
                 let hint = closest(&text.to_ascii_lowercase(), words.iter().copied())
                     .map_or_else(String::new, |c| format!(" (did you mean `{c}`?)"));
                 let list: Vec<String> = words.iter().map(|w| format!("`{w}`")).collect();
-                Err(format!("one of {}{hint}", list.join(", ")))
+                Err(match &list[..] {
+                    [a, b] => format!("{a} or {b}{hint}"),
+                    _ => format!("one of {}{hint}", list.join(", ")),
+                })
             }
         }
     }
@@ -399,6 +403,17 @@ impl Spec {
             }
             Values::Count { min, max } => format!("{min}-{max}"),
             Values::Flag => "true | false".into(),
+            Values::Choice(words) if words.len() > 4 => {
+                format!(
+                    "{} (or synonyms)",
+                    words
+                        .iter()
+                        .take(4)
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(" | ")
+                )
+            }
             Values::Choice(words) => words.join(" | "),
         }
     }

@@ -9,6 +9,7 @@ mod acked;
 mod connected;
 mod finding;
 mod ha_synced;
+mod logged;
 mod never;
 mod reconnected;
 mod refused;
@@ -109,6 +110,7 @@ pub fn expectation(cx: &Context<'_>, e: &Expect) -> Verdict {
         } => finding::judge(cx, rule, *severity, *present),
         Check::NoAckedEventLost(none) => acked::judge(cx, *none),
         Check::TwoPrimaries { pair, longer_than } => two_primaries::judge(cx, pair, *longer_than),
+        Check::Logged(l) => logged::judge(cx, l, w),
     };
     let judged = match (&e.check, &e.timing) {
         (Check::Finding { .. }, _) => Judged::Topology,

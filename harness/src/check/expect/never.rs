@@ -1,6 +1,6 @@
 //! `never = { … }`: something that must not happen in the window: a plain session on a
 //! server's port, a refused handshake (of a class), two primaries in a pair even for a
-//! millisecond. A failure counts the occurrences and shows the first.
+//! millisecond, an event (`logged`). A failure counts the occurrences and shows the first.
 
 use super::Context;
 use super::refused::refusals;
@@ -31,6 +31,9 @@ pub fn judge(cx: &Context<'_>, n: &Never, w: (u64, u64)) -> Judgement {
             .map(|(i, x, _)| (i, x))
             .collect(),
         Never::TwoPrimaries { pair } => return two_primaries(cx, pair, w),
+        Never::Logged(l) => super::logged::candidates(cx, l)
+            .filter(|(_, x)| in_window(x, w) && super::logged::mismatch(l, x).is_none())
+            .collect(),
     };
     match hits.first() {
         None => Judgement::plain(true, "never happened".into()),

@@ -135,3 +135,76 @@ fn a_verdict_that_held_names_its_evidence() {
         Some((11_000, &Differs::Outside, &vec![0]))
     );
 }
+
+fn switchover(at_ms: u64) -> Event {
+    at(
+        at_ms,
+        "scs",
+        Kind::Switchover {
+            promote: "ts_backup".into(),
+            reason: crate::trace::SwitchoverReason::PrimaryStopped,
+        },
+    )
+}
+
+#[test]
+fn logged_matches_node_event_and_fields_as_text_and_names_the_nearest_miss() {
+    let events = vec![switchover(11_000)];
+    let v = judge(
+        "[[expect]]\nafter = \"crash\"\nwithin = \"5s\"\n\
+         logged = { node = \"scs\", event = \"switchover\", promote = \"ts_backup\" }\n\
+         [[expect]]\nafter = \"crash\"\nwithin = \"5s\"\n\
+         logged = { node = \"scs\", event = \"switchover\", promote = \"ts_primary\" }\n\
+         [[expect]]\nat = \"5s\"\n\
+         logged = { node = \"scs\", event = \"switchover\" }\n\
+         [[expect]]\n\
+         never = { logged = { node = \"scs\", event = \"switchover\", promote = \"ts_backup\" } }\n\
+         [[expect]]\n\
+         never = { logged = { node = \"scs\", event = \"switchover-refused\" } }\n",
+        events,
+    );
+    let held: Vec<bool> = v.iter().map(|v| v.held).collect();
+    assert_eq!(held, [true, false, false, false, true], "{v:#?}");
+    assert_eq!(v[0].evidence, [0]);
+    assert_eq!(
+        v[1].detail,
+        "scs logged switchover at 11000 ms, but with promote = ts_backup"
+    );
+    assert_eq!(
+        v[2].detail,
+        "scs logged it at 11000 ms, outside 5000..5000 ms"
+    );
+    assert_eq!(v[3].what, "never scs logged switchover promote=ts_backup");
+}
+
+#[test]
+fn logged_names_must_be_known_nodes_and_events() {
+    let topology = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../scenarios/topologies/tserver-pair.toml")
+        .display()
+        .to_string()
+        .replace('\\', "/");
+    let text = format!(
+        "name = \"t\"\ntopology = \"{topology}\"\nduration = \"60s\"\n\
+         [[expect]]\nlogged = {{ node = \"scss\", event = \"switchovr\" }}\n"
+    );
+    let problems = match crate::scenario::parse(
+        crate::diag::Source::new("s.toml", text),
+        &crate::topology::load,
+    ) {
+        Err(crate::scenario::LoadError::Invalid(i)) => i.problems,
+        Err(other) => panic!("refused otherwise: {other}"),
+        Ok(_) => panic!("the unknown names were accepted"),
+    };
+    let messages: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
+    assert!(
+        messages.iter().any(|m| m.contains("did you mean `scs`")),
+        "{messages:?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("did you mean `switchover`")),
+        "{messages:?}"
+    );
+}

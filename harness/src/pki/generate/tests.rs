@@ -364,3 +364,22 @@ fn a_users_leaf_is_completed_up_to_the_ca_it_names_or_refused() {
         "found without `issuer`"
     );
 }
+
+#[test]
+fn at_a_1970_clock_certificates_start_at_the_epoch_not_before_it() {
+    // A clock of 1970-01-01T00:00:00Z is accepted; the default day of slack before it would
+    // start certificates before the Unix epoch, which verifiers refuse (the run reported
+    // TLS-CHAIN-TRUST on every link).
+    let s = spec(
+        vec![ca("lab")],
+        vec![leaf("ts-a", "lab", &["ts-a.lab.example"])],
+    );
+    let m = generate(&s, OffsetDateTime::UNIX_EPOCH).expect("generates");
+    let i = info(&m.certs["ts-a"].cert);
+    assert_eq!(i.not_before, OffsetDateTime::UNIX_EPOCH);
+    assert_eq!(
+        info(&m.cas["lab"].cert).not_before,
+        OffsetDateTime::UNIX_EPOCH
+    );
+    assert!(verifies(&m.certs["ts-a"].cert, &m.cas["lab"].cert));
+}

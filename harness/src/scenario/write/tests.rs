@@ -238,6 +238,34 @@ fn check() -> impl Strategy<Value = Check> {
             }
         )),
         (server, port).prop_map(|(app, port)| Check::Never(Never::Plaintext { app, port })),
+        (
+            prop::sample::select(vec!["scs", "desk", "ts_backup", "sim"]),
+            prop::sample::select(crate::trace::EVENT_WORDS.to_vec()),
+            prop::collection::vec(("[a-z]{1,6}(-[a-z]{1,4})?", "[ -~]{0,8}"), 0..3),
+            any::<bool>()
+        )
+            .prop_map(|(node, event, fields, never)| {
+                let mut seen = Vec::new();
+                let fields = fields
+                    .into_iter()
+                    .filter(|(k, _)| k != "node" && k != "event")
+                    .filter(|(k, _)| {
+                        let fresh = !seen.contains(k);
+                        seen.push(k.clone());
+                        fresh
+                    })
+                    .collect();
+                let l = crate::scenario::Logged {
+                    node: node.into(),
+                    event: event.into(),
+                    fields,
+                };
+                if never {
+                    Check::Never(Never::Logged(l))
+                } else {
+                    Check::Logged(l)
+                }
+            }),
         millis(10_000).prop_map(|longer_than| Check::TwoPrimaries {
             pair: "ts_primary".into(),
             longer_than,
