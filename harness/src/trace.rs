@@ -284,6 +284,14 @@ pub const EVENT_WORDS: &[&str] = &[
     "config-rejected",
     "switchover",
     "switchover-refused",
+    // Step 8, items 1 and 2.
+    "addp-poll",
+    "addp-answer",
+    "ha-flapping",
+    "ha-stable",
+    "split-brain",
+    "no-brain",
+    "ha-normal",
 ];
 
 /// What an application process is doing at an instant, as the trace shows it (`started`,
