@@ -20,7 +20,7 @@ pub const MAX_FRAME: usize = 64 * 1024;
 pub enum Message {
     /// First message on every connection: who dials, and why.
     Hello {
-        /// Application (or `lca@HOST`) that dials.
+        /// Application (or `scs`, dialling an LCA) that dials.
         from: String,
         /// Why.
         purpose: Purpose,

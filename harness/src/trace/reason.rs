@@ -96,7 +96,8 @@ pub enum StopReason {
     /// It refused its own configuration (a `config-rejected` event precedes this):
     /// `configuration rejected`.
     ConfigRejected,
-    /// The SCS could not open its listener: `cannot listen`.
+    /// An LCA could not open its listener on the host's `lcaport` (the SCS dials it):
+    /// `cannot listen`.
     ScsCannotListen,
     /// A server could not listen on one of its ports:
     /// `cannot listen on port PORT: ERROR`.
