@@ -71,7 +71,7 @@ pub enum Kind {
         /// Whether TLS will be used.
         tls: bool,
     },
-    /// A dial failed before any TLS (refused, unreachable, timed out).
+    /// A dial failed before any TLS (`refused`, `timed-out`, `reset`, `unreachable`, …).
     ConnectFailed {
         /// Target application.
         to: String,

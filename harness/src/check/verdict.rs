@@ -128,6 +128,13 @@ pub enum Differs {
     },
     /// The right thing at another time (the miss's `at_ms`), outside the window.
     Outside,
+    /// A link died another way (`refused`, not `timed-out`).
+    Reason {
+        /// The reason recorded.
+        got: String,
+        /// The reason wanted.
+        want: String,
+    },
 }
 
 impl fmt::Display for Differs {
@@ -166,6 +173,7 @@ impl fmt::Display for Differs {
             Differs::Class { got } => write!(f, "as {got}"),
             Differs::Server { got } => write!(f, "by {got}"),
             Differs::Outside => f.write_str("outside the window"),
+            Differs::Reason { got, want } => write!(f, "{got}, not {want}"),
         }
     }
 }

@@ -2,6 +2,10 @@
 //! generic over [`Net`] and never names turmoil; `sim` implements it over turmoil's simulated
 //! TCP (a live implementation over tokio sockets slots in beside it). The engine hands each
 //! host its own value.
+//!
+//! How a link dies is the network's business, as on a real one: a partition or a powered-off
+//! host answers nothing (a connect times out, a session stalls), a host with no listener on a
+//! port refuses, and the host of a [`Process`] that died resets its connections.
 
 pub mod sim;
 
@@ -47,6 +51,46 @@ pub trait Net: Clone + 'static {
     /// alone.
     fn here(&self) -> Option<std::net::IpAddr> {
         None
+    }
+}
+
+/// A process as its host's kernel sees it: the owner of the streams its tasks open. When the
+/// process dies ([`Process::kill`], a crash), the kernel resets them (the peer reads
+/// `reset`) instead of closing them; a connect to its ports is refused once its listeners
+/// are gone. Streams opened outside any process (the LCA's, the SCS's) have no owner.
+#[derive(Clone, Debug, Default)]
+pub struct Process(std::rc::Rc<std::cell::Cell<bool>>);
+
+tokio::task_local! {
+    /// The process whose task is running.
+    static PROCESS: Option<Process>;
+}
+
+impl Process {
+    /// Runs `fut` as a task of this process: the streams it opens are the process's.
+    pub fn run<F: Future>(&self, fut: F) -> impl Future<Output = F::Output> + use<F> {
+        PROCESS.scope(Some(self.clone()), fut)
+    }
+
+    /// Runs `fut` as a task of the process running now, if any (a task spawned by a process
+    /// belongs to it).
+    pub fn inherit<F: Future>(fut: F) -> impl Future<Output = F::Output> {
+        PROCESS.scope(Self::current(), fut)
+    }
+
+    /// The process whose task is running, if any.
+    pub fn current() -> Option<Process> {
+        PROCESS.try_with(Clone::clone).ok().flatten()
+    }
+
+    /// The process died: its streams are reset from now on.
+    pub fn kill(&self) {
+        self.0.set(true);
+    }
+
+    /// Whether the process died.
+    pub fn is_dead(&self) -> bool {
+        self.0.get()
     }
 }
 

@@ -41,9 +41,10 @@ use crate::trace::{Kind, Recorder};
 pub struct Scope(Rc<RefCell<Vec<tokio::task::AbortHandle>>>);
 
 impl Scope {
-    /// Spawns a task that belongs to this process.
+    /// Spawns a task that belongs to this process (its streams are the process's: see
+    /// [`crate::net::Process`]).
     pub fn spawn(&self, fut: impl std::future::Future<Output = ()> + 'static) {
-        let handle = tokio::task::spawn_local(fut);
+        let handle = tokio::task::spawn_local(crate::net::Process::inherit(fut));
         let mut tasks = self.0.borrow_mut();
         tasks.retain(|t| !t.is_finished());
         tasks.push(handle.abort_handle());

@@ -80,9 +80,19 @@ async fn write_loop(mut wr: WriteHalf<Io>, mut rx: mpsc::UnboundedReceiver<Messa
     let _ = tokio::io::AsyncWriteExt::shutdown(&mut wr).await;
 }
 
-/// Classifies a read failure.
+/// Classifies a read failure. A reset (the peer's host reset the connection: its process
+/// died) is `reset`; an ordinary close `peer-closed`.
 pub fn reason(e: &wire::WireError) -> Ended {
     match e {
+        wire::WireError::Closed(io)
+            if io.kind() == std::io::ErrorKind::ConnectionReset
+                && crate::tls::classify(io) == FailureClass::PeerClosed =>
+        {
+            Ended {
+                class: FailureClass::Reset,
+                detail: crate::tls::describe(io),
+            }
+        }
         wire::WireError::Closed(io) => Ended {
             class: crate::tls::classify(io),
             detail: crate::tls::describe(io),

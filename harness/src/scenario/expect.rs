@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use toml::de::DeValue;
 
+mod link;
 mod logged;
 
-pub use logged::Logged;
+pub use {link::LinkDeath, logged::Logged};
 
 use super::names::app_ref;
 use crate::diag::{Problem, Sp, Span};
@@ -142,6 +143,8 @@ pub enum Check {
         /// A window at least this long.
         longer_than: Duration,
     },
+    /// `connect-failed = {…}` or `disconnected = {…}`: how a link died (`scenario/expect/link.rs`).
+    Link(LinkDeath),
     /// `logged = { node, event, FIELD = VALUE … }`: such an event in the window.
     Logged(Logged),
 }
@@ -266,12 +269,13 @@ impl std::fmt::Display for Check {
                 "two primaries in pair {pair} for over {}s",
                 longer_than.as_secs_f64()
             ),
+            Check::Link(l) => write!(f, "{l}"),
         }
     }
 }
 
 /// The check keys an expectation may carry (exactly one).
-pub(super) const CHECKS: [&str; 13] = [
+pub(super) const CHECKS: [&str; 15] = [
     "role",
     "connected",
     "established",
@@ -284,6 +288,8 @@ pub(super) const CHECKS: [&str; 13] = [
     "finding",
     "no-acked-event-lost",
     "two-primaries",
+    link::KEYS[0],
+    link::KEYS[1],
     "logged",
 ];
 
@@ -421,6 +427,7 @@ pub(super) fn decode_check(
                     .map_or(Duration::ZERO, |d| d.value),
             }
         }
+        "connect-failed" | "disconnected" => Check::Link(link::decode(r, v, t, kind)?),
         _ => return None,
     })
 }

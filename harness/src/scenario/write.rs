@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use toml::{Table, Value};
 
-use super::{Check, Expect, Invariants, Never, Scenario, Step, Timing, TlsExpect};
+use super::{Check, Expect, Invariants, LinkDeath, Never, Scenario, Step, Timing, TlsExpect};
 use crate::fault::duration_text;
 use crate::tls::FailureClass;
 use crate::topology::Role;
@@ -252,6 +252,27 @@ fn check(c: &Check) -> (&'static str, Value) {
                 ("longer-than", Some(duration(*longer_than))),
             ]),
         ),
+        Check::Link(l) => (l.key(), link(l)),
+    }
+}
+
+fn link(l: &LinkDeath) -> Value {
+    let reason = l.reason().map(Value::from);
+    match l {
+        LinkDeath::ConnectFailed { from, to, port, .. } => table([
+            ("from", text(from)),
+            ("to", text(to)),
+            ("port", opt(port.as_ref())),
+            ("reason", reason),
+        ]),
+        LinkDeath::Disconnected {
+            app, peer, port, ..
+        } => table([
+            ("app", text(app)),
+            ("peer", text(peer)),
+            ("port", opt(port.as_ref())),
+            ("reason", reason),
+        ]),
     }
 }
 

@@ -32,8 +32,11 @@ pub enum FailureClass {
     PlaintextOnSecured,
     /// A TLS ClientHello arrived on an upgrade port that expects the plain protocol first.
     TlsOnUpgradePort,
-    /// The peer closed or reset the connection.
+    /// The peer closed the connection (or, during a handshake, reset it).
     PeerClosed,
+    /// An established session was reset by the peer's host (the process behind it died):
+    /// `reset`. Handshakes keep `peer-closed` for a reset.
+    Reset,
     /// Nothing happened within the deadline.
     Timeout,
     /// Anything else rustls reports (kept so that no failure goes unclassified).
@@ -42,7 +45,7 @@ pub enum FailureClass {
 
 impl FailureClass {
     /// Every class with its name in scenario files.
-    pub const ALL: [(FailureClass, &'static str); 13] = [
+    pub const ALL: [(FailureClass, &'static str); 14] = [
         (FailureClass::Expired, "expired"),
         (FailureClass::NotYetValid, "not-yet-valid"),
         (FailureClass::NameMismatch, "name-mismatch"),
@@ -54,6 +57,7 @@ impl FailureClass {
         (FailureClass::PlaintextOnSecured, "plaintext-on-secured"),
         (FailureClass::TlsOnUpgradePort, "tls-on-upgrade-port"),
         (FailureClass::PeerClosed, "peer-closed"),
+        (FailureClass::Reset, "reset"),
         (FailureClass::Timeout, "timeout"),
         (FailureClass::Other, "other"),
     ];

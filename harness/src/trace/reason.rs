@@ -162,7 +162,8 @@ as_text!(StopReason);
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DisconnectReason {
     /// The stream failed, classified as handshake failures are (`peer-closed` for an
-    /// ordinary close; a TLS class when the peer's TLS stack refused us after the handshake).
+    /// ordinary close, `reset` when the peer's host reset it because the process behind it
+    /// died; a TLS class when the peer's TLS stack refused us after the handshake).
     Failed(FailureClass),
     /// The session's reader is gone: `closed`.
     Closed,
@@ -205,12 +206,13 @@ as_text!(DisconnectReason);
 phrases! {
     /// Why a dial failed at the network, before any TLS.
     pub enum DialError {
-        /// Nothing listens there (the process is down): `refused`.
+        /// The host answered with a reset: it is up, and nothing listens on the port (the
+        /// process crashed, never started, or refused its configuration): `refused`.
         Refused => "refused",
-        /// The connection was reset or aborted: `reset`.
+        /// The connection was reset or aborted while it opened: `reset`.
         Reset => "reset",
-        /// No answer within the dial deadline: `timed out`.
-        TimedOut => "timed out",
+        /// No answer within the dial deadline (a partition, a powered-off host): `timed-out`.
+        TimedOut => "timed-out",
         /// No route to the host: `unreachable`.
         Unreachable => "unreachable",
         /// The host name resolves to nothing: `unknown host`.
@@ -381,7 +383,7 @@ mod tests {
             ),
             (
                 serde_json::to_string(&ConnectFailure::Dial(DialError::TimedOut)),
-                "\"timed out\"",
+                "\"timed-out\"",
             ),
             (
                 serde_json::to_string(&FaultName::HostLost),

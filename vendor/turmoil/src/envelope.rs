@@ -40,6 +40,8 @@ pub struct Syn {
     /// (hapair patch.) The dialling host, woken when the SYN is answered or
     /// dropped.
     origin: std::net::IpAddr,
+    /// (hapair patch.) Lost on the way (`Syn::lose`): nobody is woken.
+    lost: bool,
 }
 
 impl Syn {
@@ -48,6 +50,17 @@ impl Syn {
         Self {
             ack: Some(ack),
             origin,
+            lost: false,
+        }
+    }
+
+    /// (hapair patch.) The network lost the SYN (a partition, a powered-off
+    /// host): the dialler gets no answer at all, neither accepted nor refused,
+    /// and waits for its own timeout, as over a real network.
+    pub(crate) fn lose(mut self) {
+        self.lost = true;
+        if let Some(ack) = self.ack.take() {
+            crate::world::leave_unanswered(ack);
         }
     }
 
@@ -57,12 +70,22 @@ impl Syn {
     }
 }
 
-/// (hapair patch.) Whether answered or dropped (no listener, a partition, a
-/// crash), a SYN wakes its dialler on another host without a message: a
-/// hidden wake-up.
+/// (hapair patch.) Whether answered or dropped (no listener, a full accept
+/// queue, a crashed host), a SYN wakes its dialler on another host without a
+/// message: a hidden wake-up. A lost SYN wakes nobody.
 impl Drop for Syn {
     fn drop(&mut self) {
-        crate::world::note_hidden_wake(Some(self.origin));
+        if !self.lost {
+            crate::world::note_hidden_wake(Some(self.origin));
+        }
+    }
+}
+
+/// (hapair patch.) Drops a message the network lost: a SYN among them is
+/// left unanswered ([`Syn::lose`]).
+pub(crate) fn lose(message: Protocol) {
+    if let Protocol::Tcp(Segment::Syn(syn)) = message {
+        syn.lose();
     }
 }
 

@@ -552,6 +552,11 @@ impl Tcp {
             .unwrap_or(false)
     }
 
+    /// (hapair patch.) Whether the stream socket is still there (not reset).
+    pub(crate) fn has_stream(&self, pair: SocketPair) -> bool {
+        self.sockets.contains_key(&pair)
+    }
+
     /// Remove the stream socket without decrementing the half-close refcount.
     /// Used when sending RST: the connection is torn down immediately.
     pub(crate) fn reset_stream(&mut self, pair: SocketPair) {

@@ -57,6 +57,8 @@ impl<'a> Sim<'a> {
         // (hapair patch.) Wake-ups left over from an earlier simulation on
         // this thread name hosts of that one.
         crate::world::take_woken();
+        // (hapair patch.) So are SYNs it left unanswered.
+        crate::world::forget_unanswered();
 
         Self {
             config,

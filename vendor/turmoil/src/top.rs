@@ -1,4 +1,4 @@
-use crate::envelope::{Envelope, Protocol};
+use crate::envelope::{lose, Envelope, Protocol, Segment}; // (hapair patch.) lose, Segment
 use crate::host::Host;
 use crate::rt::Rt;
 use crate::{config, TRACING_TARGET};
@@ -494,7 +494,23 @@ impl Link {
         let status = match state {
             State::Healthy => {
                 let delay = self.delay(global_config.latency(), rand);
-                DeliveryStatus::DeliverAfter(self.now + delay)
+                let mut at = self.now + delay;
+                // (hapair patch.) A RST has no sequence number to be put back in
+                // order by: it must not overtake what the same socket sent before
+                // it (a TLS alert, a last frame), as it cannot on a real path.
+                if matches!(message, Protocol::Tcp(Segment::Rst)) {
+                    let before = self.sent.iter().filter(|s| s.src == src && s.dst == dst);
+                    if let Some(last) = before
+                        .filter_map(|s| match s.status {
+                            DeliveryStatus::DeliverAfter(t) => Some(t),
+                            DeliveryStatus::Hold => None,
+                        })
+                        .max()
+                    {
+                        at = at.max(last);
+                    }
+                }
+                DeliveryStatus::DeliverAfter(at)
             }
             // Only A->B is blocked, so B can send, so we can send if src is B
             State::Hold => {
@@ -503,6 +519,8 @@ impl Link {
             }
             _ => {
                 tracing::trace!(target: TRACING_TARGET,?src, ?dst, protocol = %message, "Drop");
+                // (hapair patch.) A lost SYN is not refused: no answer at all.
+                crate::envelope::lose(message);
                 return Ok(());
             }
         };
@@ -580,7 +598,9 @@ impl Link {
                 self.state_a_b = State::RandPartition;
                 self.state_b_a = State::RandPartition;
 
-                self.sent.clear();
+                // (hapair patch.) Messages in flight are lost: a SYN among
+                // them gets no answer (`lose`), instead of a refusal.
+                self.sent.drain(..).for_each(|sent| lose(sent.protocol));
             }
             (State::RandPartition, _) | (_, State::RandPartition)
                 if self.rand_repair(global_config.message_loss(), rand) =>
@@ -615,7 +635,9 @@ impl Link {
         self.state_a_b = State::ExplicitPartition;
         self.state_b_a = State::ExplicitPartition;
 
-        self.sent.clear();
+        // (hapair patch.) Messages in flight are lost: a SYN among them
+        // gets no answer (`lose`), instead of a refusal.
+        self.sent.drain(..).for_each(|sent| lose(sent.protocol));
     }
 
     fn partition_oneway(&mut self, from: IpAddr, to: IpAddr) {
@@ -625,7 +647,13 @@ impl Link {
             self.state_b_a = State::ExplicitPartition;
         }
 
-        self.sent.retain(|sent| sent.src.ip() != from);
+        // (hapair patch.) Messages from `from` in flight are lost: a SYN among
+        // them gets no answer (`lose`), instead of a refusal.
+        let (lost, kept) = std::mem::take(&mut self.sent)
+            .into_iter()
+            .partition::<VecDeque<_>, _>(|sent| sent.src.ip() == from);
+        self.sent = kept;
+        lost.into_iter().for_each(|sent| lose(sent.protocol));
     }
 
     fn repair_oneway(&mut self, from: IpAddr, to: IpAddr) {

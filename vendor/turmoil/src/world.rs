@@ -285,6 +285,29 @@ thread_local! {
     /// (hapair patch.) The hosts woken so, until the simulation takes them
     /// (`None`: a host not known, as good as every host).
     static WOKEN: RefCell<Vec<Option<IpAddr>>> = const { RefCell::new(Vec::new()) };
+    /// (hapair patch.) See [`leave_unanswered`].
+    static UNANSWERED: RefCell<Vec<tokio::sync::oneshot::Sender<()>>> =
+        const { RefCell::new(Vec::new()) };
+}
+
+/// (hapair patch.) Keeps a lost SYN's answer channel open, so that its dialler
+/// hears nothing (no refusal): a SYN dropped by the network (a partition, a
+/// powered-off host) gets no answer, and only the dialler's own timeout ends
+/// the dial. Upstream dropped the channel, so the dial failed at once as
+/// refused. A channel is let go once its dialler has given up (receiver
+/// dropped), which wakes nobody.
+pub(crate) fn leave_unanswered(ack: tokio::sync::oneshot::Sender<()>) {
+    UNANSWERED.with(|u| {
+        let mut u = u.borrow_mut();
+        u.retain(|a| !a.is_closed());
+        u.push(ack);
+    });
+}
+
+/// (hapair patch.) Forgets the lost SYNs of an earlier simulation on this
+/// thread.
+pub(crate) fn forget_unanswered() {
+    UNANSWERED.with(|u| u.borrow_mut().clear());
 }
 
 /// (hapair patch.) Counts a wake-up of host software that does not go

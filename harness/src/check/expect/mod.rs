@@ -9,6 +9,7 @@ mod acked;
 mod connected;
 mod finding;
 mod ha_synced;
+mod link;
 mod logged;
 mod never;
 mod reconnected;
@@ -110,6 +111,7 @@ pub fn expectation(cx: &Context<'_>, e: &Expect) -> Verdict {
         } => finding::judge(cx, rule, *severity, *present),
         Check::NoAckedEventLost(none) => acked::judge(cx, *none),
         Check::TwoPrimaries { pair, longer_than } => two_primaries::judge(cx, pair, *longer_than),
+        Check::Link(l) => link::judge(cx, l, w),
         Check::Logged(l) => logged::judge(cx, l, w),
     };
     let judged = match (&e.check, &e.timing) {

@@ -13,7 +13,7 @@ use tokio::sync::{mpsc, watch};
 use super::super::addp::{self, Addp};
 use super::super::session::Session;
 use super::super::{Run, Scope, World, app};
-use crate::net::Net;
+use crate::net::{Net, Process};
 use crate::topology::Role;
 use crate::trace::{DisconnectReason, Kind, StopReason};
 use crate::wire::Message;
@@ -150,12 +150,13 @@ async fn supervise<N: Net>(
             continue;
         }
         let scope = Scope::default();
-        let task = tokio::task::spawn_local(app::run(
+        let process = Process::default();
+        let task = tokio::task::spawn_local(process.run(app::run(
             Rc::clone(&w),
             app.clone(),
             role.clone(),
             scope.clone(),
-        ));
+        )));
         let _ = states.send(State {
             app: app.clone(),
             running: true,
@@ -166,6 +167,10 @@ async fn supervise<N: Net>(
             _ = run.wait_for(|r| *r == Run::Down) => true,
             _ = task => false,
         };
+        if crashed {
+            // Its host lives on and resets the dead process's connections.
+            process.kill();
+        }
         scope.abort();
         let _ = states.send(State {
             app: app.clone(),

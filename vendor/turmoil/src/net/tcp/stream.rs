@@ -116,6 +116,30 @@ impl TcpStream {
         Ok(TcpStream::new(pair, rx, bidi))
     }
 
+    /// (hapair patch.) Resets the connection, as a host's kernel does for the
+    /// sockets of a process that died: a RST goes to the peer (whose reads
+    /// then fail with `ConnectionReset`) and the local socket is removed, so
+    /// dropping the stream sends no FIN. Nothing happens when the connection
+    /// is gone already. Call it on the stream's host (from its software).
+    pub fn reset(&mut self) {
+        World::current_if_set(|world| {
+            let pair = *self.read_half.pair;
+            if !world.current_host().tcp.has_stream(pair) {
+                return;
+            }
+            let message = Protocol::Tcp(Segment::Rst);
+            if is_same(pair.local, pair.remote) {
+                send_loopback(pair.local, pair.remote, message);
+            } else {
+                let _ = world.send_message(pair.local, pair.remote, message);
+            }
+            world.current_host_mut().tcp.reset_stream(pair);
+        });
+        // The halves' drops find no socket: no FIN, no second RST.
+        self.read_half.is_closed = true;
+        self.write_half.is_shutdown = true;
+    }
+
     /// Try to write a buffer to the stream, returning how many bytes were
     /// written.
     ///
