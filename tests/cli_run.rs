@@ -285,7 +285,7 @@ fn expectations_mean_what_their_names_say() {
                 "after = \"crash\"\nwithin = \"5s\"",
             ),
             1,
-            "it opened at 8 ms, before 5000 ms",
+            "it opened at 10 ms, before 5000 ms",
         ),
         (
             expect(

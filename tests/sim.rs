@@ -208,9 +208,10 @@ fn power_off_is_detected_through_addp() {
             ),
             "{switch:?}"
         );
-        // The host is silent: no earlier than the 9 s ADDP timeout, not much later.
+        // The host is silent: the SCS polls its LCA after 9 s without a message and gives up
+        // when the poll goes unanswered for 9 s more: 9 to 18 s after the power-off.
         assert!(
-            (19_000..21_500).contains(&switch.at_ms),
+            (19_000..28_500).contains(&switch.at_ms),
             "seed {seed}: switchover at {}",
             switch.at_ms
         );
@@ -466,8 +467,9 @@ fn a_partition_from_the_scs_leaves_two_primaries_until_it_heals() {
         let (start, end) = windows[0];
         // The SCS gives up on ts-a after its ADDP timeout and promotes the backup, while the
         // partitioned primary keeps serving; the heal lets the SCS demote it.
+        // ADDP: a poll after 9 s of silence, 9 s more for its answer.
         assert!(
-            (14_000..16_500).contains(&start),
+            (14_000..23_500).contains(&start),
             "seed {seed}: window opens at {start}"
         );
         assert!(

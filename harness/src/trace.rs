@@ -305,6 +305,59 @@ pub enum Kind {
     /// A SIP Server that reported `SERVICE_UNAVAILABLE` passed its checks: it reports
     /// `SERVICE_RUNNING` again.
     ServiceRunning,
+    // Step 8, items 1 and 2: ADDP polls, and what the SCS says of a pair's roles.
+    /// ADDP: nothing came from the peer for `timeout_ms`, so this side polled it (traced when
+    /// `addp-trace` asks for this side).
+    AddpPoll {
+        /// The other side (an application, `lca@HOST`, `scs`).
+        peer: String,
+        /// The silence that made it poll, and the time the peer has to answer.
+        timeout_ms: u64,
+    },
+    /// ADDP: the peer answered this side's poll in time.
+    AddpAnswer {
+        /// The other side.
+        peer: String,
+        /// The timeout the poll ran under.
+        timeout_ms: u64,
+    },
+    /// SCS: a pair's primary changed again within `haflip-detect-timeout` of the previous
+    /// change (Genesys SCS log event 10327, "flips mode too often").
+    HaFlapping {
+        /// The pair, by its configured primary.
+        app: String,
+        /// The Genesys log event number.
+        log_event: u32,
+    },
+    /// SCS: a flapping pair kept its roles for `haflip-detect-timeout` (log event 10328).
+    HaStable {
+        /// The pair, by its configured primary.
+        app: String,
+        /// The Genesys log event number.
+        log_event: u32,
+    },
+    /// SCS: both instances of a pair report themselves primary (log event 20622).
+    SplitBrain {
+        /// The pair, by its configured primary.
+        app: String,
+        /// The Genesys log event number.
+        log_event: u32,
+    },
+    /// SCS: both running instances of a pair report themselves backup (log event 20621).
+    NoBrain {
+        /// The pair, by its configured primary.
+        app: String,
+        /// The Genesys log event number.
+        log_event: u32,
+    },
+    /// SCS: a pair in split or no brain has one primary and one backup again (log event
+    /// 20623).
+    HaNormal {
+        /// The pair, by its configured primary.
+        app: String,
+        /// The Genesys log event number.
+        log_event: u32,
+    },
 }
 
 /// The event word of every [`Kind`], as the trace writes it (`"event": "…"`): what a
@@ -344,6 +397,14 @@ pub const EVENT_WORDS: &[&str] = &[
     "double-failure",
     "service-unavailable",
     "service-running",
+    // Step 8, items 1 and 2.
+    "addp-poll",
+    "addp-answer",
+    "ha-flapping",
+    "ha-stable",
+    "split-brain",
+    "no-brain",
+    "ha-normal",
 ];
 
 /// What an application process is doing at an instant, as the trace shows it (`started`,

@@ -20,7 +20,7 @@ pub const MAX_FRAME: usize = 64 * 1024;
 pub enum Message {
     /// First message on every connection: who dials, and why.
     Hello {
-        /// Application (or `lca@HOST`) that dials.
+        /// Application (or `scs`, dialling an LCA) that dials.
         from: String,
         /// Why.
         purpose: Purpose,
@@ -110,6 +110,15 @@ pub enum Message {
     MissingCalls {
         /// Event (call) IDs of this batch.
         ids: Vec<String>,
+    },
+    /// ADDP, at the start of a connection (and again when the option changes): the side that
+    /// runs ADDP asks its peer to poll it after `timeout_ms` of silence too (Genesys's remote
+    /// timeout; 0: the peer is not asked to poll), and whether to trace its polls.
+    AddpRequest {
+        /// The remote timeout, in milliseconds.
+        timeout_ms: u64,
+        /// The peer traces its polls (`addp-trace` = `remote` or `full`).
+        trace: bool,
     },
 }
 
@@ -248,6 +257,10 @@ mod tests {
                 role: Some(Role::Primary),
             },
             Message::Ping,
+            Message::AddpRequest {
+                timeout_ms: 10_000,
+                trace: true,
+            },
         ]
     }
 

@@ -12,6 +12,8 @@
 //!   serves no client: the client leaves it.
 //! - A server alone: one session, redialled after its reconnect timeout.
 //!
+//! Connections that run ADDP do it through [`addp`](super::addp).
+//!
 //! A connection to an application that listens on no port (a DAP) has no link, so nothing
 //! dials it: the application writes through it to a database, which is not a TCP session.
 
@@ -21,6 +23,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
+use super::addp::{self, Addp};
 use super::reconnect::{Cursor, DEFAULT_RECONNECT, Outcome, Policy};
 use super::session::Session;
 use super::transport;
@@ -92,12 +95,13 @@ impl Dialer {
                 .filter(|l| l.span == link.span)
                 .copied()
                 .collect();
-            let addp = w
-                .topology
-                .connections
-                .iter()
-                .find(|c| c.span == link.span)
-                .and_then(|c| c.addp.as_ref()?.local.as_ref().map(|d| d.value));
+            let addp = addp::Params::of_connection(
+                w.topology
+                    .connections
+                    .iter()
+                    .find(|c| c.span == link.span)
+                    .and_then(|c| c.addp.as_ref()),
+            );
             let warm = w
                 .topology
                 .pair_of(&link.to)
@@ -228,8 +232,8 @@ struct Ctx<N: Net> {
     me: String,
     /// Its host key.
     host: String,
-    /// The connection's ADDP timeout, when it runs ADDP.
-    addp: Option<Duration>,
+    /// The connection's ADDP settings (`addp.rs`).
+    addp: addp::Params,
     /// Where sessions tell the main loop.
     notes: mpsc::UnboundedSender<Note>,
 }
@@ -317,6 +321,8 @@ async fn once<N: Net>(ctx: &Ctx<N>, link: &Link, warm: bool) -> Outcome {
         from: me.to_string(),
         purpose: Purpose::Client,
     });
+    let mut addp = Addp::new(&link.to, ctx.addp, addp::emitter(w, me));
+    addp.start(&session);
     let failed = |reason: DialError| {
         w.emit(
             me,
@@ -363,7 +369,7 @@ async fn once<N: Net>(ctx: &Ctx<N>, link: &Link, warm: bool) -> Outcome {
         tx: session.tx.clone(),
     });
     let reason = loop {
-        match session.next(ctx.addp).await {
+        match addp.next(&mut session).await {
             Ok(Message::RoleNotice { role: Role::Backup }) if warm => {
                 break DisconnectReason::PeerIsBackup;
             }

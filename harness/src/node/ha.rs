@@ -12,8 +12,9 @@
 //! new events meanwhile (S-SIPS-UPG). Each end tells its instance when the link is up,
 //! synchronised and down: a SIP Server's readiness follows (`readiness.rs`).
 //!
-//! Both ends run `[backup-sync]` ADDP when the server's options say so. What the events are and
-//! where they are kept is the server's business (`server.rs`, [`Store`](super::store::Store)).
+//! Both ends run `[backup-sync]` ADDP when the server's options say so (`addp.rs`). What the
+//! events are and where they are kept is the server's business (`server.rs`,
+//! [`Store`](super::store::Store)).
 
 use std::collections::BTreeSet;
 use std::rc::Rc;
@@ -22,7 +23,7 @@ use std::time::Duration;
 use super::Scope;
 use super::instance::{HELLO_TIMEOUT, Server, Tx};
 use super::session::Session;
-use super::transport;
+use super::{addp, transport};
 use crate::net::Net;
 use crate::pki::endpoint::{Link, LinkKind, ha_link};
 use crate::topology::ha_dial::{CONSISTENT_PORT_SELECTION, ha_dial_port};
@@ -32,26 +33,6 @@ use crate::wire::{self, Message};
 
 /// How long the backup waits between attempts to reach the primary.
 pub(super) const HA_RETRY: Duration = Duration::from_secs(1);
-
-/// Whether this server runs ADDP on the HA link: `[backup-sync] protocol = addp`, read when
-/// a connection is established (Genesys: "Changes Take Effect: When the next connection is
-/// established").
-fn addp_on<N: Net>(s: &Server<N>) -> bool {
-    s.w.option(&s.name, "backup-sync", "protocol")
-        .is_some_and(|p| p.trim().eq_ignore_ascii_case("addp"))
-}
-
-/// How long this server waits on the HA link before polling (`[backup-sync] addp-timeout`
-/// seconds, 0 or unset: no ADDP), read at every wait (Genesys: "Changes Take Effect:
-/// Immediately").
-fn addp_timeout<N: Net>(s: &Server<N>) -> Option<Duration> {
-    let secs: u64 =
-        s.w.option(&s.name, "backup-sync", "addp-timeout")?
-            .trim()
-            .parse()
-            .ok()?;
-    (secs > 0).then(|| Duration::from_secs(secs))
-}
 
 /// Tasks of one HA session (a SIP Server's batches, its readiness timer), aborted with it.
 struct Owned(Scope);
@@ -101,10 +82,23 @@ pub(super) async fn serve<N: Net>(
     // ADDP runs on the primary's end of the HA link too ([backup-sync] is the T-Server's own
     // option, whichever role it has): a backup gone silent is noticed, and the primary goes
     // on alone instead of waiting for confirmations that never come.
-    let addp = addp_on(&s);
+    let mut addp = addp::backup_sync(&s.w, &s.name, &end.backup);
+    addp.start(&session);
+    // The role as the server announced it (after its `role-changed` event): a demotion ends
+    // this end of the link after the trace says it happened.
+    let mut role = s.announced.subscribe();
     let reason = loop {
-        let wait = if addp { addp_timeout(&s) } else { None };
-        match session.next(wait).await {
+        let next = tokio::select! {
+            biased;
+            m = addp.next(&mut session) => m,
+            // Made backup (a switchover): this end leaves the link at once, so that the old
+            // session is over before the demoted instance dials its new primary.
+            Ok(_) = role.wait_for(|r| *r == Some(Role::Backup)) => {
+                session.send(Message::RoleNotice { role: Role::Backup });
+                break DisconnectReason::Demoted;
+            }
+        };
+        match next {
             Ok(Message::CallList { ids }) => held.extend(ids),
             Ok(Message::BackupReady) => {
                 let snapshot = s.store.borrow_mut().snapshot();
@@ -138,7 +132,6 @@ pub(super) async fn serve<N: Net>(
                     let _ = client.send(Message::Ack { id });
                 }
             }
-            Ok(Message::Ping) => session.send(Message::Pong),
             Ok(_) => {}
             Err(reason) => break reason,
         }
@@ -274,6 +267,8 @@ async fn attempt<N: Net>(s: &Rc<Server<N>>, partner: &str, link: &Link) {
         from: s.name.clone(),
         purpose: Purpose::HaLink,
     });
+    let mut addp = addp::backup_sync(&s.w, &s.name, partner);
+    addp.start(&session);
     match w.timers.timeout(HELLO_TIMEOUT, session.rx.recv()).await {
         Ok(Some(Ok(Message::RoleNotice {
             role: Role::Primary,
@@ -330,10 +325,8 @@ async fn attempt<N: Net>(s: &Rc<Server<N>>, partner: &str, link: &Link) {
             },
         );
     }
-    let addp = addp_on(s);
     let reason = loop {
-        let wait = if addp { addp_timeout(s) } else { None };
-        match session.next(wait).await {
+        match addp.next(&mut session).await {
             Ok(Message::FullSync { ids, first }) => {
                 let mut store = s.store.borrow_mut();
                 let cleared = if first { store.clear() } else { Ok(()) };

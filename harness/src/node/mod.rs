@@ -6,6 +6,7 @@
 //! the [`board`](Board) the driver writes (a process crash, a restart, traffic, a rotated
 //! certificate, a manual switchover), the way an operator or the OS would.
 
+mod addp;
 mod app;
 mod board;
 pub mod clock;
@@ -58,9 +59,6 @@ impl Scope {
         }
     }
 }
-
-/// The Solution Control Server's port on its host.
-pub const SCS_PORT: u16 = 4999;
 
 /// What the driver wants of an application process.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -135,7 +133,7 @@ pub struct World<N: Net> {
     pub epoch: OffsetDateTime,
     /// The driver's board.
     pub board: Rc<Board>,
-    /// Where the SCS runs (host name to dial).
+    /// The host name the SCS runs on.
     pub scs_host: String,
     /// Every pending node timer (the driver skips idle time by them).
     pub timers: clock::Timers,

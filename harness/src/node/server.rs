@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use tokio::sync::{Notify, watch};
 
+use super::addp::{self, Addp};
 use super::instance::{HELLO_TIMEOUT, Server, Tx, is_tserver};
 use super::session::Session;
 use super::store::Memory;
@@ -336,13 +337,14 @@ async fn client_session<N: Net>(
         },
     );
     s.clients.borrow_mut().push(session.tx.clone());
+    // The serving side polls only when the client asks it to (its Remote Timeout).
+    let mut addp = Addp::new(&from, addp::Params::OFF, addp::emitter(&s.w, &s.name));
     let reason = loop {
-        match session.next(None).await {
+        match addp.next(&mut session).await {
             Ok(Message::Request { id }) => match s.role_now() {
                 Some(Role::Primary) => accept_event(&s, id, session.tx.clone()),
                 _ => session.send(Message::RoleNotice { role: Role::Backup }),
             },
-            Ok(Message::Ping) => session.send(Message::Pong),
             Ok(_) => {}
             Err(reason) => break reason,
         }

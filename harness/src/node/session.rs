@@ -1,6 +1,6 @@
 //! An established session: a reader task that turns frames into messages and a writer task
-//! that sends them, so that owners can wait on messages with timeouts (ADDP) without ever
-//! cancelling a half-read frame. Dropping the [`Session`] closes the connection.
+//! that sends them, so that owners can wait on messages with timeouts (ADDP, `addp.rs`)
+//! without ever cancelling a half-read frame. Dropping the [`Session`] closes the connection.
 
 use tokio::io::{ReadHalf, WriteHalf};
 use tokio::sync::mpsc;
@@ -9,7 +9,6 @@ use tokio::task::JoinHandle;
 use super::clock::Timers;
 use super::transport::Io;
 use crate::tls::FailureClass;
-use crate::trace::DisconnectReason;
 use crate::wire::{self, Message};
 
 /// A live connection.
@@ -19,11 +18,12 @@ pub struct Session {
     /// Messages to the peer.
     pub tx: mpsc::UnboundedSender<Message>,
     reader: JoinHandle<()>,
-    timers: Timers,
+    /// ADDP's waits go through these (see [`Addp`](super::addp::Addp)).
+    pub(super) timers: Timers,
 }
 
 impl Session {
-    /// Starts the reader and writer of `io`; ADDP waits go through `timers`.
+    /// Starts the reader and writer of `io`; ADDP's waits go through `timers`.
     pub fn start(io: Io, timers: Timers) -> Self {
         let (rd, wr) = tokio::io::split(io);
         let (in_tx, rx) = mpsc::unbounded_channel();
@@ -35,35 +35,6 @@ impl Session {
             tx,
             reader,
             timers,
-        }
-    }
-
-    /// The next message, or why the session ended (`peer-closed`, a TLS class, `closed`,
-    /// `addp-timeout`). Under ADDP a quiet peer is sent one `Ping`; silence for a second
-    /// timeout ends the session.
-    pub async fn next(
-        &mut self,
-        addp: Option<std::time::Duration>,
-    ) -> Result<Message, DisconnectReason> {
-        let mut pinged = false;
-        loop {
-            let got = match addp {
-                Some(t) => match self.timers.timeout(t, self.rx.recv()).await {
-                    Ok(m) => m,
-                    Err(_) if !pinged => {
-                        pinged = true;
-                        self.send(Message::Ping);
-                        continue;
-                    }
-                    Err(_) => return Err(DisconnectReason::AddpTimeout),
-                },
-                None => self.rx.recv().await,
-            };
-            return match got {
-                Some(Ok(m)) => Ok(m),
-                Some(Err(e)) => Err(DisconnectReason::Failed(e.class)),
-                None => Err(DisconnectReason::Closed),
-            };
         }
     }
 

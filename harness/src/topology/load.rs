@@ -8,13 +8,16 @@ use std::time::Duration;
 
 use toml::de::DeTable;
 
+mod connection;
+
 use super::reader::{Reader, Table, entries};
 use super::security::decode_security;
 use super::{
-    Addp, App, AppType, Connection, Database, Host, IconSet, ListenMode, OptionSection, Port,
-    Redundancy, Resolution, Topology,
+    App, AppType, Database, Host, IconSet, ListenMode, OptionSection, Port, Redundancy, Resolution,
+    Topology,
 };
 use crate::diag::{Invalid, Problem, ReadError, Source, Sp, Span};
+use connection::decode_connections;
 
 /// Why a topology could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -436,59 +439,6 @@ fn decode_port(
         id,
         span,
     })
-}
-
-fn decode_connections(r: &mut Reader, doc: &Table<'_>, out: &mut Vec<Connection>) {
-    let Some(v) = doc.get("connection") else {
-        return;
-    };
-    let toml::de::DeValue::Array(items) = v.get_ref() else {
-        r.push(
-            Problem::new(
-                "wrong-type",
-                v.span(),
-                "`connection` must be an array of tables",
-            )
-            .help("write each as [[connection]]"),
-        );
-        return;
-    };
-    for item in items.iter() {
-        let Some(t) = r.table(item, "connection") else {
-            continue;
-        };
-        let span: Span = item.span().into();
-        let what = "a connection";
-        r.keys(
-            t,
-            &["from", "to", "port", "addp", "security", "transport"],
-            what,
-        );
-        let mut security = decode_security(r, t, what);
-        if let Some(transport) = r.string(t, "transport") {
-            super::security::decode_transport(r, &transport, &mut security, false);
-        }
-        let addp = r.opt_table(t, "addp").map(|a| {
-            r.keys(a, &["local", "remote"], "`addp`");
-            Addp {
-                local: r.duration(a, "local"),
-                remote: r.duration(a, "remote"),
-                span: t.get("addp").map_or(span, |v| v.span().into()),
-            }
-        });
-        let from = r.required_string(t, "from", span, what);
-        let to = r.required_string(t, "to", span, what);
-        if let (Some(from), Some(to)) = (from, to) {
-            out.push(Connection {
-                port: r.string(t, "port"),
-                from,
-                to,
-                addp,
-                security,
-                span,
-            });
-        }
-    }
 }
 
 /// A connection that names no port dials the target's `default` port, unless the target

@@ -315,15 +315,70 @@ pub struct OptionSection {
     pub values: Vec<(Sp<String>, Sp<String>)>,
 }
 
-/// ADDP timeouts of a connection.
+/// ADDP on a connection: Genesys's `Connection Protocol = addp` with its `Local Timeout`,
+/// `Remote Timeout` and `Trace Mode` (`protocol = "addp"`, `local-timeout`, `remote-timeout`,
+/// `trace-mode`), or hapair's shorter `addp = { local, remote }`.
 #[derive(Debug, Clone)]
 pub struct Addp {
-    /// Timeout the client side uses.
+    /// Timeout the client side uses (0: it does not poll).
     pub local: Option<Sp<Duration>>,
-    /// Timeout the server side is asked to use.
+    /// Timeout the server side is asked to use (0 or unset: it does not poll).
     pub remote: Option<Sp<Duration>>,
-    /// The `addp = {…}` value.
+    /// Which side's polls appear in the trace (off when unset).
+    pub trace: Option<Sp<AddpTrace>>,
+    /// The `addp = {…}` value, or the `protocol = "addp"` one.
     pub span: Span,
+}
+
+/// Which side of an ADDP connection puts its polls in the trace: Genesys's `addp-trace`
+/// option and a connection's `Trace Mode`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AddpTrace {
+    /// No trace (`off`, `false`, `no`).
+    #[default]
+    Off,
+    /// This side (`local`, `on`, `true`, `yes`).
+    Local,
+    /// The other side (`remote`).
+    Remote,
+    /// Both sides (`both`, `full`).
+    Both,
+}
+
+impl AddpTrace {
+    /// Every spelling Genesys accepts, by what it means.
+    pub const WORDS: [(&'static str, AddpTrace); 10] = [
+        ("off", AddpTrace::Off),
+        ("false", AddpTrace::Off),
+        ("no", AddpTrace::Off),
+        ("local", AddpTrace::Local),
+        ("on", AddpTrace::Local),
+        ("true", AddpTrace::Local),
+        ("yes", AddpTrace::Local),
+        ("remote", AddpTrace::Remote),
+        ("both", AddpTrace::Both),
+        ("full", AddpTrace::Both),
+    ];
+
+    /// The mode a value names (case-insensitive), if any.
+    pub fn parse(text: &str) -> Option<Self> {
+        let t = text.trim();
+        Self::WORDS
+            .iter()
+            .find(|(w, _)| t.eq_ignore_ascii_case(w))
+            .map(|(_, m)| *m)
+    }
+
+    /// Whether this side's polls are traced.
+    pub fn here(self) -> bool {
+        matches!(self, AddpTrace::Local | AddpTrace::Both)
+    }
+
+    /// Whether the other side is asked to trace its polls.
+    pub fn there(self) -> bool {
+        matches!(self, AddpTrace::Remote | AddpTrace::Both)
+    }
 }
 
 /// A client-side connection from one application to a server's port.
@@ -466,6 +521,8 @@ impl Pair<'_> {
     }
 }
 
+#[cfg(test)]
+mod addp_tests;
 #[cfg(test)]
 mod keys_tests;
 #[cfg(test)]

@@ -102,6 +102,23 @@ pub(super) fn check(r: &mut Reader, t: &Topology) {
             if p.number.value == 0 {
                 continue; // a bad number is reported already
             }
+            if let Some(host) = t.host(&app.host.value) {
+                if p.number.value == host.lcaport.value {
+                    r.push(
+                        Problem::new(
+                            "duplicate-port",
+                            p.number.span,
+                            format!(
+                                "port {} on host `{}` is the host's lcaport, where its Local \
+                                 Control Agent listens: `{}` cannot listen there too",
+                                p.number.value, app.host.value, app.name.value
+                            ),
+                        )
+                        .help("give the port another number, or the host another `lcaport`"),
+                    );
+                    continue;
+                }
+            }
             let key = (app.host.value.as_str(), p.number.value);
             match taken.get(&key) {
                 Some((other, id)) => r.push(

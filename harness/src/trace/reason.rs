@@ -96,7 +96,8 @@ pub enum StopReason {
     /// It refused its own configuration (a `config-rejected` event precedes this):
     /// `configuration rejected`.
     ConfigRejected,
-    /// The SCS could not open its listener: `cannot listen`.
+    /// An LCA could not open its listener on the host's `lcaport` (the SCS dials it):
+    /// `cannot listen`.
     ScsCannotListen,
     /// A server could not listen on one of its ports:
     /// `cannot listen on port PORT: ERROR`.
@@ -170,6 +171,9 @@ pub enum DisconnectReason {
     AddpTimeout,
     /// The HA link's far end announced it is backup too: `peer is backup`.
     PeerIsBackup,
+    /// The primary's end of an HA link whose instance was made backup: it leaves the link
+    /// (its new primary is the peer, which it dials afresh): `demoted`.
+    Demoted,
 }
 
 impl DisconnectReason {
@@ -179,6 +183,7 @@ impl DisconnectReason {
             "closed" => DisconnectReason::Closed,
             "addp-timeout" => DisconnectReason::AddpTimeout,
             "peer is backup" => DisconnectReason::PeerIsBackup,
+            "demoted" => DisconnectReason::Demoted,
             _ => DisconnectReason::Failed(
                 FailureClass::ALL
                     .iter()
@@ -196,6 +201,7 @@ impl fmt::Display for DisconnectReason {
             DisconnectReason::Closed => "closed",
             DisconnectReason::AddpTimeout => "addp-timeout",
             DisconnectReason::PeerIsBackup => "peer is backup",
+            DisconnectReason::Demoted => "demoted",
         })
     }
 }

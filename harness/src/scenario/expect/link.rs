@@ -97,6 +97,7 @@ fn disconnect_reasons() -> Vec<(DisconnectReason, &'static str)> {
         (DisconnectReason::Closed, "closed"),
         (DisconnectReason::AddpTimeout, "addp-timeout"),
         (DisconnectReason::PeerIsBackup, "peer is backup"),
+        (DisconnectReason::Demoted, "demoted"),
     ]);
     all
 }
