@@ -34,7 +34,8 @@ pub(super) fn table() -> String {
 }
 
 /// The honoured options `name` designates: `KEY` (every section with that key) or
-/// `SECTION.KEY` / `[SECTION]KEY`.
+/// `SECTION.KEY` / `[SECTION]KEY`, without regard to case (an explanation is forgiving; the
+/// loader is not).
 pub(super) fn lookup(name: &str) -> Vec<&'static Spec> {
     let name = name.trim();
     let (section, key) = match name.strip_prefix('[').and_then(|r| r.split_once(']')) {
@@ -46,7 +47,10 @@ pub(super) fn lookup(name: &str) -> Vec<&'static Spec> {
     };
     HONOURED
         .iter()
-        .filter(|s| s.key == key && section.is_none_or(|x| x == s.section))
+        .filter(|s| {
+            s.key.eq_ignore_ascii_case(key)
+                && section.is_none_or(|x| x.eq_ignore_ascii_case(s.section))
+        })
         .collect()
 }
 
@@ -84,6 +88,8 @@ mod tests {
         assert_eq!(lookup("backup-sync.addp-timeout").len(), 1);
         assert_eq!(lookup("[addp]addp-timeout").len(), 1);
         assert!(lookup("no-such-option").is_empty());
+        assert_eq!(lookup("ADDP-TIMEOUT").len(), 2);
+        assert_eq!(lookup("tserver.backup-init-check").len(), 1);
         let text = explain(lookup("haflip-detect-timeout")[0]);
         assert!(text.contains("Default:       10"), "{text}");
         assert!(table().contains("consistent-port-selection"));
