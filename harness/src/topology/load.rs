@@ -209,7 +209,7 @@ fn decode_host(r: &mut Reader, key: Sp<String>, t: &Table<'_>) -> Host {
     let options = decode_options(r, t);
     let written = r.duration(t, "addp-timeout");
     // Genesys's own form, `[host.X.options.addp] addp-timeout = 9`, is read too.
-    let in_options = option_in_sections(&options, "addp", "addp-timeout").and_then(|v| {
+    let in_options = super::option_in(&options, "addp", "addp-timeout").and_then(|v| {
         let spec = super::options::spec_for(true, "addp", "addp-timeout")?;
         let secs = spec.secs(Some(&v.value)).unwrap_or_default();
         Some(Sp::new(secs, v.span))
@@ -347,18 +347,6 @@ fn decode_options(r: &mut Reader, t: &Table<'_>) -> Vec<OptionSection> {
         }
     }
     options
-}
-
-fn option_in_sections<'a>(
-    sections: &'a [OptionSection],
-    section: &str,
-    key: &str,
-) -> Option<&'a Sp<String>> {
-    sections
-        .iter()
-        .find(|s| s.name.value == section)
-        .and_then(|s| s.values.iter().find(|(k, _)| k.value == key))
-        .map(|(_, v)| v)
 }
 
 fn decode_port(

@@ -114,7 +114,7 @@ impl Host {
 }
 
 /// The value of `[SECTION] KEY` among `sections`.
-fn option_in<'a>(
+pub(crate) fn option_in<'a>(
     sections: &'a [OptionSection],
     section: &str,
     key: &str,
