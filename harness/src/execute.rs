@@ -1,12 +1,14 @@
 //! Running a scenario: its material at its clock, the static findings, the simulation with its
 //! steps, and the verdicts. The result carries everything reports need.
 
+use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::check::{self, Verdict};
 use crate::diag::Source;
+use crate::idb::{Contents, IdbError, Place};
 use crate::pki::PkiError;
 use crate::rules::Finding;
 use crate::scenario::Scenario;
@@ -22,6 +24,9 @@ pub enum RunError {
     /// The simulation failed.
     #[error(transparent)]
     Sim(#[from] SimError),
+    /// The run's IDBs could not be prepared.
+    #[error("IDB: {0}")]
+    Idb(String),
 }
 
 impl RunError {
@@ -30,7 +35,7 @@ impl RunError {
         match self {
             RunError::Pki(e) => e.is_bad_input(),
             RunError::Sim(SimError::Step { .. } | SimError::TooManyEvents { .. }) => true,
-            RunError::Sim(_) => false,
+            RunError::Sim(_) | RunError::Idb(_) => false,
         }
     }
 }
@@ -54,6 +59,9 @@ pub struct Outcome {
     pub handshakes: usize,
     /// What the run cost the simulator.
     pub stats: sim::Stats,
+    /// Each `[database.KEY]`'s contents after the run, read back from the real database (or
+    /// why it could not be read), by key.
+    pub idbs: BTreeMap<String, Result<Contents, IdbError>>,
 }
 
 impl Outcome {
@@ -104,7 +112,32 @@ pub fn execute_limited(
     plan.skip_idle = skip_idle;
     plan.wall_limit = wall_limit;
     plan.steps = steps;
+    // The IDBs live in a folder of this run's own, removed when the run is judged.
+    let idb_dir = idb_folder(&s.topology)?;
+    plan.idb = idb_dir.as_ref().map(|d| Place {
+        dir: d.path().to_path_buf(),
+    });
+    if let Some(place) = &plan.idb {
+        for db in &s.topology.databases {
+            crate::idb::open(&db.name.value, place)
+                .and_then(|mut i| i.reset())
+                .map_err(|e| RunError::Idb(e.to_string()))?;
+        }
+    }
+    let idb_place = plan.idb.clone();
     let (trace, stats) = sim::run_counted(plan)?;
+    let idbs = idb_place.map_or_else(BTreeMap::new, |place| {
+        s.topology
+            .databases
+            .iter()
+            .map(|db| {
+                let name = db.name.value.clone();
+                let contents = crate::idb::open(&name, &place).and_then(|mut i| i.contents());
+                (name, contents)
+            })
+            .collect()
+    });
+    drop(idb_dir);
     let mut verdicts = check::expectations(s, &trace, &findings);
     verdicts.extend(check::invariants(s, &trace));
     let handshakes = trace
@@ -127,5 +160,18 @@ pub fn execute_limited(
         wall: started.elapsed(),
         handshakes,
         stats,
+        idbs,
     })
+}
+
+/// A new temporary folder for a run's SQLite IDBs, when its topology has databases.
+fn idb_folder(t: &crate::topology::Topology) -> Result<Option<tempfile::TempDir>, RunError> {
+    if t.databases.is_empty() {
+        return Ok(None);
+    }
+    tempfile::Builder::new()
+        .prefix("hapair-idb-")
+        .tempdir()
+        .map(Some)
+        .map_err(|e| RunError::Idb(format!("cannot make a folder for the IDBs: {e}")))
 }

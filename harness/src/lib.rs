@@ -64,10 +64,12 @@ compile_error!(
 
 pub mod check;
 pub mod cli;
+pub mod cti;
 pub mod diag;
 pub mod engine;
 pub mod execute;
 pub mod fault;
+pub mod idb;
 pub mod limits;
 pub mod net;
 pub mod node;

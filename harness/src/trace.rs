@@ -358,6 +358,33 @@ pub enum Kind {
         /// The Genesys log event number.
         log_event: u32,
     },
+    // Interaction Concentrator (Step 9).
+    /// A data source's primary distributed a call event to its clients, with the pair's event
+    /// sequence number.
+    CallEvent {
+        /// The pair's event sequence number.
+        seq: u64,
+        /// The event.
+        cti: crate::cti::CtiEvent,
+    },
+    /// An ICON committed a batch to its IDB.
+    IdbWritten {
+        /// The `[database.KEY]`.
+        db: String,
+        /// Rows written.
+        rows: u64,
+        /// Lowest and highest event sequence number among them (none for control rows only).
+        first_seq: Option<u64>,
+        /// Highest event sequence number.
+        last_seq: Option<u64>,
+    },
+    /// An ICON's batch was refused by its IDB (or it has none): the database's own words.
+    IdbFailed {
+        /// The `[database.KEY]`.
+        db: String,
+        /// What the database said.
+        detail: String,
+    },
 }
 
 /// The event word of every [`Kind`], as the trace writes it (`"event": "…"`): what a
@@ -405,6 +432,10 @@ pub const EVENT_WORDS: &[&str] = &[
     "split-brain",
     "no-brain",
     "ha-normal",
+    // Interaction Concentrator (Step 9).
+    "call-event",
+    "idb-written",
+    "idb-failed",
 ];
 
 /// What an application process is doing at an instant, as the trace shows it (`started`,

@@ -120,6 +120,14 @@ pub enum Message {
         /// The peer traces its polls (`addp-trace` = `remote` or `full`).
         trace: bool,
     },
+    /// A data source → its clients (an ICON): one call event with the pair's event sequence
+    /// number.
+    CallEvent {
+        /// The pair's event sequence number.
+        seq: u64,
+        /// The event.
+        cti: crate::cti::CtiEvent,
+    },
 }
 
 /// How many bytes of event IDs one full-synchronisation chunk carries: half a frame, which

@@ -2,6 +2,8 @@
 //! at its instant and let the engine move time on between them, under a wall-clock watchdog
 //! and a bound on the trace.
 
+use std::rc::Rc;
+
 use super::apply::apply;
 use super::world::assemble;
 use super::{Engine, Plan, SimError, Stats};
@@ -19,6 +21,7 @@ pub fn run<E: Engine>(mut engine: E, plan: Plan) -> Result<(Trace, Stats), SimEr
         plan.material,
         plan.clock,
         plan.sessions_per_listener,
+        plan.idb.map(Rc::new),
     );
     engine.start();
     let mut steps = plan.steps;

@@ -157,6 +157,9 @@ pub struct Plan {
     /// Most sessions one server listener holds open at once
     /// ([`MAX_SESSIONS_PER_LISTENER`](crate::limits::MAX_SESSIONS_PER_LISTENER)).
     pub sessions_per_listener: usize,
+    /// Where the run's IDBs are (an ICON writes to its DAP's database there); `None`: ICONs
+    /// have no database to write to, and say so in the trace.
+    pub idb: Option<crate::idb::Place>,
 }
 
 /// Default wall-clock limit per run.
@@ -191,6 +194,7 @@ impl Plan {
             wall_limit: WALL_LIMIT,
             max_events: MAX_EVENTS,
             sessions_per_listener: crate::limits::MAX_SESSIONS_PER_LISTENER,
+            idb: None,
         }
     }
 }

@@ -44,6 +44,7 @@ pub(super) fn assemble<E: Engine>(
     material: Material,
     epoch: OffsetDateTime,
     sessions_per_listener: usize,
+    idb: Option<Rc<crate::idb::Place>>,
 ) -> Shared {
     let t = Rc::clone(&topology);
     let scs_host_key = t
@@ -80,6 +81,7 @@ pub(super) fn assemble<E: Engine>(
             board: Rc::clone(&shared.board),
             scs_host: scs_host.clone(),
             sessions_per_listener,
+            idb: idb.clone(),
         })
     };
     for h in &t.hosts {

@@ -140,6 +140,8 @@ pub struct World<N: Net> {
     /// Most sessions one server listener holds open at once (see
     /// [`MAX_SESSIONS_PER_LISTENER`](crate::limits::MAX_SESSIONS_PER_LISTENER)).
     pub sessions_per_listener: usize,
+    /// Where the run's IDBs are (see [`crate::idb::open`]); `None` when the run has none.
+    pub idb: Option<Rc<crate::idb::Place>>,
 }
 
 impl<N: Net> World<N> {

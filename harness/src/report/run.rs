@@ -351,6 +351,7 @@ mod tests {
             wall: Duration::ZERO,
             handshakes: 0,
             stats: crate::sim::Stats::default(),
+            idbs: Default::default(),
         }
     }
 
