@@ -138,7 +138,7 @@ pub fn execute_limited(
             .collect()
     });
     drop(idb_dir);
-    let mut verdicts = check::expectations(s, &trace, &findings);
+    let mut verdicts = check::expectations(s, &trace, &findings, &idbs);
     verdicts.extend(check::invariants(s, &trace));
     let handshakes = trace
         .events

@@ -1,8 +1,9 @@
 //! Judging a run: each expectation of the scenario and each invariant against the trace,
 //! into typed [`Verdict`]s. One file per expectation kind (`expect/`) and per invariant
 //! (`invariant/`), over views of the trace that several of them share: roles over time
-//! (`roles`), sessions (`session`), acknowledged events lost (`loss`). Checkers match the
-//! trace's typed events, never their words, and only read: they change nothing.
+//! (`roles`), sessions (`session`), acknowledged events lost (`loss`), what the IDBs of an
+//! ICON set stored (`stored`). Checkers match the trace's typed events, never their words, and
+//! only read: they change nothing.
 
 pub mod evidence;
 pub mod expect;
@@ -10,6 +11,7 @@ pub mod invariant;
 pub mod loss;
 pub mod roles;
 pub mod session;
+pub mod stored;
 pub mod verdict;
 
 pub use expect::{Context, expectations};

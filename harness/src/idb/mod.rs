@@ -96,6 +96,10 @@ impl Contents {
     }
 }
 
+/// Each `[database.KEY]`'s contents after a run, read back from the real database (or why it
+/// could not be read), by key: what the IDB expectations judge.
+pub type Idbs = BTreeMap<String, Result<Contents, IdbError>>;
+
 /// Why a database could not do what was asked: the backend's own words.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

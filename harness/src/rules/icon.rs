@@ -11,7 +11,7 @@ use crate::topology::{App, AppType, ICON_ROLES as ROLES, IconSet, Topology, icon
 const ROLE: (&str, &str) = ("callconcentrator", "role");
 
 /// The data roles an ICON stores, as Interaction Concentrator reads its `role` option.
-fn effective_roles(app: &App) -> BTreeSet<&'static str> {
+pub(crate) fn effective_roles(app: &App) -> BTreeSet<&'static str> {
     let Some(role) = app.option(ROLE.0, ROLE.1) else {
         return ROLES.iter().copied().collect();
     };

@@ -7,18 +7,18 @@ use std::time::Duration;
 
 use toml::de::DeValue;
 
+mod idb;
 mod link;
 mod logged;
 
-pub use {link::LinkDeath, logged::Logged};
+pub use {idb::IdbCheck, idb::IdbSet, idb::Member, link::LinkDeath, logged::Logged};
 
 use super::names::app_ref;
 use crate::diag::{Problem, Sp, Span};
 use crate::rules::Severity;
 use crate::tls::FailureClass;
-use crate::topology::Role;
-use crate::topology::Topology;
 use crate::topology::reader::{Reader, Table, Value};
+use crate::topology::{Role, Topology};
 use crate::trace::State;
 
 /// When an expectation is judged.
@@ -147,6 +147,8 @@ pub enum Check {
     Link(LinkDeath),
     /// `logged = { node, event, FIELD = VALUE … }`: such an event in the window.
     Logged(Logged),
+    /// `idb-parity`, `idb-complete`, `idb-roles`: the IDBs of an ICON set (`expect/idb.rs`).
+    Idb(IdbCheck),
 }
 
 /// What a `never` expectation rules out.
@@ -270,12 +272,13 @@ impl std::fmt::Display for Check {
                 longer_than.as_secs_f64()
             ),
             Check::Link(l) => write!(f, "{l}"),
+            Check::Idb(i) => write!(f, "{i}"),
         }
     }
 }
 
 /// The check keys an expectation may carry (exactly one).
-pub(super) const CHECKS: [&str; 15] = [
+pub(super) const CHECKS: [&str; 18] = [
     "role",
     "connected",
     "established",
@@ -291,6 +294,9 @@ pub(super) const CHECKS: [&str; 15] = [
     link::KEYS[0],
     link::KEYS[1],
     "logged",
+    idb::KEYS[0],
+    idb::KEYS[1],
+    idb::KEYS[2],
 ];
 
 /// Decodes the check of an expectation table (`kind` is its one check key).
@@ -428,6 +434,7 @@ pub(super) fn decode_check(
             }
         }
         "connect-failed" | "disconnected" => Check::Link(link::decode(r, v, t, kind)?),
+        "idb-parity" | "idb-complete" | "idb-roles" => Check::Idb(idb::decode(r, v, t, kind)?),
         _ => return None,
     })
 }

@@ -405,6 +405,11 @@ fn never_evaluated(check: &Check, timing: &Timing, steps: &[Step]) -> Option<Str
         Check::Rejected(_) | Check::Finding { .. } if *timing != Timing::Anytime => {
             Some("static expectations take no time".into())
         }
+        Check::Idb(_) if matches!(timing, Timing::At(_)) => Some(
+            "IDB expectations judge what the databases hold at the end: no `at` (`after`/`within` \
+             judge the call events of that window)"
+                .into(),
+        ),
         _ => None,
     }
 }

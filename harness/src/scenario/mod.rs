@@ -20,7 +20,9 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-pub use expect::{Check, Expect, LinkDeath, Logged, Never, Timing, TlsExpect};
+pub use expect::{
+    Check, Expect, IdbCheck, IdbSet, LinkDeath, Logged, Member, Never, Timing, TlsExpect,
+};
 pub use load::{LoadError, load, parse};
 pub use write::to_toml;
 

@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use toml::{Table, Value};
 
-use super::{Check, Expect, Invariants, LinkDeath, Never, Scenario, Step, Timing, TlsExpect};
+use super::{
+    Check, Expect, IdbCheck, Invariants, LinkDeath, Never, Scenario, Step, Timing, TlsExpect,
+};
 use crate::fault::duration_text;
 use crate::tls::FailureClass;
 use crate::topology::Role;
@@ -253,6 +255,17 @@ fn check(c: &Check) -> (&'static str, Value) {
             ]),
         ),
         Check::Link(l) => (l.key(), link(l)),
+        Check::Idb(i) => (i.key(), idb(i)),
+    }
+}
+
+fn idb(i: &IdbCheck) -> Value {
+    let set = ("set", text(&i.set().name));
+    match i {
+        IdbCheck::Parity { differ, .. } if !differ.is_empty() => {
+            table([set, ("differ", Some(differ.clone().into()))])
+        }
+        _ => table([set]),
     }
 }
 

@@ -9,6 +9,9 @@ mod acked;
 mod connected;
 mod finding;
 mod ha_synced;
+mod idb_complete;
+mod idb_parity;
+mod idb_roles;
 mod link;
 mod logged;
 mod never;
@@ -22,13 +25,14 @@ mod two_primaries;
 use super::evidence::window;
 use super::session::Want;
 use super::verdict::{Judged, Judgement, Verdict, VerdictKind};
+use crate::idb::Idbs;
 use crate::rules::Finding;
-use crate::scenario::{Check, Expect, Scenario, Timing};
+use crate::scenario::{Check, Expect, IdbCheck, Scenario, Timing};
 use crate::trace::Trace;
 use connected::Wanted;
 
-/// What a checker reads: the scenario (its topology names pairs and hosts), the trace, and
-/// the topology's static findings.
+/// What a checker reads: the scenario (its topology names pairs and hosts), the trace, the
+/// topology's static findings, and the databases the run left.
 pub struct Context<'a> {
     /// The scenario run.
     pub scenario: &'a Scenario,
@@ -38,23 +42,37 @@ pub struct Context<'a> {
     pub findings: &'a [Finding],
     /// When the last event happened (ms).
     pub end: u64,
+    /// Each `[database.KEY]`'s contents after the run (or why it could not be read).
+    pub idbs: &'a Idbs,
 }
 
 impl<'a> Context<'a> {
     /// The context of one run.
-    pub fn new(scenario: &'a Scenario, trace: &'a Trace, findings: &'a [Finding]) -> Self {
+    pub fn new(
+        scenario: &'a Scenario,
+        trace: &'a Trace,
+        findings: &'a [Finding],
+        idbs: &'a Idbs,
+    ) -> Self {
         Self {
             scenario,
             trace,
             findings,
             end: trace.events.last().map_or(0, |x| x.at_ms),
+            idbs,
         }
     }
 }
 
-/// Judges every expectation of `s` against `trace` and the static `findings`, in file order.
-pub fn expectations(s: &Scenario, trace: &Trace, findings: &[Finding]) -> Vec<Verdict> {
-    let cx = Context::new(s, trace, findings);
+/// Judges every expectation of `s` against `trace`, the static `findings` and the run's
+/// databases `idbs`, in file order.
+pub fn expectations(
+    s: &Scenario,
+    trace: &Trace,
+    findings: &[Finding],
+    idbs: &Idbs,
+) -> Vec<Verdict> {
+    let cx = Context::new(s, trace, findings, idbs);
     s.expects.iter().map(|e| expectation(&cx, e)).collect()
 }
 
@@ -113,6 +131,12 @@ pub fn expectation(cx: &Context<'_>, e: &Expect) -> Verdict {
         Check::TwoPrimaries { pair, longer_than } => two_primaries::judge(cx, pair, *longer_than),
         Check::Link(l) => link::judge(cx, l, w),
         Check::Logged(l) => logged::judge(cx, l, w),
+        Check::Idb(IdbCheck::Parity { set, differ }) => {
+            let clip = (e.timing != Timing::Anytime).then_some(w);
+            idb_parity::judge(cx, set, differ, clip)
+        }
+        Check::Idb(IdbCheck::Complete(set)) => idb_complete::judge(cx, set, w),
+        Check::Idb(IdbCheck::Roles(set)) => idb_roles::judge(cx, set, w),
     };
     let judged = match (&e.check, &e.timing) {
         (Check::Finding { .. }, _) => Judged::Topology,
@@ -132,5 +156,7 @@ pub fn expectation(cx: &Context<'_>, e: &Expect) -> Verdict {
     }
 }
 
+#[cfg(test)]
+mod idb_tests;
 #[cfg(test)]
 mod tests;

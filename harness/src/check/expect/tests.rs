@@ -24,7 +24,7 @@ fn judge(expects: &str, events: Vec<Event>) -> Vec<Verdict> {
     );
     std::fs::write(&path, text).expect("the scenario is written");
     let s = load(&path).expect("the scenario loads");
-    expectations(&s, &Trace { events }, &[])
+    expectations(&s, &Trace { events }, &[], &Default::default())
 }
 
 fn at(at_ms: u64, node: &str, kind: Kind) -> Event {

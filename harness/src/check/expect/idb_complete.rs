@@ -1,0 +1,192 @@
+//! `idb-complete = { set }`: the set lost no call event. Every event a data source distributed
+//! in the window, of a role an ICON of the set stores, is in at least one IDB (a data row
+//! carries its sequence number); and each IDB misses only events of gaps its own session
+//! control records: outside the `FEVENT..LEVENT` of its sessions, and not while a session was
+//! still open at the end (after the last event of a session that then closed is such a gap).
+//! An event an IDB misses while its ICON claims to have been storing is an unrecorded loss,
+//! even when the other IDB has it: a downstream ETL would trust that stretch.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::Context;
+use crate::check::stored::{
+    DATA_ROLES, Distributed, Dss, contents, distributed, last_writes, runs, sessions, stored_seqs,
+};
+use crate::check::verdict::{Judgement, LIST_BOUND, bounded, thousands};
+use crate::scenario::{IdbSet, Member};
+
+/// Why an IDB misses an event that it should hold.
+fn unrecorded(ss: &[Dss], e: &Distributed<'_>, role: &str) -> Option<String> {
+    let own = || ss.iter().filter(|d| d.role == role);
+    if let Some(d) = own().find(|d| d.range().is_some_and(|(a, b)| a <= e.seq && e.seq <= b)) {
+        return Some(format!(
+            "{} inside session {} (seq {}–{})",
+            e.words(),
+            d.id,
+            d.first.unwrap_or_default(),
+            d.last.unwrap_or_default()
+        ));
+    }
+    own()
+        .find(|d| d.end.is_none() && d.start <= e.at_ms && d.first.is_none_or(|f| f <= e.seq))
+        .map(|d| open_words(d, e))
+}
+
+fn open_words(d: &Dss, e: &Distributed<'_>) -> String {
+    match d.last {
+        Some(l) => format!(
+            "{} after the last event ({l}) of session {}, open since {} ms",
+            e.words(),
+            d.id,
+            d.start
+        ),
+        None => format!(
+            "{} on session {}, open since {} ms, which stored nothing",
+            e.words(),
+            d.id,
+            d.start
+        ),
+    }
+}
+
+/// What one IDB misses: in recorded gaps (covered by another IDB), and unrecorded.
+#[derive(Default)]
+struct Misses {
+    gaps: Vec<u64>,
+    unrecorded: Vec<String>,
+    unrecorded_at: Vec<usize>,
+}
+
+/// Judges `idb-complete` over the call events distributed in `w`.
+pub fn judge(cx: &Context<'_>, set: &IdbSet, w: (u64, u64)) -> Judgement {
+    let dbs = match contents(cx.idbs, &set.members) {
+        Ok(c) => c,
+        Err(why) => return Judgement::plain(false, why),
+    };
+    let stored_roles: Vec<&str> = set
+        .stored()
+        .into_iter()
+        .filter(|r| DATA_ROLES.contains(r))
+        .collect();
+    let events: Vec<Distributed<'_>> = distributed(cx.trace, w)
+        .into_iter()
+        .filter(|e| stored_roles.contains(&e.cti.role()))
+        .collect();
+    if events.is_empty() {
+        return Judgement::plain(
+            false,
+            format!(
+                "no call event of {} was distributed in {}..{} ms: the expectation was never \
+                 exercised",
+                stored_roles.join(", "),
+                w.0,
+                w.1
+            ),
+        );
+    }
+    let seqs: Vec<BTreeMap<&str, BTreeSet<u64>>> = dbs.iter().map(|c| stored_seqs(c)).collect();
+    let control: Vec<Vec<Dss>> = dbs.iter().map(|c| sessions(c)).collect();
+    let holds = |i: usize, e: &Distributed<'_>| {
+        seqs.get(i)
+            .and_then(|s| s.get(e.cti.role()))
+            .is_some_and(|s| s.contains(&e.seq))
+    };
+    let mut lost: Vec<&Distributed<'_>> = Vec::new();
+    let mut misses: Vec<Misses> = set.members.iter().map(|_| Misses::default()).collect();
+    for e in &events {
+        let held: Vec<usize> = (0..dbs.len()).filter(|i| holds(*i, e)).collect();
+        if held.is_empty() {
+            lost.push(e);
+        }
+        for (i, m) in set.members.iter().enumerate() {
+            if !m.stores(e.cti.role()) || held.contains(&i) {
+                continue;
+            }
+            let (Some(mine), Some(ss)) = (misses.get_mut(i), control.get(i)) else {
+                continue;
+            };
+            match unrecorded(ss, e, e.cti.role()) {
+                Some(why) => {
+                    mine.unrecorded.push(why);
+                    mine.unrecorded_at.push(e.index);
+                }
+                None if !held.is_empty() => mine.gaps.push(e.seq),
+                None => {}
+            }
+        }
+    }
+    verdict(cx, set, &events, &lost, &misses)
+}
+
+/// The verdict in words, from what each IDB misses.
+fn verdict(
+    cx: &Context<'_>,
+    set: &IdbSet,
+    events: &[Distributed<'_>],
+    lost: &[&Distributed<'_>],
+    misses: &[Misses],
+) -> Judgement {
+    let total = thousands(events.len());
+    let roles = set
+        .stored()
+        .into_iter()
+        .filter(|r| DATA_ROLES.contains(r))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut parts: Vec<String> = Vec::new();
+    if !lost.is_empty() {
+        let words: Vec<String> = lost.iter().map(|e| e.words()).collect();
+        parts.push(format!(
+            "{} of {total} call events of {roles} are in no IDB: {}",
+            thousands(lost.len()),
+            bounded(&words)
+        ));
+    }
+    for (m, x) in set.members.iter().zip(misses) {
+        if !x.unrecorded.is_empty() {
+            parts.push(format!(
+                "{} misses {} its session control does not account for: {}",
+                m.db,
+                thousands(x.unrecorded.len()),
+                bounded(&x.unrecorded)
+            ));
+        }
+    }
+    let gaps = gap_words(&set.members, misses);
+    if parts.is_empty() {
+        return Judgement::held(
+            format!("{total} call events of {roles} all stored; {gaps}"),
+            last_writes(cx.trace, &set.members),
+        );
+    }
+    let mut evidence: Vec<usize> = lost.iter().take(LIST_BOUND).map(|e| e.index).collect();
+    for x in misses {
+        evidence.extend(x.unrecorded_at.iter().take(LIST_BOUND));
+    }
+    evidence.sort_unstable();
+    evidence.dedup();
+    Judgement::plain(false, format!("{}; {gaps}", parts.join("; "))).with_evidence(evidence)
+}
+
+/// `idb_a misses 34 in gaps its session control records (seq 500–533), held by another IDB;
+/// idb_b misses none`.
+fn gap_words(members: &[Member], misses: &[Misses]) -> String {
+    members
+        .iter()
+        .zip(misses)
+        .map(|(m, x)| {
+            if x.gaps.is_empty() {
+                format!("{} misses none in recorded gaps", m.db)
+            } else {
+                format!(
+                    "{} misses {} in gaps its session control records (seq {}), held by the \
+                     other IDB",
+                    m.db,
+                    thousands(x.gaps.len()),
+                    bounded(&runs(x.gaps.iter().copied()))
+                )
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
