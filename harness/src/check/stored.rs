@@ -3,6 +3,10 @@
 //! event it stored on each session), the sequence numbers its data rows carry, and the call
 //! events the data sources distributed (the trace's `call-event`s). A downstream ETL reads the
 //! same session control to know which stretches of an IDB it may trust; so do the judges.
+//!
+//! An IDB holds an event when a data row carries its sequence number. Attached data and
+//! virtual-queue events leave a row only as the ICON's options select (`node/icon/rows.rs`):
+//! for those, a session of the event's role that took it (`FEVENT..LEVENT`) accounts for it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -112,6 +116,33 @@ pub fn stored_seqs(c: &Contents) -> BTreeMap<&'static str, BTreeSet<u64>> {
         seqs.extend(c.rows(t.name).iter().filter_map(|r| seq_of(t, r)));
     }
     out
+}
+
+/// Whether an ICON that stores the event's role writes a row for it whatever its options:
+/// party changes and agent events do; virtual-queue events depend on virtual-queue monitoring
+/// and attached data on `adata-userdata-history` (its default `none` stores none).
+pub fn always_rowed(cti: &CtiEvent) -> bool {
+    !matches!(
+        cti,
+        CtiEvent::Queued { .. } | CtiEvent::Diverted { .. } | CtiEvent::DataChanged { .. }
+    )
+}
+
+/// Whether an IDB accounts for an event: a data row carries its sequence number, or, for an
+/// event its ICON's options may leave without a row, a session of its role took it (its
+/// `FEVENT..LEVENT`).
+pub fn accounts(
+    seqs: &BTreeMap<&'static str, BTreeSet<u64>>,
+    control: &[Dss],
+    role: &str,
+    seq: u64,
+    cti: &CtiEvent,
+) -> bool {
+    seqs.get(role).is_some_and(|s| s.contains(&seq))
+        || (!always_rowed(cti)
+            && control
+                .iter()
+                .any(|d| d.role == role && d.range().is_some_and(|(a, b)| a <= seq && seq <= b)))
 }
 
 /// One call event a data source distributed.

@@ -152,10 +152,30 @@ pub enum Fault {
         /// Its new value (Configuration Manager stores text).
         value: String,
     },
+    // Step 9, part icon: the IDB and the DAP.
+    /// `idb-refuse = "DB"`: the `[database.KEY]` refuses writes (its disk filled, a DBA set it
+    /// read-only), until `idb-accept`.
+    IdbRefuse {
+        /// The `[database.KEY]`.
+        db: String,
+    },
+    /// `idb-accept = "DB"`: the database accepts writes again.
+    IdbAccept {
+        /// The `[database.KEY]`.
+        db: String,
+    },
+    /// `dap-database = { dap = "DAP", database = "DB" }`: the DAP is pointed at another
+    /// database; an ICON writing through it reads that at its next start.
+    DapDatabase {
+        /// The DAP application.
+        dap: AppRef,
+        /// The `[database.KEY]` it now names.
+        database: String,
+    },
 }
 
 /// Every fault's name, as scenario files and the trace write it.
-pub const NAMES: [&str; 16] = [
+pub const NAMES: [&str; 19] = [
     "crash",
     "restart",
     "power-off",
@@ -172,6 +192,9 @@ pub const NAMES: [&str; 16] = [
     "traffic",
     "option",
     "trust",
+    "idb-refuse",
+    "idb-accept",
+    "dap-database",
 ];
 
 impl Fault {
@@ -194,6 +217,9 @@ impl Fault {
             Fault::Switchover { .. } => "switchover",
             Fault::Traffic { .. } => "traffic",
             Fault::Option { .. } => "option",
+            Fault::IdbRefuse { .. } => "idb-refuse",
+            Fault::IdbAccept { .. } => "idb-accept",
+            Fault::DapDatabase { .. } => "dap-database",
         }
     }
 
@@ -323,6 +349,12 @@ enum Entry {
         key: String,
         value: Text,
     },
+    IdbRefuse(String),
+    IdbAccept(String),
+    DapDatabase {
+        dap: AppRef,
+        database: String,
+    },
 }
 
 /// `switchover = "APP"` or `switchover = { to = "APP" }`.
@@ -427,6 +459,9 @@ impl From<Fault> for Entry {
                 key,
                 value: Text::Words(value),
             },
+            Fault::IdbRefuse { db } => Entry::IdbRefuse(db),
+            Fault::IdbAccept { db } => Entry::IdbAccept(db),
+            Fault::DapDatabase { dap, database } => Entry::DapDatabase { dap, database },
         }
     }
 }
@@ -547,6 +582,9 @@ impl TryFrom<Entry> for Fault {
                     },
                 }
             }
+            Entry::IdbRefuse(db) => Fault::IdbRefuse { db },
+            Entry::IdbAccept(db) => Fault::IdbAccept { db },
+            Entry::DapDatabase { dap, database } => Fault::DapDatabase { dap, database },
         })
     }
 }

@@ -13,6 +13,7 @@ pub mod clock;
 pub mod control;
 mod dialer;
 mod ha;
+mod icon;
 mod instance;
 mod readiness;
 mod reconnect;
@@ -70,6 +71,7 @@ pub enum Run {
 }
 
 pub use crate::fault::Order;
+pub use icon::{BATCH_ROWS, FLUSH_INTERVAL, IdbFaults, QUEUE_ROWS, RETRY_INTERVAL};
 
 /// The driver's side of the run: faults and operator actions, per application and host.
 pub struct Board {
@@ -88,6 +90,8 @@ pub struct Board {
     /// Trusted CAs changed during the run, by application or host: the `[pki.ca]` names in
     /// force there now. Read at every handshake through [`World::trust_override`].
     pub trust: RefCell<BTreeMap<trust::Scope, Vec<String>>>,
+    /// IDB faults in force (Step 9, ICON): read by the ICONs at their writes and starts.
+    pub idb: RefCell<IdbFaults>,
 }
 
 impl Board {
@@ -113,6 +117,7 @@ impl Board {
             switchover: watch::channel(Vec::new()).0,
             options: RefCell::default(),
             trust: RefCell::default(),
+            idb: RefCell::default(),
         }
     }
 }

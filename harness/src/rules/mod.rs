@@ -16,7 +16,6 @@ use time::OffsetDateTime;
 
 pub use catalogue::{Judged, RULES, RuleId, RuleInfo, rule};
 pub(crate) use ha::sync_port_cert;
-pub(crate) use icon::effective_roles;
 
 use crate::diag::Span;
 use crate::topology::Topology;

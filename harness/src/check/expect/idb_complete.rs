@@ -1,6 +1,8 @@
 //! `idb-complete = { set }`: the set lost no call event. Every event a data source distributed
 //! in the window, of a role an ICON of the set stores, is in at least one IDB (a data row
-//! carries its sequence number); and each IDB misses only events of gaps its own session
+//! carries its sequence number; for attached data and virtual-queue events, which leave a row
+//! only as options select, a session that took it is enough); and each IDB misses only events
+//! of gaps its own session
 //! control records: outside the `FEVENT..LEVENT` of its sessions, and not while a session was
 //! still open at the end (after the last event of a session that then closed is such a gap).
 //! An event an IDB misses while its ICON claims to have been storing is an unrecorded loss,
@@ -10,7 +12,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::Context;
 use crate::check::stored::{
-    DATA_ROLES, Distributed, Dss, contents, distributed, last_writes, runs, sessions, stored_seqs,
+    DATA_ROLES, Distributed, Dss, accounts, contents, distributed, last_writes, runs, sessions,
+    stored_seqs,
 };
 use crate::check::verdict::{Judgement, LIST_BOUND, bounded, thousands};
 use crate::scenario::{IdbSet, Member};
@@ -88,8 +91,8 @@ pub fn judge(cx: &Context<'_>, set: &IdbSet, w: (u64, u64)) -> Judgement {
     let control: Vec<Vec<Dss>> = dbs.iter().map(|c| sessions(c)).collect();
     let holds = |i: usize, e: &Distributed<'_>| {
         seqs.get(i)
-            .and_then(|s| s.get(e.cti.role()))
-            .is_some_and(|s| s.contains(&e.seq))
+            .zip(control.get(i))
+            .is_some_and(|(s, c)| accounts(s, c, e.cti.role(), e.seq, e.cti))
     };
     let mut lost: Vec<&Distributed<'_>> = Vec::new();
     let mut misses: Vec<Misses> = set.members.iter().map(|_| Misses::default()).collect();

@@ -2,14 +2,16 @@
 //! selected by the `role` option of at least one of its ICONs (a role none stores is a failure
 //! naming it, whatever the traffic); and every call event of a promised role that a data
 //! source distributed in the window while an ICON of the set had a session up with that
-//! instance (the trace's sessions, not the ICONs' own records) is in one of the set's IDBs.
+//! instance (the trace's sessions, not the ICONs' own records) is in one of the set's IDBs
+//! (as `idb-complete` counts it: a row carries it, or a session took an option-shaped event).
 
 use std::collections::BTreeSet;
 
 use super::Context;
-use crate::check::session::{Session, sessions};
-use crate::check::stored::stored_seqs;
-use crate::check::stored::{DATA_ROLES, Distributed, contents, distributed, last_writes};
+use crate::check::session::Session;
+use crate::check::stored::{
+    DATA_ROLES, Distributed, accounts, contents, distributed, last_writes, sessions, stored_seqs,
+};
 use crate::check::verdict::{Judgement, LIST_BOUND, bounded, thousands};
 use crate::scenario::IdbSet;
 
@@ -42,7 +44,7 @@ pub fn judge(cx: &Context<'_>, set: &IdbSet, w: (u64, u64)) -> Judgement {
         Ok(c) => c,
         Err(why) => return Judgement::plain(false, why),
     };
-    let up: Vec<Session> = sessions(cx.trace)
+    let up: Vec<Session> = crate::check::session::sessions(cx.trace)
         .into_iter()
         .filter(|s| set.members.iter().any(|m| m.icon == s.from))
         .collect();
@@ -54,13 +56,13 @@ pub fn judge(cx: &Context<'_>, set: &IdbSet, w: (u64, u64)) -> Judgement {
         .into_iter()
         .filter(|e| set.promised.contains(&e.cti.role()) && watched(e))
         .collect();
-    let held: Vec<_> = dbs.iter().map(|c| stored_seqs(c)).collect();
+    let held: Vec<_> = dbs.iter().map(|c| (stored_seqs(c), sessions(c))).collect();
     let lost: Vec<&Distributed<'_>> = events
         .iter()
         .filter(|e| {
             !held
                 .iter()
-                .any(|h| h.get(e.cti.role()).is_some_and(|s| s.contains(&e.seq)))
+                .any(|(s, c)| accounts(s, c, e.cti.role(), e.seq, e.cti))
         })
         .collect();
     let with_events: BTreeSet<&str> = events.iter().map(|e| e.cti.role()).collect();

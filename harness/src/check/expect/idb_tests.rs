@@ -356,25 +356,51 @@ fn healthy_b() -> Db {
 
 #[test]
 fn completeness_fails_on_an_event_in_no_idb_and_on_an_unrecorded_miss() {
-    // Seq 12 is in neither IDB; idb_a misses 7 inside its own session's range.
+    // Seq 13 is in neither IDB; idb_a misses 7 inside its own session's range.
     let a = Db::default()
-        .events((1..=20).filter(|s| *s != 7 && *s != 12))
+        .events((1..=20).filter(|s| *s != 7 && *s != 13))
         .session(1, (500, None), (1, 20));
     let b = Db::default()
-        .events((1..=20).filter(|s| *s != 12))
+        .events((1..=20).filter(|s| *s != 13))
         .session(1, (600, None), (1, 20));
     let v = one(COMPLETE, calls(1..=20), &idbs(a, b));
     assert!(!v.held);
     assert!(
         v.detail.starts_with(
-            "1 of 20 call events of gcc, gud are in no IDB: seq 12 \
-             (data-changed c6); idb_a misses 2 its session control does not account for: seq 7 \
-             (ringing c4) inside session 1 (seq 1–20), seq 12 (data-changed c6) inside session 1"
+            "1 of 20 call events of gcc, gud are in no IDB: seq 13 (ringing c7); idb_a misses 2 \
+             its session control does not account for: seq 7 (ringing c4) inside session 1 \
+             (seq 1–20), seq 13 (ringing c7) inside session 1"
         ),
         "{}",
         v.detail
     );
-    assert_eq!(v.evidence, vec![6, 11]);
+    assert_eq!(v.evidence, vec![6, 12]);
+}
+
+#[test]
+fn attached_data_options_leave_no_row_yet_a_session_that_took_the_event_accounts_for_it() {
+    // Neither ICON stores attached data (`adata-userdata-history = none`): the even events
+    // leave no row, but both sessions took them.
+    let odd = || (1..=20).filter(|s| s % 2 == 1);
+    let a = Db::default().events(odd()).session(1, (500, None), (1, 20));
+    let b = Db::default().events(odd()).session(1, (600, None), (1, 20));
+    let v = one(COMPLETE, calls(1..=20), &idbs(a, b));
+    assert!(v.held, "{}", v.detail);
+    // After both sessions closed, an event is lost: no row, and no session took it.
+    let a = Db::default()
+        .events(1..=9)
+        .session(1, (500, Some(9_500)), (1, 9));
+    let b = Db::default()
+        .events(1..=9)
+        .session(1, (600, Some(9_600)), (1, 9));
+    let v = one(COMPLETE, calls(1..=10), &idbs(a, b));
+    assert!(!v.held);
+    assert!(
+        v.detail
+            .starts_with("1 of 10 call events of gcc, gud are in no IDB: seq 10 (data-changed c5)"),
+        "{}",
+        v.detail
+    );
 }
 
 #[test]

@@ -11,7 +11,9 @@ use std::fmt;
 use crate::diag::{Problem, Sp};
 use crate::idb::schema;
 use crate::topology::reader::{Reader, Table, Value};
-use crate::topology::{App, AppType, ICON_ROLES, IconSet, Topology, icon_role_token};
+use crate::topology::{
+    App, AppType, ICON_ROLES, IconSet, Topology, effective_roles, icon_role_token,
+};
 
 /// The check keys of IDB expectations.
 pub const KEYS: [&str; 3] = ["idb-parity", "idb-complete", "idb-roles"];
@@ -221,7 +223,12 @@ fn resolve(r: &mut Reader, t: &Topology, name: &Sp<String>) -> Option<IdbSet> {
         members.push(Member {
             icon: icon.value.clone(),
             db,
-            roles: crate::rules::effective_roles(app).into_iter().collect(),
+            roles: effective_roles(
+                app.option("callconcentrator", "role")
+                    .map(|r| r.value.as_str()),
+            )
+            .into_iter()
+            .collect(),
         });
     }
     Some(IdbSet {
