@@ -2,11 +2,11 @@
 //! in the window, of a role an ICON of the set stores, is in at least one IDB (a data row
 //! carries its sequence number; for attached data and virtual-queue events, which leave a row
 //! only as options select, a session that took it is enough); and each IDB misses only events
-//! of gaps its own session
-//! control records: outside the `FEVENT..LEVENT` of its sessions, and not while a session was
-//! still open at the end (after the last event of a session that then closed is such a gap).
-//! An event an IDB misses while its ICON claims to have been storing is an unrecorded loss,
-//! even when the other IDB has it: a downstream ETL would trust that stretch.
+//! of gaps its own session control records: outside the `FEVENT..LEVENT` of its sessions, and
+//! not on a session still open at the end (after the last event of a session that then closed,
+//! or was left open by a crash, is such a gap). An event an IDB misses while its ICON claims
+//! to have been storing is an unrecorded loss, even when the other IDB has it: a downstream
+//! ETL would trust that stretch.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -17,11 +17,18 @@ use crate::check::stored::{
 };
 use crate::check::verdict::{Judgement, LIST_BOUND, bounded, thousands};
 use crate::scenario::{IdbSet, Member};
+use crate::trace::Kind;
 
-/// Why an IDB misses an event that it should hold.
-fn unrecorded(ss: &[Dss], e: &Distributed<'_>, role: &str) -> Option<String> {
-    let own = || ss.iter().filter(|d| d.role == role);
-    if let Some(d) = own().find(|d| d.range().is_some_and(|(a, b)| a <= e.seq && e.seq <= b)) {
+/// Why an IDB misses an event that it should hold: inside the `FEVENT..LEVENT` of one of its
+/// sessions, or on a session still open when the run ended (its ICON running, no later
+/// session). A session the ICON could not close (a crash) ends, for this, when its ICON
+/// stopped or its next session began: the gap after its last event is recorded.
+fn unrecorded(ss: &[Dss], e: &Distributed<'_>, role: &str, stops: &[u64]) -> Option<String> {
+    let own: Vec<&Dss> = ss.iter().filter(|d| d.role == role).collect();
+    if let Some(d) = own
+        .iter()
+        .find(|d| d.range().is_some_and(|(a, b)| a <= e.seq && e.seq <= b))
+    {
         return Some(format!(
             "{} inside session {} (seq {}–{})",
             e.words(),
@@ -30,9 +37,16 @@ fn unrecorded(ss: &[Dss], e: &Distributed<'_>, role: &str) -> Option<String> {
             d.last.unwrap_or_default()
         ));
     }
-    own()
-        .find(|d| d.end.is_none() && d.start <= e.at_ms && d.first.is_none_or(|f| f <= e.seq))
-        .map(|d| open_words(d, e))
+    own.iter()
+        .enumerate()
+        .filter(|(_, d)| d.end.is_none() && d.start <= e.at_ms)
+        .filter(|(i, d)| {
+            let next = own.get(i.saturating_add(1)).map(|n| n.start);
+            let stop = stops.iter().find(|s| **s >= d.start).copied();
+            next.or(stop).is_none()
+        })
+        .find(|(_, d)| d.first.is_none_or(|f| f <= e.seq))
+        .map(|(_, d)| open_words(d, e))
 }
 
 fn open_words(d: &Dss, e: &Distributed<'_>) -> String {
@@ -94,6 +108,7 @@ pub fn judge(cx: &Context<'_>, set: &IdbSet, w: (u64, u64)) -> Judgement {
             .zip(control.get(i))
             .is_some_and(|(s, c)| accounts(s, c, e.cti.role(), e.seq, e.cti))
     };
+    let stops: Vec<Vec<u64>> = set.members.iter().map(|m| stopped(cx, &m.icon)).collect();
     let mut lost: Vec<&Distributed<'_>> = Vec::new();
     let mut misses: Vec<Misses> = set.members.iter().map(|_| Misses::default()).collect();
     for e in &events {
@@ -108,7 +123,8 @@ pub fn judge(cx: &Context<'_>, set: &IdbSet, w: (u64, u64)) -> Judgement {
             let (Some(mine), Some(ss)) = (misses.get_mut(i), control.get(i)) else {
                 continue;
             };
-            match unrecorded(ss, e, e.cti.role()) {
+            let stops = stops.get(i).map_or(&[][..], Vec::as_slice);
+            match unrecorded(ss, e, e.cti.role(), stops) {
                 Some(why) => {
                     mine.unrecorded.push(why);
                     mine.unrecorded_at.push(e.index);
@@ -119,6 +135,16 @@ pub fn judge(cx: &Context<'_>, set: &IdbSet, w: (u64, u64)) -> Judgement {
         }
     }
     verdict(cx, set, &events, &lost, &misses)
+}
+
+/// When `icon`'s process stopped (ms), in order.
+fn stopped(cx: &Context<'_>, icon: &str) -> Vec<u64> {
+    cx.trace
+        .events
+        .iter()
+        .filter(|e| e.node == icon && matches!(e.kind, Kind::Stopped { .. }))
+        .map(|e| e.at_ms)
+        .collect()
 }
 
 /// The verdict in words, from what each IDB misses.

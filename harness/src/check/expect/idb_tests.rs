@@ -496,3 +496,35 @@ fn role_coverage_judges_what_the_set_promises() {
         "set voice promises gcc, gud but no ICON of it stores gud (icon_a: gcc; icon_b: gcc)"
     );
 }
+
+#[test]
+fn a_session_left_open_by_a_crash_ends_when_its_icon_stopped() {
+    // icon_a crashed at 10.5 s (its session keeps no end time) and came back at 14.5 s.
+    let a = Db::default()
+        .events((1..=10).chain(15..=20))
+        .session(1, (500, None), (1, 10))
+        .session(2, (14_500, None), (15, 20));
+    let v = one(COMPLETE, calls(1..=20), &idbs(a, healthy_b()));
+    assert!(v.held, "{}", v.detail);
+    // Never back: the crash itself ends the session.
+    let a = Db::default()
+        .events(1..=10)
+        .session(1, (500, None), (1, 10));
+    let mut events = calls(1..=20);
+    events.push(at(
+        10_500,
+        "icon_a",
+        Kind::Stopped {
+            reason: crate::trace::StopReason::Crashed,
+        },
+    ));
+    events.sort_by_key(|e| e.at_ms);
+    let v = one(COMPLETE, events, &idbs(a, healthy_b()));
+    assert!(v.held, "{}", v.detail);
+    assert!(
+        v.detail
+            .contains("idb_a misses 10 in gaps its session control records (seq 11–20)"),
+        "{}",
+        v.detail
+    );
+}
