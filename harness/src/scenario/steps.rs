@@ -12,8 +12,9 @@ use crate::topology::reader::{Reader, Table, Value};
 use crate::topology::value::parse_duration;
 use crate::topology::{self, Topology};
 
-const STEP_ACTIONS: [&str; 19] = crate::fault::NAMES;
+const STEP_ACTIONS: [&str; 20] = crate::fault::NAMES;
 
+mod calls;
 mod certs;
 mod idb;
 
@@ -157,6 +158,7 @@ fn check_switchovers(r: &mut Reader, t: &Topology, steps: &[Step]) {
         let order = match &step.fault {
             Fault::Switchover { order } => order,
             Fault::Traffic { .. }
+            | Fault::Calls(_)
             | Fault::Option { .. }
             | Fault::IdbRefuse { .. }
             | Fault::IdbAccept { .. }
@@ -314,6 +316,7 @@ fn decode_fault(r: &mut Reader, st: &Table<'_>, t: &Topology, kind: &str) -> Opt
         "idb-refuse" | "idb-accept" => idb::refuse(r, st, t, kind)?,
         "dap-database" => idb::dap_database(r, v, t)?,
         "trust" => certs::trust(r, v, t)?,
+        "calls" => calls::calls(r, v, t)?,
         "traffic" => {
             let inner = r.table(v, kind)?;
             r.keys(inner, &["from", "rate"], "`traffic`");
