@@ -226,33 +226,68 @@ pub fn last_writes(trace: &Trace, members: &[Member]) -> Vec<usize> {
         .collect()
 }
 
-/// Sequence numbers as runs (`1–40, 52, 60–70`), as many as given.
-pub fn runs(seqs: impl IntoIterator<Item = u64>) -> Vec<String> {
-    let mut out: Vec<(u64, u64)> = Vec::new();
-    for s in seqs {
-        match out.last_mut() {
-            Some((_, b)) if b.checked_add(1) == Some(s) => *b = s,
-            _ => out.push((s, s)),
-        }
-    }
-    out.into_iter()
-        .map(|(a, b)| {
-            if a == b {
-                a.to_string()
-            } else {
-                format!("{a}–{b}")
-            }
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn runs_join_consecutive_numbers() {
-        assert_eq!(runs([1, 2, 3, 5, 7, 8]), ["1–3", "5", "7–8"]);
-        assert!(runs([]).is_empty());
+    fn session_control_is_read_back_and_accounts_for_option_shaped_events_only() {
+        let dss = |end: Value, first: Value, last: Value| {
+            vec![
+                Value::Int(3),
+                "icon_a".into(),
+                "ts_backup".into(),
+                "ts_primary".into(),
+                Value::Int(5),
+                Value::Int(6_000),
+                end,
+                first,
+                last,
+            ]
+        };
+        let c = Contents(
+            [
+                (
+                    "G_DSS_GCC_PROVIDER",
+                    vec![dss(Value::Null, Value::Int(10), Value::Int(20))],
+                ),
+                (
+                    "G_DSS_GUD_PROVIDER",
+                    vec![dss(Value::Int(9_000), Value::Null, Value::Null)],
+                ),
+            ]
+            .into(),
+        );
+        let ss = sessions(&c);
+        assert_eq!(ss.len(), 2);
+        let gcc = ss.iter().find(|d| d.role == "gcc").expect("a gcc session");
+        assert_eq!(
+            (
+                gcc.id,
+                gcc.ds.as_str(),
+                gcc.kind_words(),
+                gcc.start,
+                gcc.end
+            ),
+            (3, "ts_backup", "switchover", 6_000, None)
+        );
+        assert_eq!(gcc.range(), Some((10, 20)));
+        let gud = ss.iter().find(|d| d.role == "gud").expect("a gud session");
+        assert_eq!((gud.end, gud.range()), (Some(9_000), None));
+        let queued = CtiEvent::Queued {
+            call: "c1".into(),
+            vq: "vq".into(),
+        };
+        let released = CtiEvent::Released {
+            call: "c1".into(),
+            dn: "5001".into(),
+        };
+        let none = BTreeMap::new();
+        // A virtual-queue event the session took needs no row; a party change does.
+        assert!(accounts(&none, &ss, "gcc", 15, &queued));
+        assert!(!accounts(&none, &ss, "gcc", 21, &queued));
+        assert!(!accounts(&none, &ss, "gcc", 15, &released));
+        let rows = BTreeMap::from([("gcc", BTreeSet::from([15]))]);
+        assert!(accounts(&rows, &ss, "gcc", 15, &released));
     }
 }

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::Context;
 use crate::check::stored::{
-    DATA_ROLES, Distributed, Dss, accounts, contents, distributed, last_writes, runs, sessions,
+    DATA_ROLES, Distributed, Dss, accounts, contents, distributed, last_writes, sessions,
     stored_seqs,
 };
 use crate::check::verdict::{Judgement, LIST_BOUND, bounded, thousands};
@@ -69,7 +69,8 @@ fn open_words(d: &Dss, e: &Distributed<'_>) -> String {
 /// What one IDB misses: in recorded gaps (covered by another IDB), and unrecorded.
 #[derive(Default)]
 struct Misses {
-    gaps: Vec<u64>,
+    /// (position among the events judged, sequence number).
+    gaps: Vec<(usize, u64)>,
     unrecorded: Vec<String>,
     unrecorded_at: Vec<usize>,
 }
@@ -111,7 +112,7 @@ pub fn judge(cx: &Context<'_>, set: &IdbSet, w: (u64, u64)) -> Judgement {
     let stops: Vec<Vec<u64>> = set.members.iter().map(|m| stopped(cx, &m.icon)).collect();
     let mut lost: Vec<&Distributed<'_>> = Vec::new();
     let mut misses: Vec<Misses> = set.members.iter().map(|_| Misses::default()).collect();
-    for e in &events {
+    for (pos, e) in events.iter().enumerate() {
         let held: Vec<usize> = (0..dbs.len()).filter(|i| holds(*i, e)).collect();
         if held.is_empty() {
             lost.push(e);
@@ -129,7 +130,7 @@ pub fn judge(cx: &Context<'_>, set: &IdbSet, w: (u64, u64)) -> Judgement {
                     mine.unrecorded.push(why);
                     mine.unrecorded_at.push(e.index);
                 }
-                None if !held.is_empty() => mine.gaps.push(e.seq),
+                None if !held.is_empty() => mine.gaps.push((pos, e.seq)),
                 None => {}
             }
         }
@@ -197,6 +198,30 @@ fn verdict(
     Judgement::plain(false, format!("{}; {gaps}", parts.join("; "))).with_evidence(evidence)
 }
 
+/// Gaps as stretches of consecutive events judged (`500–533`): events of roles not judged
+/// between them do not split a stretch.
+fn stretches(gaps: &[(usize, u64)]) -> Vec<String> {
+    let mut out: Vec<(usize, u64, u64)> = Vec::new();
+    for (pos, seq) in gaps {
+        match out.last_mut() {
+            Some((p, _, last)) if p.checked_add(1) == Some(*pos) => {
+                *p = *pos;
+                *last = *seq;
+            }
+            _ => out.push((*pos, *seq, *seq)),
+        }
+    }
+    out.into_iter()
+        .map(|(_, a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}–{b}")
+            }
+        })
+        .collect()
+}
+
 /// `idb_a misses 34 in gaps its session control records (seq 500–533), held by another IDB;
 /// idb_b misses none`.
 fn gap_words(members: &[Member], misses: &[Misses]) -> String {
@@ -212,7 +237,7 @@ fn gap_words(members: &[Member], misses: &[Misses]) -> String {
                      other IDB",
                     m.db,
                     thousands(x.gaps.len()),
-                    bounded(&runs(x.gaps.iter().copied()))
+                    bounded(&stretches(&x.gaps))
                 )
             }
         })
