@@ -18,8 +18,9 @@
 //! what `gud` stores, and its default `none` stores no attached data, as ICON does with no
 //! specification file.
 //!
-//! An interaction is forgotten when its last party is released, so memory stays flat in the
-//! number of calls. An ICON that starts in the middle of an interaction (a restart) writes no
+//! An interaction is forgotten when its last party is released (a call answered by an agent
+//! has left the DN it rang on: a routing point or queue diverted it), so memory stays flat in
+//! the number of calls. An ICON that starts in the middle of an interaction (a restart) writes no
 //! `G_PARTY` row for it: it cannot know which parties it stored before.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -80,6 +81,8 @@ struct Call {
     parties: BTreeSet<String>,
     /// DNs on the call now.
     active: BTreeSet<String>,
+    /// DNs that answered it.
+    answered: BTreeSet<String>,
     /// Keys whose first value is stored (`first`).
     first: BTreeSet<String>,
     /// The last value of each key and the event that set it (`last`).
@@ -112,7 +115,12 @@ impl Calls {
         let s = Value::from(seq);
         let mut push = |r: Option<Row>| out.extend(r);
         match cti {
-            CtiEvent::Ringing { call, dn, ani, dnis } => {
+            CtiEvent::Ringing {
+                call,
+                dn,
+                ani,
+                dnis,
+            } => {
                 let c = self.calls.entry(call.clone()).or_default();
                 c.whole = true;
                 c.active.insert(dn.clone());
@@ -120,7 +128,12 @@ impl Calls {
                 if gcc {
                     push(row(
                         "G_CALL",
-                        vec![call.as_str().into(), s.clone(), ani.as_str().into(), dnis.as_str().into()],
+                        vec![
+                            call.as_str().into(),
+                            s.clone(),
+                            ani.as_str().into(),
+                            dnis.as_str().into(),
+                        ],
                     ));
                     if new_party {
                         push(party(call, dn, None, &s));
@@ -130,6 +143,10 @@ impl Calls {
             }
             CtiEvent::Established { call, dn, agent } => {
                 let c = self.calls.entry(call.clone()).or_default();
+                // Answered: the call has left the DN it rang on (a routing point or queue
+                // diverted it), which sends no release of its own.
+                c.active.retain(|d| c.answered.contains(d));
+                c.answered.insert(dn.clone());
                 c.active.insert(dn.clone());
                 let new_party = c.whole && c.parties.insert(dn.clone());
                 if gcc {
@@ -159,7 +176,12 @@ impl Calls {
                 if gcc && shape.vq {
                     push(row(
                         "G_VIRTUAL_QUEUE",
-                        vec![s, call.as_str().into(), vq.as_str().into(), cti.word().into()],
+                        vec![
+                            s,
+                            call.as_str().into(),
+                            vq.as_str().into(),
+                            cti.word().into(),
+                        ],
                     ));
                 }
             }
@@ -345,7 +367,11 @@ mod tests {
             by["G_PARTY"][1],
             vec!["c1".into(), "7001".into(), "a1".into(), Value::Int(8)]
         );
-        assert_eq!(by["G_LOGIN_SESSION"][1][2], Value::Null, "a logout has no place");
+        assert_eq!(
+            by["G_LOGIN_SESSION"][1][2],
+            Value::Null,
+            "a logout has no place"
+        );
         let (by, _) = run(&shape("gls", true, Adata::All));
         assert_eq!(
             tables(&by),
@@ -382,7 +408,10 @@ mod tests {
         );
         assert_eq!(
             seqs(Adata::First),
-            [(Value::Int(4), "silver".into()), (Value::Int(6), "en".into())]
+            [
+                (Value::Int(4), "silver".into()),
+                (Value::Int(6), "en".into())
+            ]
         );
         // Written at the call's end, key order, each with the event that set it.
         assert_eq!(
