@@ -81,8 +81,11 @@ fn distributed(o: &Outcome, roles: &[&str]) -> BTreeSet<i64> {
         .collect()
 }
 
-/// `G_DSS_GCC_PROVIDER` of `c` as (DS, DSCONN_TYPE, DSCONN_ETIME set, FEVENT, LEVENT).
-fn sessions(c: &Contents) -> Vec<(String, i64, bool, Option<i64>, Option<i64>)> {
+/// One `G_DSS_GCC_PROVIDER` row: DS, DSCONN_TYPE, whether DSCONN_ETIME is set, FEVENT, LEVENT.
+type Session = (String, i64, bool, Option<i64>, Option<i64>);
+
+/// The `G_DSS_GCC_PROVIDER` rows of `c`.
+fn sessions(c: &Contents) -> Vec<Session> {
     let int = |v: &Value| match v {
         Value::Int(i) => Some(*i),
         _ => None,

@@ -266,6 +266,7 @@ mod tests {
         // A promotion while full starts no session: its events would not be stored.
         c.role("ts_primary", "ts_backup", Role::Primary, 4);
         let b = c.batch();
+        assert_eq!(b.seqs, Some((1, 1)));
         c.committed();
         c.event("ts_primary", "ts_primary", 4, &ring(4), 5)
             .expect("taken again");

@@ -164,11 +164,13 @@ impl Calls {
                     c.active.remove(dn);
                     c.active.is_empty()
                 });
-                if ended && let Some(c) = self.calls.remove(call) {
-                    if shape.has("gud") && shape.adata == Adata::Last {
-                        for (key, (at, value)) in c.last {
-                            push(userdata(at.into(), call, &key, value.into()));
-                        }
+                if ended
+                    && let Some(c) = self.calls.remove(call)
+                    && shape.has("gud")
+                    && shape.adata == Adata::Last
+                {
+                    for (key, (at, value)) in c.last {
+                        push(userdata(at.into(), call, &key, value.into()));
                     }
                 }
             }
