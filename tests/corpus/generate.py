@@ -355,6 +355,8 @@ add_step('option-empty-key', 'at = "1s"\noption = { app = "ts_backup", section =
 add_step('switchover-not-pair', 'at = "1s"\nswitchover = "desk"', 'not a member of a primary/backup pair')
 add_step('rotate-unknown', 'at = "1s"\nrotate = { cert = "ts-c" }', 'no certificate `ts-c`')
 add_step('trust-unknown-ca', 'at = "1s"\ntrust = { app = "ts_primary", trusted-ca = ["lab-cx"] }', 'lab-cx')
+add_step('idb-refuse-unknown', 'at = "1s"\nidb-refuse = "idb_x"', 'the topology has no database `idb_x`')
+add_step('dap-database-not-dap', 'at = "1s"\ndap-database = { dap = "ts_primary", database = "idb_x" }', '`ts_primary` is not a DAP')
 add_step('power-off-app', 'at = "1s"\npower-off = "ts_primary"', '`ts_primary` is an application, not a host')
 write('scenario/binary.toml', b'topology = "x"\n\xff\xfe\x00')
 case('scenario/binary.toml', ['run', 'scenario/binary.toml'], 2, 'not UTF-8', 2)

@@ -97,3 +97,24 @@ fn a_calls_step_takes_its_defaults_and_writes_them() {
         "{text}"
     );
 }
+
+// Step 9, part icon.
+#[test]
+fn idb_steps_read_back_from_the_form_they_write() {
+    let faults = [
+        Fault::IdbRefuse { db: "idb_a".into() },
+        Fault::IdbAccept { db: "idb_a".into() },
+        Fault::DapDatabase {
+            dap: "dap_b".into(),
+            database: "idb_a".into(),
+        },
+    ];
+    for f in faults {
+        let text = toml::to_string(&f).expect("a fault serialises");
+        let back: Fault = toml::from_str(&text).expect("and reads back");
+        assert_eq!(back, f, "{text}");
+    }
+    let text = toml::to_string(&Fault::IdbRefuse { db: "idb_a".into() }).expect("toml");
+    assert_eq!(text.trim(), "idb-refuse = \"idb_a\"");
+    assert!(toml::from_str::<Fault>("dap-database = { dap = \"dap_b\" }").is_err());
+}

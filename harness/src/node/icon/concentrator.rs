@@ -114,9 +114,13 @@ impl Concentrator {
             return if first { Err(self.queue.len()) } else { Ok(()) };
         }
         let mut id = self.next_id;
+        let stored = self.roles.contains(&cti.role());
         let c = self.control(pair);
         c.begin(ds, now, &mut id);
-        c.took(cti.role(), seq);
+        // An event of a role not stored changes no control row.
+        if stored {
+            c.took(cti.role(), seq);
+        }
         self.next_id = id;
         let before = self.queue.len();
         self.calls.rows(&self.shape, seq, cti, &mut self.queue);
@@ -262,6 +266,7 @@ mod tests {
         // A promotion while full starts no session: its events would not be stored.
         c.role("ts_primary", "ts_backup", Role::Primary, 4);
         let b = c.batch();
+        assert_eq!(b.seqs, Some((1, 1)));
         c.committed();
         c.event("ts_primary", "ts_primary", 4, &ring(4), 5)
             .expect("taken again");

@@ -177,7 +177,7 @@ pub(super) async fn run<N: Net>(
                 if icon.pending() >= BATCH_ROWS && !writer.retrying {
                     due = writer.flush(&w, &name, &mut *idb, &mut icon);
                 } else if due.is_none() && icon.changed() {
-                    due = Some(Instant::now() + FLUSH_INTERVAL);
+                    due = Instant::now().checked_add(FLUSH_INTERVAL);
                 }
             },
             () = tick => due = writer.flush(&w, &name, &mut *idb, &mut icon),
@@ -247,7 +247,7 @@ impl Writer {
                 );
                 icon.refused(batch);
                 self.retrying = true;
-                Some(Instant::now() + RETRY_INTERVAL)
+                Instant::now().checked_add(RETRY_INTERVAL)
             }
         }
     }

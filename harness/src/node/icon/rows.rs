@@ -18,8 +18,9 @@
 //! what `gud` stores, and its default `none` stores no attached data, as ICON does with no
 //! specification file.
 //!
-//! An interaction is forgotten when its last party is released, so memory stays flat in the
-//! number of calls. An ICON that starts in the middle of an interaction (a restart) writes no
+//! An interaction is forgotten when its last party is released (a call answered by an agent
+//! has left the DN it rang on: a routing point or queue diverted it), so memory stays flat in
+//! the number of calls. An ICON that starts in the middle of an interaction (a restart) writes no
 //! `G_PARTY` row for it: it cannot know which parties it stored before.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -80,6 +81,8 @@ struct Call {
     parties: BTreeSet<String>,
     /// DNs on the call now.
     active: BTreeSet<String>,
+    /// DNs that answered it.
+    answered: BTreeSet<String>,
     /// Keys whose first value is stored (`first`).
     first: BTreeSet<String>,
     /// The last value of each key and the event that set it (`last`).
@@ -140,6 +143,10 @@ impl Calls {
             }
             CtiEvent::Established { call, dn, agent } => {
                 let c = self.calls.entry(call.clone()).or_default();
+                // Answered: the call has left the DN it rang on (a routing point or queue
+                // diverted it), which sends no release of its own.
+                c.active.retain(|d| c.answered.contains(d));
+                c.answered.insert(dn.clone());
                 c.active.insert(dn.clone());
                 let new_party = c.whole && c.parties.insert(dn.clone());
                 if gcc {
@@ -157,11 +164,13 @@ impl Calls {
                     c.active.remove(dn);
                     c.active.is_empty()
                 });
-                if ended && let Some(c) = self.calls.remove(call) {
-                    if shape.has("gud") && shape.adata == Adata::Last {
-                        for (key, (at, value)) in c.last {
-                            push(userdata(at.into(), call, &key, value.into()));
-                        }
+                if ended
+                    && let Some(c) = self.calls.remove(call)
+                    && shape.has("gud")
+                    && shape.adata == Adata::Last
+                {
+                    for (key, (at, value)) in c.last {
+                        push(userdata(at.into(), call, &key, value.into()));
                     }
                 }
             }
