@@ -135,7 +135,22 @@ pub fn judge(cx: &Context<'_>, set: &IdbSet, w: (u64, u64)) -> Judgement {
             }
         }
     }
-    verdict(cx, set, &events, &lost, &misses)
+    let undistributed = cx
+        .trace
+        .events
+        .iter()
+        .filter(|x| x.at_ms >= w.0 && x.at_ms <= w.1)
+        .filter(|x| matches!(&x.kind, Kind::CallEventLost { cti, .. } if stored_roles.contains(&cti.role())))
+        .count();
+    let mut j = verdict(cx, set, &events, &lost, &misses);
+    if undistributed > 0 {
+        j.detail.push_str(&format!(
+            "; {} event(s) no data-source instance could distribute (call-event-lost) are not \
+             the set's to store",
+            thousands(undistributed)
+        ));
+    }
+    j
 }
 
 /// When `icon`'s process stopped (ms), in order.

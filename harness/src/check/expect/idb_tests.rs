@@ -528,3 +528,35 @@ fn a_session_left_open_by_a_crash_ends_when_its_icon_stopped() {
         v.detail
     );
 }
+
+#[test]
+fn an_event_no_instance_distributed_is_not_the_sets_to_store() {
+    let mut events = calls((1..=20).filter(|s| *s != 11));
+    events.push(at(
+        11_000,
+        "switch",
+        Kind::CallEventLost {
+            pair: "ts_primary".into(),
+            seq: 11,
+            cti: cti(11),
+            reason: crate::trace::Undistributed::NoPrimary,
+        },
+    ));
+    events.sort_by_key(|e| e.at_ms);
+    let a = Db::default()
+        .events((1..=20).filter(|s| *s != 11))
+        .session(1, (500, None), (1, 20));
+    let b = Db::default()
+        .events((1..=20).filter(|s| *s != 11))
+        .session(1, (600, None), (1, 20));
+    let v = one(COMPLETE, events, &idbs(a, b));
+    assert!(v.held, "{}", v.detail);
+    assert!(
+        v.detail.ends_with(
+            "; 1 event(s) no data-source instance could distribute (call-event-lost) are not \
+             the set's to store"
+        ),
+        "{}",
+        v.detail
+    );
+}
