@@ -8,6 +8,8 @@ mod bounds;
 mod expect;
 mod fields;
 #[cfg(test)]
+mod idb_tests;
+#[cfg(test)]
 mod keys_tests;
 mod load;
 mod names;

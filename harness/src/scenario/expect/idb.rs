@@ -302,7 +302,3 @@ fn differ(r: &mut Reader, i: &Table<'_>) -> Option<Vec<String>> {
     out.dedup();
     ok.then_some(out)
 }
-
-#[cfg(test)]
-#[path = "idb_tests.rs"]
-mod tests;
