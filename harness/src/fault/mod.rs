@@ -16,16 +16,22 @@
 //! problems in `scenario/steps.rs`, and its effect in `node/board.rs` (on a node) or
 //! `engine/apply.rs` (on the network).
 
+mod calls;
 mod refs;
 #[cfg(test)]
 mod tests;
+mod text;
 
 use std::fmt;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use calls::Calls;
+pub(crate) use calls::{CALL_RATE, call_rate};
 pub use refs::{AppRef, HostRef};
+use text::rate_text;
+pub(crate) use text::{duration_text, skew_seconds, traffic_rate};
 
 use crate::pki::Reissue;
 use crate::topology::pki::Profile;
@@ -177,49 +183,6 @@ pub enum Fault {
         /// The `[database.KEY]` it now names.
         database: String,
     },
-}
-
-/// What a `calls` step orders of the switch (`node/switch.rs`).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Calls {
-    /// An application of the data-source pair (T-Server, SIP Server, Interaction Server).
-    pub source: AppRef,
-    /// How many calls, 1 to [`MAX_CALLS`](crate::limits::MAX_CALLS).
-    pub count: u64,
-    /// New calls per second, as `traffic` writes rates (0.001 to 10000).
-    pub rate: f64,
-    /// Agents logged in to answer them, 1 to [`MAX_CALL_AGENTS`](crate::limits::MAX_CALL_AGENTS).
-    pub agents: u64,
-    /// Attached-data keys set on each call when it rings, 0 to
-    /// [`MAX_CALL_KEYS`](crate::limits::MAX_CALL_KEYS).
-    pub keys: u64,
-}
-
-impl Calls {
-    /// Agents when a step does not say.
-    pub const AGENTS: u64 = 10;
-    /// Attached-data keys per call when a step does not say.
-    pub const KEYS: u64 = 2;
-
-    /// Why the numbers are out of bounds, if they are (the loader says it with a location).
-    ///
-    /// # Errors
-    /// A sentence naming the field and its bounds.
-    pub fn check(count: u64, agents: u64, keys: u64) -> Result<(), String> {
-        use crate::limits::{MAX_CALL_AGENTS, MAX_CALL_KEYS, MAX_CALLS};
-        if !(1..=MAX_CALLS).contains(&count) {
-            return Err(format!("`count` is how many calls, 1 to {MAX_CALLS}"));
-        }
-        if !(1..=MAX_CALL_AGENTS).contains(&agents) {
-            return Err(format!("`agents` is 1 to {MAX_CALL_AGENTS} agents"));
-        }
-        if keys > MAX_CALL_KEYS {
-            return Err(format!(
-                "`keys` is 0 to {MAX_CALL_KEYS} attached-data keys per call"
-            ));
-        }
-        Ok(())
-    }
 }
 
 /// Every fault's name, as scenario files and the trace write it.
@@ -444,24 +407,6 @@ enum Text {
     Boolean(bool),
 }
 
-/// A duration as files write it: whole seconds as `"30s"`, anything finer as decimal seconds
-/// (`"1.5s"`, `"0.000250001s"`). The loader reads it back to the same nanosecond: always below
-/// about 104 days, and beyond for every duration it read itself (the nearest `f64` is the one
-/// it came from).
-pub(crate) fn duration_text(d: Duration) -> String {
-    let nanos = d.subsec_nanos();
-    if nanos == 0 {
-        return format!("{}s", d.as_secs());
-    }
-    let fraction = format!("{nanos:09}");
-    format!("{}.{}s", d.as_secs(), fraction.trim_end_matches('0'))
-}
-
-/// A rate as `traffic` writes it: Rust's shortest text that reads back to the same number.
-fn rate_text(rate: f64) -> String {
-    format!("{rate}/s")
-}
-
 impl From<Fault> for Entry {
     fn from(f: Fault) -> Self {
         match f {
@@ -679,40 +624,4 @@ impl TryFrom<Entry> for Fault {
             Entry::DapDatabase { dap, database } => Fault::DapDatabase { dap, database },
         })
     }
-}
-
-/// `by = "400d"` or `"-1h"`, in whole seconds, at most 366 days either way.
-///
-/// # Errors
-/// Why the text is not such a skew.
-pub(crate) fn skew_seconds(by: &str) -> Result<i64, String> {
-    let (negative, text) = by.strip_prefix('-').map_or((false, by), |x| (true, x));
-    let d = parse_duration(text.trim_start_matches('+'))?;
-    if d > crate::limits::MAX_DURATION {
-        return Err("a clock skew is at most 366 days either way".into());
-    }
-    let secs = i64::try_from(d.as_secs()).map_err(|_| "a clock skew this long".to_string())?;
-    Ok(if negative {
-        secs.saturating_neg()
-    } else {
-        secs
-    })
-}
-
-/// `rate = "20/s"`: 0 (off) or 0.001 to 10000 requests per second.
-pub(crate) fn traffic_rate(text: &str) -> Option<f64> {
-    match text.trim_end_matches("/s").trim().parse::<f64>() {
-        Ok(x) if x == 0.0 || (0.001..=10_000.0).contains(&x) => Some(x),
-        _ => None,
-    }
-}
-
-/// What a `calls` step's rate must be.
-pub(crate) const CALL_RATE: &str =
-    "`rate` is new calls per second, from 0.001 to 10000, e.g. \"50/s\"";
-
-/// `rate = "50/s"` of a `calls` step: as `traffic` writes rates, but never 0 (a step that
-/// places no call is a mistake).
-pub(crate) fn call_rate(text: &str) -> Option<f64> {
-    traffic_rate(text).filter(|r| *r > 0.0)
 }
