@@ -307,7 +307,7 @@ fn bad_calls_steps_exit_2_with_their_location() {
         (
             "unknown-key",
             r#"calls = { source = "ts_primary", count = 10, rate = "5/s", agent = 3 }"#,
-            "agent",
+            "did you mean `agents`?",
         ),
     ];
     for (name, step, says) in cases {

@@ -295,3 +295,128 @@ impl Board {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::{Cell, RefCell};
+
+    use super::*;
+    use crate::diag::Source;
+
+    /// An instance as the switch sees it: a role, and what it was handed.
+    struct Fake {
+        role: Cell<Option<Role>>,
+        got: RefCell<Vec<u64>>,
+    }
+
+    impl Distributor for Fake {
+        fn role(&self) -> Option<Role> {
+            self.role.get()
+        }
+
+        fn distribute(&self, seq: u64, _: &CtiEvent) {
+            self.got.borrow_mut().push(seq);
+        }
+    }
+
+    fn fake(role: Option<Role>) -> Rc<Fake> {
+        Rc::new(Fake {
+            role: Cell::new(role),
+            got: RefCell::default(),
+        })
+    }
+
+    fn topology() -> Topology {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../scenarios/topologies/tserver-pair.toml");
+        let text = std::fs::read_to_string(&path).expect("reference topology");
+        crate::topology::parse(Source::new("t.toml", text)).expect("valid topology")
+    }
+
+    fn weak(f: &Rc<Fake>) -> Weak<dyn Distributor> {
+        let w: Weak<Fake> = Rc::downgrade(f);
+        w
+    }
+
+    /// (node, seq, lost reason) of every call event of the trace.
+    fn seen(trace: &Recorder) -> Vec<(String, u64, Option<Undistributed>)> {
+        trace
+            .events()
+            .into_iter()
+            .filter_map(|e| match e.kind {
+                Kind::CallEvent { seq, .. } => Some((e.node, seq, None)),
+                Kind::CallEventLost { seq, reason, .. } => Some((e.node, seq, Some(reason))),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_running_primary_distributes_and_the_numbering_goes_on_through_every_outage() {
+        let t = topology();
+        let board = Rc::new(Board::seeded(&t, 9));
+        let trace = Recorder::default();
+        let (p, b) = (fake(Some(Role::Primary)), fake(Some(Role::Backup)));
+        let guard_p = board.attach("ts_primary", weak(&p));
+        let _guard_b = board.attach("ts_backup", weak(&b));
+        let calls = Calls {
+            source: "ts_backup".into(),
+            count: 3,
+            rate: 1.0,
+            agents: 1,
+            keys: 0,
+        };
+        board.switch.borrow_mut().order(&t, &calls);
+        let at = |ms: u64| Duration::from_millis(ms);
+        // The order starts at once: the agent's login and ready state.
+        assert!(board.switch_calls(&trace, at(0)));
+        assert_eq!(*p.got.borrow(), [1, 2]);
+        assert!(b.got.borrow().is_empty(), "a backup distributes nothing");
+        // No primary (the backup not promoted yet): lost, numbers used up.
+        board.detach("ts_primary");
+        let next = board.switch.borrow().next_at().expect("calls to come");
+        board.switch_calls(&trace, next);
+        // Promoted: the backup goes on. The old primary restarts as backup; its old process's
+        // late guard does not detach the new one.
+        b.role.set(Some(Role::Primary));
+        let restarted = fake(Some(Role::Backup));
+        let _guard_r = board.attach("ts_primary", weak(&restarted));
+        drop(guard_p);
+        assert!(board.sources.borrow().contains_key("ts_primary"));
+        let mut last = next;
+        loop {
+            let next = board.switch.borrow().next_at();
+            let Some(n) = next else { break };
+            board.switch_calls(&trace, n);
+            last = n;
+        }
+        assert!(
+            restarted.got.borrow().is_empty(),
+            "a backup distributes nothing"
+        );
+        // Both down: lost as none-running.
+        board.detach("ts_backup");
+        board.detach("ts_primary");
+        board.switch.borrow_mut().order(&t, &calls);
+        board.switch_calls(&trace, last);
+        let seen = seen(&trace);
+        let seqs: Vec<u64> = seen.iter().map(|s| s.1).collect();
+        let total = u64::try_from(seqs.len()).expect("small");
+        assert_eq!(
+            seqs,
+            (1..=total).collect::<Vec<_>>(),
+            "one counter per pair"
+        );
+        let lost_first = seen.iter().find(|s| s.2.is_some()).expect("a loss");
+        assert_eq!(
+            (lost_first.0.as_str(), lost_first.2),
+            ("switch", Some(Undistributed::NoPrimary))
+        );
+        assert!(b.got.borrow().len() > 2, "the promoted backup distributes");
+        assert_eq!(
+            seen.last().map(|s| s.2),
+            Some(Some(Undistributed::NoneRunning))
+        );
+        assert!(board.switch.borrow().next_at().is_some());
+    }
+}
