@@ -2,10 +2,13 @@
 //! to its clients, as Interaction Concentrator receives them: interactions and their parties,
 //! attached data, virtual queues, agent logins and states.
 //!
-//! Each event a data source distributes carries the pair's event sequence number (`seq`: one
-//! counter per pair, replicated to the backup, so that a promoted backup goes on where the
-//! primary stopped). An ICON stores what its `role` option selects; [`CtiEvent::role`] says
-//! which role an event belongs to.
+//! Each event carries its sequence number (`seq`), given by the SWITCH, not by a T-Server:
+//! one counter per data-source pair, in the order events happen at the switch
+//! (`node/switch.rs`). The instance of the pair that is primary distributes each event with
+//! that number; a promoted backup goes on with the switch's next events. No number is ever
+//! reused, and an event no instance could distribute leaves a visible gap in the numbering
+//! (and a `call-event-lost` trace event saying so). An ICON stores what its `role` option
+//! selects; [`CtiEvent::role`] says which role an event belongs to.
 
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +33,17 @@ impl AgentState {
             AgentState::AfterCallWork => "after-call-work",
         }
     }
+}
+
+/// A call event as a client's dialling side received it (see `World::call_sinks`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Received {
+    /// The data-source instance that distributed it.
+    pub from: String,
+    /// The switch's sequence number.
+    pub seq: u64,
+    /// The event.
+    pub cti: CtiEvent,
 }
 
 /// One event of the data source, without its sequence number.

@@ -31,6 +31,13 @@ pub const MAX_SESSIONS_PER_LISTENER: usize = 4 * MAX_OBJECTS;
 /// Most reconnection attempts a server's `reconnect-attempts` may ask of a client before it
 /// tries the other server of the pair (Genesys documents 1 as the recommended value).
 pub const MAX_RECONNECT_ATTEMPTS: u64 = 1_000;
+/// Most calls one `calls` step places (each is about a dozen call events in the trace: the
+/// largest step stays well inside a run's bound on events).
+pub const MAX_CALLS: u64 = 100_000;
+/// Most agents one `calls` step logs in.
+pub const MAX_CALL_AGENTS: u64 = 10_000;
+/// Most attached-data keys a `calls` step attaches to each call.
+pub const MAX_CALL_KEYS: u64 = 50;
 /// Longest value quoted back in a message, in characters; longer ones are cut.
 pub const MAX_QUOTED: usize = 200;
 

@@ -17,7 +17,7 @@ mod reason;
 
 pub use reason::{
     ConnectFailure, DialError, DisconnectReason, FaultName, NotReady, StopReason, SwitchoverReason,
-    SwitchoverRefusal,
+    SwitchoverRefusal, Undistributed,
 };
 
 /// One thing that happened.
@@ -385,6 +385,19 @@ pub enum Kind {
         /// What the database said.
         detail: String,
     },
+    // Step 9, source: the switch's call traffic.
+    /// The switch's call event reached no client: no instance of the pair could distribute
+    /// it (logged by `switch`). Its `seq` is used up: the numbering shows the gap.
+    CallEventLost {
+        /// The pair, by its configured primary.
+        pair: String,
+        /// The event's sequence number.
+        seq: u64,
+        /// The event.
+        cti: crate::cti::CtiEvent,
+        /// Why no instance distributed it.
+        reason: Undistributed,
+    },
 }
 
 /// The event word of every [`Kind`], as the trace writes it (`"event": "…"`): what a
@@ -436,6 +449,8 @@ pub const EVENT_WORDS: &[&str] = &[
     "call-event",
     "idb-written",
     "idb-failed",
+    // Step 9, source.
+    "call-event-lost",
 ];
 
 /// What an application process is doing at an instant, as the trace shows it (`started`,

@@ -46,6 +46,7 @@ fn network<E: Engine>(engine: &mut E, w: &Shared, fault: &Fault) -> Result<Strin
             engine.power_off(name(w, host)?);
             // Every process of the host dies with it (the LCA too: nobody reports it).
             for app in w.topology.apps.iter().filter(|a| a.host.value == *host) {
+                w.board.detach(&app.name.value);
                 w.trace.emit(
                     engine.elapsed(),
                     &app.name.value,

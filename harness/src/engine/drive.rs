@@ -22,6 +22,7 @@ pub fn run<E: Engine>(mut engine: E, plan: Plan) -> Result<(Trace, Stats), SimEr
         plan.clock,
         plan.sessions_per_listener,
         plan.idb.map(Rc::new),
+        plan.seed,
     );
     engine.start();
     let mut steps = plan.steps;
@@ -49,9 +50,14 @@ pub fn run<E: Engine>(mut engine: E, plan: Plan) -> Result<(Trace, Stats), SimEr
             apply(&mut engine, &world, &step)?;
             acted = true;
         }
+        // The switch, after the steps of the instant: it places calls wherever no fault
+        // reaches (node/switch.rs).
+        acted |= world.board.switch_calls(&world.trace, engine.elapsed());
+        let switch = world.board.switch.borrow().next_at();
         let next = steps
             .peek()
             .map_or(plan.duration, |s| s.at.min(plan.duration));
+        let next = switch.map_or(next, |s| s.min(next));
         engine.advance(&world.timers, next, acted)?;
     }
     let events = world.trace.events();

@@ -45,6 +45,7 @@ pub(super) fn assemble<E: Engine>(
     epoch: OffsetDateTime,
     sessions_per_listener: usize,
     idb: Option<Rc<crate::idb::Place>>,
+    seed: u64,
 ) -> Shared {
     let t = Rc::clone(&topology);
     let scs_host_key = t
@@ -59,7 +60,7 @@ pub(super) fn assemble<E: Engine>(
     let shared = Shared {
         topology,
         material: Rc::new(RefCell::new(material)),
-        board: Rc::new(Board::new(&t)),
+        board: Rc::new(Board::seeded(&t, seed)),
         trace: Recorder::default(),
         timers: Timers::new(engine.clock()),
         names: t
@@ -82,6 +83,7 @@ pub(super) fn assemble<E: Engine>(
             scs_host: scs_host.clone(),
             sessions_per_listener,
             idb: idb.clone(),
+            call_sinks: RefCell::default(),
         })
     };
     for h in &t.hosts {

@@ -152,10 +152,58 @@ pub enum Fault {
         /// Its new value (Configuration Manager stores text).
         value: String,
     },
+    // Step 9, source: call traffic.
+    /// `calls = { source = "TS", count = 1000, rate = "50/s", agents = 20, keys = 2 }`: the
+    /// switch places `count` calls at `rate` for the data-source pair of `source`, answered
+    /// by `agents` agents it logs in first; each call carries `keys` attached-data keys.
+    Calls(Calls),
+}
+
+/// What a `calls` step orders of the switch (`node/switch.rs`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Calls {
+    /// An application of the data-source pair (T-Server, SIP Server, Interaction Server).
+    pub source: AppRef,
+    /// How many calls, 1 to [`MAX_CALLS`](crate::limits::MAX_CALLS).
+    pub count: u64,
+    /// New calls per second, as `traffic` writes rates (0.001 to 10000).
+    pub rate: f64,
+    /// Agents logged in to answer them, 1 to [`MAX_CALL_AGENTS`](crate::limits::MAX_CALL_AGENTS).
+    pub agents: u64,
+    /// Attached-data keys set on each call when it rings, 0 to
+    /// [`MAX_CALL_KEYS`](crate::limits::MAX_CALL_KEYS).
+    pub keys: u64,
+}
+
+impl Calls {
+    /// Agents when a step does not say.
+    pub const AGENTS: u64 = 10;
+    /// Attached-data keys per call when a step does not say.
+    pub const KEYS: u64 = 2;
+
+    /// Why the numbers are out of bounds, if they are (the loader says it with a location).
+    ///
+    /// # Errors
+    /// A sentence naming the field and its bounds.
+    pub fn check(count: u64, agents: u64, keys: u64) -> Result<(), String> {
+        use crate::limits::{MAX_CALL_AGENTS, MAX_CALL_KEYS, MAX_CALLS};
+        if !(1..=MAX_CALLS).contains(&count) {
+            return Err(format!("`count` is how many calls, 1 to {MAX_CALLS}"));
+        }
+        if !(1..=MAX_CALL_AGENTS).contains(&agents) {
+            return Err(format!("`agents` is 1 to {MAX_CALL_AGENTS} agents"));
+        }
+        if keys > MAX_CALL_KEYS {
+            return Err(format!(
+                "`keys` is 0 to {MAX_CALL_KEYS} attached-data keys per call"
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Every fault's name, as scenario files and the trace write it.
-pub const NAMES: [&str; 16] = [
+pub const NAMES: [&str; 17] = [
     "crash",
     "restart",
     "power-off",
@@ -172,6 +220,8 @@ pub const NAMES: [&str; 16] = [
     "traffic",
     "option",
     "trust",
+    // Step 9, source.
+    "calls",
 ];
 
 impl Fault {
@@ -194,6 +244,7 @@ impl Fault {
             Fault::Switchover { .. } => "switchover",
             Fault::Traffic { .. } => "traffic",
             Fault::Option { .. } => "option",
+            Fault::Calls(_) => "calls",
         }
     }
 
@@ -323,6 +374,23 @@ enum Entry {
         key: String,
         value: Text,
     },
+    Calls {
+        source: AppRef,
+        count: u64,
+        rate: String,
+        #[serde(default = "default_agents")]
+        agents: u64,
+        #[serde(default = "default_keys")]
+        keys: u64,
+    },
+}
+
+fn default_agents() -> u64 {
+    Calls::AGENTS
+}
+
+fn default_keys() -> u64 {
+    Calls::KEYS
 }
 
 /// `switchover = "APP"` or `switchover = { to = "APP" }`.
@@ -426,6 +494,13 @@ impl From<Fault> for Entry {
                 section,
                 key,
                 value: Text::Words(value),
+            },
+            Fault::Calls(c) => Entry::Calls {
+                source: c.source,
+                count: c.count,
+                rate: rate_text(c.rate),
+                agents: c.agents,
+                keys: c.keys,
             },
         }
     }
@@ -547,6 +622,22 @@ impl TryFrom<Entry> for Fault {
                     },
                 }
             }
+            Entry::Calls {
+                source,
+                count,
+                rate,
+                agents,
+                keys,
+            } => {
+                Calls::check(count, agents, keys)?;
+                Fault::Calls(Calls {
+                    source,
+                    count,
+                    rate: call_rate(&rate).ok_or_else(|| CALL_RATE.to_string())?,
+                    agents,
+                    keys,
+                })
+            }
         })
     }
 }
@@ -575,4 +666,14 @@ pub(crate) fn traffic_rate(text: &str) -> Option<f64> {
         Ok(x) if x == 0.0 || (0.001..=10_000.0).contains(&x) => Some(x),
         _ => None,
     }
+}
+
+/// What a `calls` step's rate must be.
+pub(crate) const CALL_RATE: &str =
+    "`rate` is new calls per second, from 0.001 to 10000, e.g. \"50/s\"";
+
+/// `rate = "50/s"` of a `calls` step: as `traffic` writes rates, but never 0 (a step that
+/// places no call is a mistake).
+pub(crate) fn call_rate(text: &str) -> Option<f64> {
+    traffic_rate(text).filter(|r| *r > 0.0)
 }

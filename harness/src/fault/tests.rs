@@ -43,6 +43,13 @@ fn a_fault_reads_back_from_the_form_it_writes() {
             from: "desk".into(),
             rate: 0.1,
         },
+        Fault::Calls(Calls {
+            source: "ts_primary".into(),
+            count: 1_000,
+            rate: 50.0,
+            agents: 20,
+            keys: 0,
+        }),
     ];
     for f in faults {
         let text = toml::to_string(&f).expect("a fault serialises");
@@ -67,8 +74,26 @@ fn the_form_refuses_what_the_loader_refuses() {
         "trust = { trusted-ca = [\"lab-ca\"] }",
         "option = { app = \"a\", section = \"\", key = \"k\", value = 1 }",
         "crash = \"a\"\nrestart = \"a\"",
+        "calls = { source = \"ts\", count = 0, rate = \"50/s\" }",
+        "calls = { source = \"ts\", count = 100001, rate = \"50/s\" }",
+        "calls = { source = \"ts\", count = 10, rate = \"0/s\" }",
+        "calls = { source = \"ts\", count = 10, rate = \"50/s\", agents = 0 }",
+        "calls = { source = \"ts\", count = 10, rate = \"50/s\", keys = 51 }",
     ];
     for text in bad {
         assert!(toml::from_str::<Fault>(text).is_err(), "{text}");
     }
+}
+
+#[test]
+fn a_calls_step_takes_its_defaults_and_writes_them() {
+    let f: Fault = toml::from_str("calls = { source = \"ts\", count = 5, rate = \"2/s\" }")
+        .expect("a calls step");
+    let Fault::Calls(c) = &f else { panic!("{f:?}") };
+    assert_eq!((c.agents, c.keys), (Calls::AGENTS, Calls::KEYS));
+    let text = toml::to_string(&f).expect("toml");
+    assert!(
+        text.contains("agents = 10") && text.contains("keys = 2"),
+        "{text}"
+    );
 }

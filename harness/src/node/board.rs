@@ -48,6 +48,9 @@ impl Board {
                 if let Some(tx) = self.run.get(app.as_str()) {
                     tx.send_replace(run);
                 }
+                if run == Run::Down {
+                    self.detach(app.as_str());
+                }
                 app.to_string()
             }
             Fault::Skew { host, seconds } => {
@@ -114,6 +117,14 @@ impl Board {
                     value.clone(),
                 );
                 format!("{app} [{section}] {key} = {value}")
+            }
+            Fault::Calls(calls) => {
+                app_exists(calls.source.as_str())?;
+                self.switch.borrow_mut().order(topology, calls);
+                format!(
+                    "{}: {} calls at {}/s, {} agents",
+                    calls.source, calls.count, calls.rate, calls.agents
+                )
             }
             Fault::PowerOff { .. }
             | Fault::PowerOn { .. }

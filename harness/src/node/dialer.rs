@@ -14,6 +14,11 @@
 //!
 //! Connections that run ADDP do it through [`addp`](super::addp).
 //!
+//! Call events (`Message::CallEvent`, from a data source's primary: `switch.rs`) go to the
+//! application's sink when it has one: the sender it inserted under its name in
+//! [`World::call_sinks`](super::World) (an ICON does, at start), as a [`Received`] naming the
+//! instance that sent it. Without a sink (any other client) they are read and dropped.
+//!
 //! A connection to an application that listens on no port (a DAP) has no link, so nothing
 //! dials it: the application writes through it to a database, which is not a TCP session.
 
@@ -28,6 +33,7 @@ use super::reconnect::{Cursor, DEFAULT_RECONNECT, Outcome, Policy};
 use super::session::Session;
 use super::transport;
 use super::{Scope, World};
+use crate::cti::Received;
 use crate::net::Net;
 use crate::pki::endpoint::{Link, LinkKind};
 use crate::tls::FailureClass;
@@ -384,6 +390,15 @@ async fn once<N: Net>(ctx: &Ctx<N>, link: &Link, warm: bool) -> Outcome {
                     id,
                     by: link.to.clone(),
                 });
+            }
+            Ok(Message::CallEvent { seq, cti }) => {
+                if let Some(sink) = w.call_sinks.borrow().get(me) {
+                    let _ = sink.send(Received {
+                        from: link.to.clone(),
+                        seq,
+                        cti,
+                    });
+                }
             }
             Ok(_) => {}
             Err(reason) => break reason,

@@ -19,10 +19,11 @@ mod reconnect;
 mod server;
 pub mod session;
 pub mod store;
+pub mod switch;
 pub mod transport;
 pub mod trust;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -88,6 +89,12 @@ pub struct Board {
     /// Trusted CAs changed during the run, by application or host: the `[pki.ca]` names in
     /// force there now. Read at every handshake through [`World::trust_override`].
     pub trust: RefCell<BTreeMap<trust::Scope, Vec<String>>>,
+    /// The switch (Step 9): where `calls` steps place calls, outside every pair.
+    pub switch: RefCell<switch::Switch>,
+    /// Data-source instances attached to the switch, by application.
+    sources: RefCell<BTreeMap<String, switch::Attachment>>,
+    /// Attachments made so far (each one's ID).
+    attachments: Cell<u64>,
 }
 
 impl Board {
@@ -113,7 +120,17 @@ impl Board {
             switchover: watch::channel(Vec::new()).0,
             options: RefCell::default(),
             trust: RefCell::default(),
+            switch: RefCell::default(),
+            sources: RefCell::default(),
+            attachments: Cell::new(0),
         }
+    }
+
+    /// A board whose switch draws its calls from the run's `seed`.
+    pub fn seeded(t: &Topology, seed: u64) -> Self {
+        let board = Self::new(t);
+        board.switch.replace(switch::Switch::new(seed));
+        board
     }
 }
 
@@ -142,6 +159,11 @@ pub struct World<N: Net> {
     pub sessions_per_listener: usize,
     /// Where the run's IDBs are (see [`crate::idb::open`]); `None` when the run has none.
     pub idb: Option<Rc<crate::idb::Place>>,
+    /// Per client application: where its dialling side forwards the call events its data
+    /// sources distribute (`dialer.rs`). An application that wants them (an ICON) inserts
+    /// its sender at start; the others' call events are read and dropped.
+    pub call_sinks:
+        RefCell<BTreeMap<String, tokio::sync::mpsc::UnboundedSender<crate::cti::Received>>>,
 }
 
 impl<N: Net> World<N> {

@@ -16,6 +16,7 @@ use super::addp::{self, Addp};
 use super::instance::{HELLO_TIMEOUT, Server, Tx, is_tserver};
 use super::session::Session;
 use super::store::Memory;
+use super::switch::Distributor;
 use super::{Scope, World, ha, transport};
 use crate::net::Net;
 use crate::topology::{App, AppType, Purpose, Redundancy, Role};
@@ -118,6 +119,15 @@ pub(super) async fn start<N: Net>(
 /// Serves until the process ends: follows the role the SCS gives, until a crash aborts it or
 /// its store fails.
 pub(super) async fn serve<N: Net>(s: Rc<Server<N>>) {
+    // A data source takes the switch's call events while it serves (node/switch.rs).
+    let source =
+        s.w.topology
+            .app(&s.name)
+            .is_some_and(|a| a.kind.value.is_icon_source());
+    let _attached = source.then(|| {
+        let weak: std::rc::Weak<dyn Distributor> = Rc::downgrade(&s) as std::rc::Weak<Server<N>>;
+        s.w.board.attach(&s.name, weak)
+    });
     tokio::select! {
         biased;
         () = s.stopped.notified() => {}
@@ -385,5 +395,21 @@ fn accept_event<N: Net>(s: &Server<N>, id: String, client: Tx) {
         _ => {
             let _ = client.send(Message::Ack { id });
         }
+    }
+}
+
+impl<N: Net> Distributor for Server<N> {
+    fn role(&self) -> Option<Role> {
+        *self.announced.borrow()
+    }
+
+    fn distribute(&self, seq: u64, cti: &crate::cti::CtiEvent) {
+        self.clients.borrow_mut().retain(|c| {
+            c.send(Message::CallEvent {
+                seq,
+                cti: cti.clone(),
+            })
+            .is_ok()
+        });
     }
 }

@@ -12,8 +12,9 @@ use crate::topology::reader::{Reader, Table, Value};
 use crate::topology::value::parse_duration;
 use crate::topology::{self, Topology};
 
-const STEP_ACTIONS: [&str; 16] = crate::fault::NAMES;
+const STEP_ACTIONS: [&str; 17] = crate::fault::NAMES;
 
+mod calls;
 mod certs;
 
 pub(super) fn host_ref(r: &mut Reader, t: &Topology, name: Sp<String>) -> Option<HostRef> {
@@ -156,6 +157,7 @@ fn check_switchovers(r: &mut Reader, t: &Topology, steps: &[Step]) {
         let order = match &step.fault {
             Fault::Switchover { order } => order,
             Fault::Traffic { .. }
+            | Fault::Calls(_)
             | Fault::Option { .. }
             | Fault::Rotate { .. }
             | Fault::Skew { .. }
@@ -307,6 +309,7 @@ fn decode_fault(r: &mut Reader, st: &Table<'_>, t: &Topology, kind: &str) -> Opt
         }
         "rotate" => certs::rotate(r, v, t)?,
         "trust" => certs::trust(r, v, t)?,
+        "calls" => calls::calls(r, v, t)?,
         "traffic" => {
             let inner = r.table(v, kind)?;
             r.keys(inner, &["from", "rate"], "`traffic`");

@@ -319,6 +319,17 @@ phrases! {
     }
 }
 
+phrases! {
+    /// Why the switch's call event reached no client (`call-event-lost`): no instance of the
+    /// data-source pair could distribute it.
+    pub enum Undistributed {
+        /// An instance runs, but none is primary (the SCS has not promoted the backup yet).
+        NoPrimary => "no-primary",
+        /// No instance of the pair runs (crashed, powered off, or not started yet).
+        NoneRunning => "none-running",
+    }
+}
+
 /// What a `fault` event reports: an injected fault (a step), or a loss the SCS noticed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FaultName {
@@ -479,6 +490,7 @@ mod tests {
         SwitchoverReason::ALL.iter().for_each(|r| round_trip(*r));
         SwitchoverRefusal::ALL.iter().for_each(|r| round_trip(*r));
         NotReady::ALL.iter().for_each(|r| round_trip(*r));
+        Undistributed::ALL.iter().for_each(|r| round_trip(*r));
         round_trip(FaultName::HostLost);
         round_trip(FaultName::Step("partition".into()));
     }

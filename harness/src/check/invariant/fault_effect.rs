@@ -104,6 +104,19 @@ fn took_effect(
             after(&|e| *c == e.node && matches!(e.kind, Kind::Acknowledged { .. })),
             format!("{c}'s requests were acknowledged"),
         ),
+        Fault::Calls(c) => (
+            after(&|e| match &e.kind {
+                Kind::CallEvent { .. } => {
+                    e.node == c.source.as_str()
+                        || s.topology.pair_of(c.source.as_str()).is_some_and(|p| {
+                            e.node == p.primary.name.value || e.node == p.backup.name.value
+                        })
+                }
+                Kind::CallEventLost { .. } => true,
+                _ => false,
+            }),
+            format!("the switch placed calls through {}'s pair", c.source),
+        ),
         _ => return None,
     };
     Some(match shown {

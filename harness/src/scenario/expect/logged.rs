@@ -11,7 +11,7 @@ use crate::trace::EVENT_WORDS;
 /// An event to look for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Logged {
-    /// Who logged it: an application, `scs`, `lca@HOST` (a host key) or `sim`.
+    /// Who logged it: an application, `scs`, `lca@HOST` (a host key), `sim` or `switch` (Step 9).
     pub node: String,
     /// Its event word (`addp-poll`, `switchover`, …).
     pub event: String,
@@ -59,12 +59,13 @@ pub(in crate::scenario) fn decode(
     })
 }
 
-/// Whether `node` can log anything: an application, `scs`, `sim`, or `lca@HOST`.
+/// Whether `node` can log anything: an application, `scs`, `sim`, `switch` or `lca@HOST`.
 fn known_node(r: &mut Reader, node: &Sp<String>, topo: &Topology) -> bool {
     let mut names: Vec<String> = topo.apps.iter().map(|a| a.name.value.clone()).collect();
     names.extend(topo.hosts.iter().map(|h| format!("lca@{}", h.key.value)));
     names.push("scs".into());
     names.push("sim".into());
+    names.push("switch".into());
     if names.contains(&node.value) {
         return true;
     }
@@ -74,7 +75,7 @@ fn known_node(r: &mut Reader, node: &Sp<String>, topo: &Topology) -> bool {
         "unknown-name",
         node.span,
         format!(
-            "no node `{}` logs events: an application, `scs`, `lca@HOST` or `sim`{hint}",
+            "no node `{}` logs events: an application, `scs`, `lca@HOST`, `sim` or `switch`{hint}",
             crate::limits::quoted(&node.value)
         ),
     ));

@@ -164,6 +164,21 @@ fn fault() -> impl Strategy<Value = Fault> {
             rate,
         }),
         option(),
+        (
+            1..=100_000u64,
+            0.001..=10_000.0f64,
+            1..=10_000u64,
+            0..=50u64
+        )
+            .prop_map(
+                |(count, rate, agents, keys)| Fault::Calls(crate::fault::Calls {
+                    source: "ts_primary".into(),
+                    count,
+                    rate,
+                    agents,
+                    keys,
+                })
+            ),
     ]
 }
 
