@@ -67,6 +67,15 @@ const DOCUMENTED: &[(&str, &str, &str, &str, &str)] = &[
     // Step 8, item 5: values S-SIPS-UPG documents without an option name (hapair's names).
     ("app", "hapair", "sip-readiness-delay", "60", "S-SIPS-UPG"),
     ("app", "hapair", "sip-call-sync-rate", "500", "S-SIPS-UPG"),
+    // Step 9 (ICON): S-ICON-ADATA's option; virtual-queue monitoring is hapair's own name.
+    (
+        "app",
+        "callconcentrator",
+        "adata-userdata-history",
+        "none",
+        "S-ICON-ADATA",
+    ),
+    ("app", "hapair", "icon-vq-monitoring", "true", "S-ICON-HA"),
 ];
 
 fn object(owner: Owner) -> &'static str {

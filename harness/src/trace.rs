@@ -398,6 +398,17 @@ pub enum Kind {
         /// Why no instance distributed it.
         reason: Undistributed,
     },
+    // Step 9, part icon: the ICON's persistent queue.
+    /// An ICON's persistent queue is full (its IDB refused for too long): it stops taking
+    /// events, from `seq` on, until the queue drains; its session control shows the gap.
+    IdbQueueFull {
+        /// The `[database.KEY]`.
+        db: String,
+        /// Rows queued.
+        rows: u64,
+        /// The first event not taken.
+        seq: u64,
+    },
 }
 
 /// The event word of every [`Kind`], as the trace writes it (`"event": "…"`): what a
@@ -451,6 +462,8 @@ pub const EVENT_WORDS: &[&str] = &[
     "idb-failed",
     // Step 9, source.
     "call-event-lost",
+    // Step 9, part icon.
+    "idb-queue-full",
 ];
 
 /// What an application process is doing at an instant, as the trace shows it (`started`,

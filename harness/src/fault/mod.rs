@@ -157,6 +157,26 @@ pub enum Fault {
     /// switch places `count` calls at `rate` for the data-source pair of `source`, answered
     /// by `agents` agents it logs in first; each call carries `keys` attached-data keys.
     Calls(Calls),
+    // Step 9, part icon: the IDB and the DAP.
+    /// `idb-refuse = "DB"`: the `[database.KEY]` refuses writes (its disk filled, a DBA set it
+    /// read-only), until `idb-accept`.
+    IdbRefuse {
+        /// The `[database.KEY]`.
+        db: String,
+    },
+    /// `idb-accept = "DB"`: the database accepts writes again.
+    IdbAccept {
+        /// The `[database.KEY]`.
+        db: String,
+    },
+    /// `dap-database = { dap = "DAP", database = "DB" }`: the DAP is pointed at another
+    /// database; an ICON writing through it reads that at its next start.
+    DapDatabase {
+        /// The DAP application.
+        dap: AppRef,
+        /// The `[database.KEY]` it now names.
+        database: String,
+    },
 }
 
 /// What a `calls` step orders of the switch (`node/switch.rs`).
@@ -203,7 +223,7 @@ impl Calls {
 }
 
 /// Every fault's name, as scenario files and the trace write it.
-pub const NAMES: [&str; 17] = [
+pub const NAMES: [&str; 20] = [
     "crash",
     "restart",
     "power-off",
@@ -222,6 +242,10 @@ pub const NAMES: [&str; 17] = [
     "trust",
     // Step 9, source.
     "calls",
+    // Step 9, part icon.
+    "idb-refuse",
+    "idb-accept",
+    "dap-database",
 ];
 
 impl Fault {
@@ -245,6 +269,9 @@ impl Fault {
             Fault::Traffic { .. } => "traffic",
             Fault::Option { .. } => "option",
             Fault::Calls(_) => "calls",
+            Fault::IdbRefuse { .. } => "idb-refuse",
+            Fault::IdbAccept { .. } => "idb-accept",
+            Fault::DapDatabase { .. } => "dap-database",
         }
     }
 
@@ -383,6 +410,12 @@ enum Entry {
         #[serde(default = "default_keys")]
         keys: u64,
     },
+    IdbRefuse(String),
+    IdbAccept(String),
+    DapDatabase {
+        dap: AppRef,
+        database: String,
+    },
 }
 
 fn default_agents() -> u64 {
@@ -502,6 +535,9 @@ impl From<Fault> for Entry {
                 agents: c.agents,
                 keys: c.keys,
             },
+            Fault::IdbRefuse { db } => Entry::IdbRefuse(db),
+            Fault::IdbAccept { db } => Entry::IdbAccept(db),
+            Fault::DapDatabase { dap, database } => Entry::DapDatabase { dap, database },
         }
     }
 }
@@ -638,6 +674,9 @@ impl TryFrom<Entry> for Fault {
                     keys,
                 })
             }
+            Entry::IdbRefuse(db) => Fault::IdbRefuse { db },
+            Entry::IdbAccept(db) => Fault::IdbAccept { db },
+            Entry::DapDatabase { dap, database } => Fault::DapDatabase { dap, database },
         })
     }
 }

@@ -81,7 +81,7 @@ const fn null_text(name: &'static str) -> Column {
 
 /// The columns of each `G_DSS_<role>_PROVIDER` table: one row per data-source session.
 const DSS_COLUMNS: &[Column] = &[
-    // The data-source session: ICON's counter, unique within one IDB writer.
+    // The data-source session: the ICON's counter, continued from its IDB at a restart.
     int("DSS_ID"),
     // The ICON that wrote it (Genesys: ICON_DBID).
     text("ICON"),
@@ -98,6 +98,11 @@ const DSS_COLUMNS: &[Column] = &[
     null_int("FEVENT_DSSEQ"),
     null_int("LEVENT_DSSEQ"),
 ];
+
+/// The key of each `G_DSS_<role>_PROVIDER` table: an ICON numbers its own sessions, and two
+/// ICONs writing one IDB (a misconfiguration hapair runs to show its consequence) must not
+/// overwrite each other's.
+const DSS_KEY: &[&str] = &["ICON", "DSS_ID"];
 
 /// Every table of the subset, in creation order.
 pub const TABLES: &[TableDef] = &[
@@ -174,7 +179,7 @@ pub const TABLES: &[TableDef] = &[
         role: "svc",
         what: "data-source sessions of the gcc role: connection type, start, end, first and last event",
         columns: DSS_COLUMNS,
-        key: &["DSS_ID"],
+        key: DSS_KEY,
         upsert: true,
         compared: false,
     },
@@ -183,7 +188,7 @@ pub const TABLES: &[TableDef] = &[
         role: "svc",
         what: "data-source sessions of the gud role",
         columns: DSS_COLUMNS,
-        key: &["DSS_ID"],
+        key: DSS_KEY,
         upsert: true,
         compared: false,
     },
@@ -192,7 +197,7 @@ pub const TABLES: &[TableDef] = &[
         role: "svc",
         what: "data-source sessions of the gls role",
         columns: DSS_COLUMNS,
-        key: &["DSS_ID"],
+        key: DSS_KEY,
         upsert: true,
         compared: false,
     },

@@ -13,7 +13,7 @@ use tokio::sync::watch;
 use super::dialer::Dialer;
 use super::{Scope, World, server};
 use crate::net::Net;
-use crate::topology::Role;
+use crate::topology::{AppType, Role};
 use crate::trace::Kind;
 
 /// Runs application `name` until its task is aborted (a crash), its configuration is refused or
@@ -36,8 +36,14 @@ pub(super) async fn run<N: Net>(
         w.emit(&name, Kind::Started { role: None });
         None
     };
+    // An ICON stores what its data-source sessions hear.
+    let feed = (app.kind.value == AppType::Icon).then(|| {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        scope.spawn(super::icon::run(Rc::clone(&w), name.clone(), rx));
+        tx
+    });
     // After the listeners: a server's peers may dial it while it dials its own servers.
-    let dialer = Dialer::start(&w, app, &scope);
+    let dialer = Dialer::start(&w, app, &scope, feed.as_ref());
     match serving {
         Some(s) => {
             // A server that dials nothing spawns nothing: its run is as it was before servers

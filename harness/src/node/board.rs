@@ -126,6 +126,30 @@ impl Board {
                     calls.source, calls.count, calls.rate, calls.agents
                 )
             }
+            // Step 9, part icon.
+            Fault::IdbRefuse { db } | Fault::IdbAccept { db } => {
+                if topology.database(db).is_none() {
+                    return Err(Missing(format!("no database `{db}`")));
+                }
+                let mut idb = self.idb.borrow_mut();
+                if matches!(fault, Fault::IdbRefuse { .. }) {
+                    idb.refusing.insert(db.clone());
+                } else {
+                    idb.refusing.remove(db);
+                }
+                db.clone()
+            }
+            Fault::DapDatabase { dap, database } => {
+                app_exists(dap.as_str())?;
+                if topology.database(database).is_none() {
+                    return Err(Missing(format!("no database `{database}`")));
+                }
+                self.idb
+                    .borrow_mut()
+                    .dap_database
+                    .insert(dap.to_string(), database.clone());
+                format!("{dap} database = {database}")
+            }
             Fault::PowerOff { .. }
             | Fault::PowerOn { .. }
             | Fault::Partition { .. }

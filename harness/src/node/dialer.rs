@@ -16,8 +16,10 @@
 //!
 //! Call events (`Message::CallEvent`, from a data source's primary: `switch.rs`) go to the
 //! application's sink when it has one: the sender it inserted under its name in
-//! [`World::call_sinks`](super::World) (an ICON does, at start), as a [`Received`] naming the
-//! instance that sent it. Without a sink (any other client) they are read and dropped.
+//! [`World::call_sinks`](super::World), as a [`Received`] naming the
+//! instance that sent it. Without a sink (any other client) they are read and dropped. An
+//! ICON gets them through its [`Feed`] instead, in one order with its sessions' ups, role
+//! changes and ends, which its session control needs.
 //!
 //! A connection to an application that listens on no port (a DAP) has no link, so nothing
 //! dials it: the application writes through it to a database, which is not a TCP session.
@@ -40,6 +42,29 @@ use crate::tls::FailureClass;
 use crate::topology::{App, Purpose, Redundancy, Role};
 use crate::trace::{DialError, DisconnectReason, Kind};
 use crate::wire::Message;
+
+/// What an application that consumes its servers' events (an ICON) hears of its sessions, in
+/// each session's order: a session up with the role its server announced, a role change, the
+/// server's call events, and the session's end with its reason.
+#[derive(Debug)]
+pub(super) enum Feed {
+    /// A session to `target` is up; the server says it is `role`.
+    Up { target: String, role: Role },
+    /// The server of the session to `target` announced a new role.
+    Role { target: String, role: Role },
+    /// The server of the session to `target` distributed a call event.
+    Event {
+        target: String,
+        seq: u64,
+        cti: crate::cti::CtiEvent,
+    },
+    /// The session to `target` ended.
+    Down {
+        target: String,
+        reason: DisconnectReason,
+    },
+}
+
 /// How long a server has to answer hello.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -78,8 +103,13 @@ pub(super) struct Dialer {
 
 impl Dialer {
     /// Starts, in the process's `scope`, a kept session for every outbound link of `app` (the
-    /// HA link is the serving side's).
-    pub(super) fn start<N: Net>(w: &Rc<World<N>>, app: &App, scope: &Scope) -> Self {
+    /// HA link is the serving side's); what the sessions hear also goes to `feed`, if given.
+    pub(super) fn start<N: Net>(
+        w: &Rc<World<N>>,
+        app: &App,
+        scope: &Scope,
+        feed: Option<&mpsc::UnboundedSender<Feed>>,
+    ) -> Self {
         let name = &app.name.value;
         let host = &app.host.value;
         let (notes_tx, notes) = mpsc::unbounded_channel();
@@ -120,6 +150,7 @@ impl Dialer {
                 host: host.clone(),
                 addp,
                 notes: notes_tx.clone(),
+                feed: feed.cloned(),
             };
             match (warm, endpoints.as_slice()) {
                 (true, [first, second]) => {
@@ -242,6 +273,8 @@ struct Ctx<N: Net> {
     addp: addp::Params,
     /// Where sessions tell the main loop.
     notes: mpsc::UnboundedSender<Note>,
+    /// Where sessions tell an event consumer (an ICON), if the application is one.
+    feed: Option<mpsc::UnboundedSender<Feed>>,
 }
 
 impl<N: Net> Ctx<N> {
@@ -251,6 +284,13 @@ impl<N: Net> Ctx<N> {
             .links
             .iter()
             .find(|l| l.id == id && l.from == self.me)
+    }
+
+    /// Tells the event consumer, if any.
+    fn tell(&self, f: Feed) {
+        if let Some(feed) = &self.feed {
+            let _ = feed.send(f);
+        }
     }
 
     /// Tells the main loop the session to `target` is gone.
@@ -374,6 +414,10 @@ async fn once<N: Net>(ctx: &Ctx<N>, link: &Link, warm: bool) -> Outcome {
         role,
         tx: session.tx.clone(),
     });
+    ctx.tell(Feed::Up {
+        target: link.to.clone(),
+        role,
+    });
     let reason = loop {
         match addp.next(&mut session).await {
             Ok(Message::RoleNotice { role: Role::Backup }) if warm => {
@@ -381,6 +425,10 @@ async fn once<N: Net>(ctx: &Ctx<N>, link: &Link, warm: bool) -> Outcome {
             }
             Ok(Message::RoleNotice { role }) => {
                 let _ = ctx.notes.send(Note::Role {
+                    target: link.to.clone(),
+                    role,
+                });
+                ctx.tell(Feed::Role {
                     target: link.to.clone(),
                     role,
                 });
@@ -396,9 +444,14 @@ async fn once<N: Net>(ctx: &Ctx<N>, link: &Link, warm: bool) -> Outcome {
                     let _ = sink.send(Received {
                         from: link.to.clone(),
                         seq,
-                        cti,
+                        cti: cti.clone(),
                     });
                 }
+                ctx.tell(Feed::Event {
+                    target: link.to.clone(),
+                    seq,
+                    cti,
+                });
             }
             Ok(_) => {}
             Err(reason) => break reason,
@@ -412,5 +465,9 @@ async fn once<N: Net>(ctx: &Ctx<N>, link: &Link, warm: bool) -> Outcome {
             reason,
         },
     );
+    ctx.tell(Feed::Down {
+        target: link.to.clone(),
+        reason,
+    });
     Outcome::Lost
 }

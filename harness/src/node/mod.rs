@@ -13,6 +13,7 @@ pub mod clock;
 pub mod control;
 mod dialer;
 mod ha;
+mod icon;
 mod instance;
 mod readiness;
 mod reconnect;
@@ -71,6 +72,7 @@ pub enum Run {
 }
 
 pub use crate::fault::Order;
+pub use icon::{BATCH_ROWS, FLUSH_INTERVAL, IdbFaults, QUEUE_ROWS, RETRY_INTERVAL};
 
 /// The driver's side of the run: faults and operator actions, per application and host.
 pub struct Board {
@@ -95,6 +97,8 @@ pub struct Board {
     sources: RefCell<BTreeMap<String, switch::Attachment>>,
     /// Attachments made so far (each one's ID).
     attachments: Cell<u64>,
+    /// IDB faults in force (Step 9, ICON): read by the ICONs at their writes and starts.
+    pub idb: RefCell<IdbFaults>,
 }
 
 impl Board {
@@ -123,6 +127,7 @@ impl Board {
             switch: RefCell::default(),
             sources: RefCell::default(),
             attachments: Cell::new(0),
+            idb: RefCell::default(),
         }
     }
 

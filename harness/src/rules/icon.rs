@@ -5,44 +5,14 @@ use std::collections::BTreeSet;
 
 use super::ha::option_differences;
 use super::{Finding, RuleId, Severity, app_obj};
-use crate::topology::{App, AppType, ICON_ROLES as ROLES, IconSet, Topology, icon_role_token};
+use crate::topology::{App, AppType, IconSet, Topology, icon_role_token};
 
 /// The section and key of the ICON role option.
 const ROLE: (&str, &str) = ("callconcentrator", "role");
 
 /// The data roles an ICON stores, as Interaction Concentrator reads its `role` option.
 fn effective_roles(app: &App) -> BTreeSet<&'static str> {
-    let Some(role) = app.option(ROLE.0, ROLE.1) else {
-        return ROLES.iter().copied().collect();
-    };
-    // An uppercase letter anywhere silently turns the option into `all`.
-    if role.value.chars().any(|c| c.is_ascii_uppercase()) {
-        return ROLES.iter().copied().collect();
-    }
-    let mut set = BTreeSet::new();
-    let mut excluded = BTreeSet::new();
-    for token in role
-        .value
-        .split(',')
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-    {
-        match (token.starts_with('~'), icon_role_token(token)) {
-            (false, Some("all")) => set.extend(ROLES),
-            (false, Some(r)) => {
-                set.insert(r);
-            }
-            (true, Some(r)) => {
-                excluded.insert(r);
-            }
-            (_, None) => {}
-        }
-    }
-    if set.is_empty() && !excluded.is_empty() {
-        set.extend(ROLES);
-    }
-    set.retain(|r| !excluded.contains(r));
-    set
+    crate::topology::effective_roles(app.option(ROLE.0, ROLE.1).map(|r| r.value.as_str()))
 }
 
 pub(super) fn check(t: &Topology, out: &mut Vec<Finding>) {

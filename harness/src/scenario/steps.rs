@@ -12,10 +12,11 @@ use crate::topology::reader::{Reader, Table, Value};
 use crate::topology::value::parse_duration;
 use crate::topology::{self, Topology};
 
-const STEP_ACTIONS: [&str; 17] = crate::fault::NAMES;
+const STEP_ACTIONS: [&str; 20] = crate::fault::NAMES;
 
 mod calls;
 mod certs;
+mod idb;
 
 pub(super) fn host_ref(r: &mut Reader, t: &Topology, name: Sp<String>) -> Option<HostRef> {
     if t.host(&name.value).is_some() {
@@ -159,6 +160,9 @@ fn check_switchovers(r: &mut Reader, t: &Topology, steps: &[Step]) {
             Fault::Traffic { .. }
             | Fault::Calls(_)
             | Fault::Option { .. }
+            | Fault::IdbRefuse { .. }
+            | Fault::IdbAccept { .. }
+            | Fault::DapDatabase { .. }
             | Fault::Rotate { .. }
             | Fault::Skew { .. }
             | Fault::Latency { .. } => continue,
@@ -308,6 +312,9 @@ fn decode_fault(r: &mut Reader, st: &Table<'_>, t: &Topology, kind: &str) -> Opt
             }
         }
         "rotate" => certs::rotate(r, v, t)?,
+        // Step 9, part icon.
+        "idb-refuse" | "idb-accept" => idb::refuse(r, st, t, kind)?,
+        "dap-database" => idb::dap_database(r, v, t)?,
         "trust" => certs::trust(r, v, t)?,
         "calls" => calls::calls(r, v, t)?,
         "traffic" => {

@@ -24,7 +24,7 @@ use serde::Serialize;
 pub use load::{LoadError, load, parse};
 pub use pki::PkiSpec;
 pub use refs::is_path;
-pub use role::{ICON_ROLES, Purpose, Role, icon_role_token};
+pub use role::{ICON_ROLES, Purpose, Role, effective_roles, icon_role_token};
 pub use security::{NameCheck, Resolution, SecProtocol, Security};
 
 use crate::diag::{Source, Sp, Span};

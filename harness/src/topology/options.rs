@@ -97,6 +97,7 @@ const SIP: &[AppType] = &[AppType::SipServer];
 const CS: &[AppType] = &[AppType::ConfigServer];
 const SCS: &[AppType] = &[AppType::Scs];
 const CLIENTS: &[AppType] = &[AppType::Client];
+const ICON: &[AppType] = &[AppType::Icon];
 
 const ADDP_SECS: Values = Values::Secs {
     min: 1,
@@ -126,6 +127,10 @@ const S_SIPS_HAOPT: &str =
     "S-SIPS-HAOPT https://docs.genesys.com/Documentation/SIPS/latest/HADeployment/ConfOptionsHA";
 const S_SIPS_UPG: &str =
     "S-SIPS-UPG https://docs.genesys.com/Documentation/SIPS/latest/HADeployment/Upgrade";
+const S_ICON_ADATA: &str =
+    "S-ICON-ADATA https://docs.genesys.com/Documentation/ICON/8.1.5/Dep/cfgAdata";
+const S_ICON_HA: &str =
+    "S-ICON-HA https://docs.genesys.com/Documentation/ICON/latest/UG/HAModel";
 
 /// Every option hapair honours. `tests/options.rs` holds the defaults to the documents' and
 /// README's table to this one.
@@ -334,6 +339,27 @@ pub const HONOURED: &[Spec] = &[
         effect: Effect::NextConnection,
         what: "hapair's name (Genesys documents the rate, not an option): calls a second the primary SIP Server pushes to a backup that reconnects, of those the backup's call list lacks",
         source: S_SIPS_UPG,
+    },
+    // Step 9 (ICON): options that shape what an ICON stores in its IDB (node/icon/rows.rs).
+    Spec {
+        owner: Owner::App(ICON),
+        section: "callconcentrator",
+        key: "adata-userdata-history",
+        default: "none",
+        values: Values::Choice(&["none", "first", "last", "all"]),
+        effect: Effect::AtStart,
+        what: "with role gud, which values of an attached-data key G_USERDATA_HISTORY gets: none, the first, the last (at the call's end) or all; hapair has no specification file, so every key is one it does not list",
+        source: S_ICON_ADATA,
+    },
+    Spec {
+        owner: Owner::App(ICON),
+        section: "hapair",
+        key: "icon-vq-monitoring",
+        default: "true",
+        values: Values::Flag,
+        effect: Effect::AtStart,
+        what: "hapair's own option (ICON monitors the Virtual Queue DNs of its switch, which hapair does not model; no ICON option was found): with role gcc, G_VIRTUAL_QUEUE gets the calls' queued and diverted events",
+        source: S_ICON_HA,
     },
 ];
 

@@ -48,6 +48,40 @@ pub fn icon_role_token(token: &str) -> Option<&'static str> {
     ICON_ROLES.iter().copied().find(|r| *r == t)
 }
 
+/// The data roles an ICON stores, as Interaction Concentrator reads its `[callconcentrator]
+/// role` option (`None`: unset, which is `all`): comma-separated roles; a `~` prefix excludes a
+/// role (only exclusions: every other role); an uppercase letter anywhere turns the option
+/// into `all`, as the product does; unknown values are ignored. `svc` is always on and not
+/// listed. The rules (`rules/icon.rs`) and the running ICON (`node/icon`) share this reading.
+pub fn effective_roles(role: Option<&str>) -> std::collections::BTreeSet<&'static str> {
+    let all = || ICON_ROLES.iter().copied().collect();
+    let Some(role) = role else {
+        return all();
+    };
+    if role.chars().any(|c| c.is_ascii_uppercase()) {
+        return all();
+    }
+    let mut set = std::collections::BTreeSet::new();
+    let mut excluded = std::collections::BTreeSet::new();
+    for token in role.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+        match (token.starts_with('~'), icon_role_token(token)) {
+            (false, Some("all")) => set.extend(ICON_ROLES),
+            (false, Some(r)) => {
+                set.insert(r);
+            }
+            (true, Some(r)) => {
+                excluded.insert(r);
+            }
+            (_, None) => {}
+        }
+    }
+    if set.is_empty() && !excluded.is_empty() {
+        set.extend(ICON_ROLES);
+    }
+    set.retain(|r| !excluded.contains(r));
+    set
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,5 +99,17 @@ mod tests {
         assert_eq!(icon_role_token(" ~GUD "), Some("gud"));
         assert_eq!(icon_role_token("All"), Some("all"));
         assert_eq!(icon_role_token("gcb"), None);
+    }
+
+    #[test]
+    fn effective_roles_follow_the_documented_option() {
+        let roles = |v: Option<&str>| effective_roles(v).into_iter().collect::<Vec<_>>();
+        let all = ["cfg", "gcc", "gls", "gos", "gud", "lrm"];
+        assert_eq!(roles(None), all);
+        assert_eq!(roles(Some("gcc,gud")), ["gcc", "gud"]);
+        assert_eq!(roles(Some("gcc,GUD")), all, "an uppercase letter is `all`");
+        assert_eq!(roles(Some("~gud")), ["cfg", "gcc", "gls", "gos", "lrm"]);
+        assert_eq!(roles(Some("all,~gls")), ["cfg", "gcc", "gos", "gud", "lrm"]);
+        assert_eq!(roles(Some("gcb")), Vec::<&str>::new(), "unknown values are ignored");
     }
 }
