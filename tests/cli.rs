@@ -317,7 +317,7 @@ fn connections_to_daps_that_listen_on_no_port_check_clean() {
     let o = hapair(&["check", &file]);
     assert_eq!(code(&o), 2, "{}", stdout(&o));
     assert!(
-        stdout(&o).contains("icon-ha.toml:112:8") && stdout(&o).contains("listens on no port"),
+        stdout(&o).contains("icon-ha.toml:114:8") && stdout(&o).contains("listens on no port"),
         "{}",
         stdout(&o)
     );

@@ -100,7 +100,7 @@ fn every_icon_rule_says_what_a_run_shows_when_it_is_broken() {
             .unwrap_or_else(|| panic!("{} has no run-time consequence", r.id));
         assert!(text.starts_with("at run time "), "{}: {text}", r.id);
         assert!(
-            ["idb-parity", "idb-complete", "idb-failed", "role coverage"]
+            ["idb-parity", "idb-complete", "idb-failed", "idb-roles"]
                 .iter()
                 .any(|what| text.contains(what)),
             "{} names nothing a run shows: {text}",

@@ -326,7 +326,7 @@ IconHaRoleData "ICON-HA-ROLE-DATA" E false T
 title: "roles of the set differ, or lack what the set is meant to store"
 why: "Both ICONs must store the same data (e.g. `gcc` for call data and `gud` for attached data), or downstream ETL finds a gap it cannot fill from the other IDB."
 fix: "give both ICONs the same role, including every value the set is meant to store"
-run: "at run time one IDB lacks the tables of the role its ICON does not store (a set without `gud`: no G_USERDATA_HISTORY rows): `idb-parity` lists them, role coverage fails for what the set promises, and while the other ICON is down those events are stored nowhere (`idb-complete`)"
+run: "at run time one IDB lacks the tables of the role its ICON does not store (a set without `gud`: no G_USERDATA_HISTORY rows): `idb-parity` lists them, `idb-roles` fails for what the set promises, and while the other ICON is down those events are stored nowhere (`idb-complete`)"
 bad: "[icon-ha.voice]\nicons = [\"icon_a\", \"icon_b\"]\nstores = [\"gcc\", \"gud\"]\n\n[app.icon_a.options.callconcentrator]\nrole = \"gcc\""
 good: "[app.icon_a.options.callconcentrator]\nrole = \"gcc,gud\""
 
@@ -358,7 +358,7 @@ IconNoDupWriter "ICON-NO-DUP-WRITER" E false T
 title: "two ICONs with one role, one source and one IDB"
 why: "Two ICONs that store the same roles from the same source into one IDB write every record twice."
 fix: "give the second ICON its own DAP and IDB and declare the two as an [icon-ha] set, or remove it"
-run: "at run time every event reaches the one IDB twice: the second copy of each row collides with the first on its key and the database refuses the batch (`idb-failed`, in the database's own words)"
+run: "at run time every event reaches the one IDB twice: the second copy of each row collides with the first on its key and the database refuses the batch (`idb-failed`, in the database's own words), so the second ICON's rows wait until its queue fills (`idb-queue-full`)"
 bad: "[[connection]]\nfrom = \"icon_a\"\nto = \"dap_a\"\n\n[[connection]]\nfrom = \"icon_b\"\nto = \"dap_a\""
 good: "[icon-ha.voice]\nicons = [\"icon_a\", \"icon_b\"]\n\n[[connection]]\nfrom = \"icon_b\"\nto = \"dap_b\""
 
@@ -366,7 +366,7 @@ IconRoleValues "ICON-ROLE-VALUES" E false T
 title: "unknown role value (e.g. `gcb`)"
 why: "ICON accepts only all, cfg, gcc, gls, gud, gos and lrm (a `~` excludes one); an unknown value stores nothing for it."
 fix: "use only all, cfg, gcc, gls, gud, gos, lrm (optionally with ~)"
-run: "at run time the unknown value stores nothing: its tables stay empty in that ICON's IDB (`gcb` for `gcc`: no G_CALL, G_PARTY rows), and role coverage fails for what the set promises"
+run: "at run time the unknown value stores nothing: its tables stay empty in that ICON's IDB (`gcb` for `gcc`: no G_CALL, G_PARTY rows), and `idb-roles` fails for what the set promises"
 bad: "[app.icon_a.options.callconcentrator]\nrole = \"gcb,gud\""
 good: "[app.icon_a.options.callconcentrator]\nrole = \"gcc,gud\""
 

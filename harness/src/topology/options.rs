@@ -129,8 +129,7 @@ const S_SIPS_UPG: &str =
     "S-SIPS-UPG https://docs.genesys.com/Documentation/SIPS/latest/HADeployment/Upgrade";
 const S_ICON_ADATA: &str =
     "S-ICON-ADATA https://docs.genesys.com/Documentation/ICON/8.1.5/Dep/cfgAdata";
-const S_ICON_HA: &str =
-    "S-ICON-HA https://docs.genesys.com/Documentation/ICON/latest/UG/HAModel";
+const S_ICON_HA: &str = "S-ICON-HA https://docs.genesys.com/Documentation/ICON/latest/UG/HAModel";
 
 /// Every option hapair honours. `tests/options.rs` holds the defaults to the documents' and
 /// README's table to this one.

@@ -110,6 +110,10 @@ mod tests {
         assert_eq!(roles(Some("gcc,GUD")), all, "an uppercase letter is `all`");
         assert_eq!(roles(Some("~gud")), ["cfg", "gcc", "gls", "gos", "lrm"]);
         assert_eq!(roles(Some("all,~gls")), ["cfg", "gcc", "gos", "gud", "lrm"]);
-        assert_eq!(roles(Some("gcb")), Vec::<&str>::new(), "unknown values are ignored");
+        assert_eq!(
+            roles(Some("gcb")),
+            Vec::<&str>::new(),
+            "unknown values are ignored"
+        );
     }
 }

@@ -121,7 +121,10 @@ impl Concentrator {
         let before = self.queue.len();
         self.calls.rows(&self.shape, seq, cti, &mut self.queue);
         if self.queue.len() > before {
-            self.seqs = Some(self.seqs.map_or((seq, seq), |(f, l)| (f.min(seq), l.max(seq))));
+            self.seqs = Some(
+                self.seqs
+                    .map_or((seq, seq), |(f, l)| (f.min(seq), l.max(seq))),
+            );
         }
         Ok(())
     }
@@ -200,7 +203,8 @@ mod tests {
     fn a_batch_carries_its_session_control_and_a_refused_one_waits_whole() {
         let mut c = icon(100);
         c.role("ts_primary", "ts_primary", Role::Primary, 5);
-        c.event("ts_primary", "ts_primary", 1, &ring(1), 6).expect("taken");
+        c.event("ts_primary", "ts_primary", 1, &ring(1), 6)
+            .expect("taken");
         let b = c.batch();
         assert_eq!(
             names(&b),
@@ -220,8 +224,13 @@ mod tests {
         assert_eq!(b.rows[3].values[7], Value::Int(1));
         assert_eq!(b.rows[4].values[7], Value::Null);
         c.refused(b);
-        c.event("ts_primary", "ts_primary", 2, &ring(2), 7).expect("taken");
-        assert_eq!(c.pending(), 6, "the refused rows wait ahead of the new ones");
+        c.event("ts_primary", "ts_primary", 2, &ring(2), 7)
+            .expect("taken");
+        assert_eq!(
+            c.pending(),
+            6,
+            "the refused rows wait ahead of the new ones"
+        );
         let b = c.batch();
         assert_eq!(b.seqs, Some((1, 2)));
         assert_eq!(b.rows[0].values[0], Value::from("c1"));
@@ -254,7 +263,8 @@ mod tests {
         c.role("ts_primary", "ts_backup", Role::Primary, 4);
         let b = c.batch();
         c.committed();
-        c.event("ts_primary", "ts_primary", 4, &ring(4), 5).expect("taken again");
+        c.event("ts_primary", "ts_primary", 4, &ring(4), 5)
+            .expect("taken again");
         let b = c.batch();
         let dss: Vec<Vec<Value>> = b
             .rows

@@ -126,9 +126,10 @@ impl Control {
         s.end = Some(now);
         let restarted = matches!(
             lost,
-            Some(DisconnectReason::Failed(
-                FailureClass::Reset | FailureClass::PeerClosed
-            ) | DisconnectReason::Closed)
+            Some(
+                DisconnectReason::Failed(FailureClass::Reset | FailureClass::PeerClosed)
+                    | DisconnectReason::Closed
+            )
         );
         self.previous = Some(Previous {
             ds: s.ds.clone(),
@@ -163,7 +164,10 @@ impl Control {
         for s in self.ended.iter().chain(live) {
             for role in roles {
                 let Some(t) = dss_table(role) else { continue };
-                let (first, last) = s.seqs.get(role).map_or((None, None), |(f, l)| (Some(*f), Some(*l)));
+                let (first, last) = s
+                    .seqs
+                    .get(role)
+                    .map_or((None, None), |(f, l)| (Some(*f), Some(*l)));
                 out.push(Row {
                     table: t,
                     values: vec![
@@ -248,7 +252,13 @@ mod tests {
             [
                 (int(1), "ts_primary".into(), int(1), int(1), int(2)),
                 (int(2), "ts_primary".into(), int(2), int(3), int(3)),
-                (int(3), "ts_primary".into(), int(3), Value::Null, Value::Null),
+                (
+                    int(3),
+                    "ts_primary".into(),
+                    int(3),
+                    Value::Null,
+                    Value::Null
+                ),
                 (int(4), "ts_backup".into(), int(5), Value::Null, Value::Null),
             ]
         );
@@ -257,7 +267,13 @@ mod tests {
         let sync: Vec<_> = all
             .iter()
             .filter(|r| r.table.name == "G_SYNC_CONTROL")
-            .map(|r| (r.values[0].clone(), r.values[3].clone(), r.values[4].clone()))
+            .map(|r| {
+                (
+                    r.values[0].clone(),
+                    r.values[3].clone(),
+                    r.values[4].clone(),
+                )
+            })
             .collect();
         assert_eq!(
             sync,

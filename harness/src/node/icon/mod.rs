@@ -124,7 +124,11 @@ fn now_ms<N: Net>(w: &World<N>) -> u64 {
 
 /// Runs ICON `name`'s storage until its process ends: `feed` is what its data-source sessions
 /// hear.
-pub(super) async fn run<N: Net>(w: Rc<World<N>>, name: String, mut feed: mpsc::UnboundedReceiver<Feed>) {
+pub(super) async fn run<N: Net>(
+    w: Rc<World<N>>,
+    name: String,
+    mut feed: mpsc::UnboundedReceiver<Feed>,
+) {
     let (mut idb, first_id) = match open(&w, &name) {
         Ok(x) => x,
         Err((db, detail)) => {
@@ -204,7 +208,13 @@ impl Writer {
         if refuse != self.read_only {
             match idb.set_read_only(refuse) {
                 Ok(()) => self.read_only = refuse,
-                Err(e) => w.emit(name, Kind::IdbFailed { db: db.clone(), detail: e.to_string() }),
+                Err(e) => w.emit(
+                    name,
+                    Kind::IdbFailed {
+                        db: db.clone(),
+                        detail: e.to_string(),
+                    },
+                ),
             }
         }
         if !icon.changed() {
@@ -228,7 +238,13 @@ impl Writer {
                 None
             }
             Err(e) => {
-                w.emit(name, Kind::IdbFailed { db, detail: e.to_string() });
+                w.emit(
+                    name,
+                    Kind::IdbFailed {
+                        db,
+                        detail: e.to_string(),
+                    },
+                );
                 icon.refused(batch);
                 self.retrying = true;
                 Some(Instant::now() + RETRY_INTERVAL)

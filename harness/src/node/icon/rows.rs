@@ -112,7 +112,12 @@ impl Calls {
         let s = Value::from(seq);
         let mut push = |r: Option<Row>| out.extend(r);
         match cti {
-            CtiEvent::Ringing { call, dn, ani, dnis } => {
+            CtiEvent::Ringing {
+                call,
+                dn,
+                ani,
+                dnis,
+            } => {
                 let c = self.calls.entry(call.clone()).or_default();
                 c.whole = true;
                 c.active.insert(dn.clone());
@@ -120,7 +125,12 @@ impl Calls {
                 if gcc {
                     push(row(
                         "G_CALL",
-                        vec![call.as_str().into(), s.clone(), ani.as_str().into(), dnis.as_str().into()],
+                        vec![
+                            call.as_str().into(),
+                            s.clone(),
+                            ani.as_str().into(),
+                            dnis.as_str().into(),
+                        ],
                     ));
                     if new_party {
                         push(party(call, dn, None, &s));
@@ -159,7 +169,12 @@ impl Calls {
                 if gcc && shape.vq {
                     push(row(
                         "G_VIRTUAL_QUEUE",
-                        vec![s, call.as_str().into(), vq.as_str().into(), cti.word().into()],
+                        vec![
+                            s,
+                            call.as_str().into(),
+                            vq.as_str().into(),
+                            cti.word().into(),
+                        ],
                     ));
                 }
             }
@@ -345,7 +360,11 @@ mod tests {
             by["G_PARTY"][1],
             vec!["c1".into(), "7001".into(), "a1".into(), Value::Int(8)]
         );
-        assert_eq!(by["G_LOGIN_SESSION"][1][2], Value::Null, "a logout has no place");
+        assert_eq!(
+            by["G_LOGIN_SESSION"][1][2],
+            Value::Null,
+            "a logout has no place"
+        );
         let (by, _) = run(&shape("gls", true, Adata::All));
         assert_eq!(
             tables(&by),
@@ -382,7 +401,10 @@ mod tests {
         );
         assert_eq!(
             seqs(Adata::First),
-            [(Value::Int(4), "silver".into()), (Value::Int(6), "en".into())]
+            [
+                (Value::Int(4), "silver".into()),
+                (Value::Int(6), "en".into())
+            ]
         );
         // Written at the call's end, key order, each with the event that set it.
         assert_eq!(

@@ -19,7 +19,10 @@ fn database_ref(r: &mut Reader, t: &Topology, name: Sp<String>) -> Option<String
         format!("the topology has no database `{}`", name.value),
     );
     r.push(
-        match closest(&name.value, t.databases.iter().map(|d| d.name.value.as_str())) {
+        match closest(
+            &name.value,
+            t.databases.iter().map(|d| d.name.value.as_str()),
+        ) {
             Some(c) => p.help(format!("did you mean `{c}`?")),
             None => p.help("IDB steps name a [database.KEY]"),
         },
