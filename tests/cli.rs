@@ -175,6 +175,17 @@ fn explain_works_for_every_listed_rule() {
                 && out.contains("Keeps it:"),
             "{out}"
         );
+        // The ICON rules say what a run shows when they are broken.
+        assert_eq!(
+            out.contains("What a run shows:\n  At run time "),
+            id.starts_with("ICON-"),
+            "{out}"
+        );
+        assert_eq!(
+            r.get("at_run_time").is_some(),
+            id.starts_with("ICON-"),
+            "{id}"
+        );
     }
     let human = stdout(&hapair(&["rules"]));
     assert_eq!(human.lines().count(), 32);

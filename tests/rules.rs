@@ -84,3 +84,27 @@ fn reference_topologies_are_clean() {
         assert!(got.is_empty(), "{}: {got:#?}", path.display());
     }
 }
+
+/// `hapair explain` of an ICON rule says what a run shows when it is broken (Step 9): each
+/// ICON rule has its run-time consequence, naming what the run's checks or trace show.
+#[test]
+fn every_icon_rule_says_what_a_run_shows_when_it_is_broken() {
+    let icon: Vec<_> = RULES
+        .iter()
+        .filter(|r| r.id.as_str().starts_with("ICON-"))
+        .collect();
+    assert_eq!(icon.len(), 8);
+    for r in icon {
+        let text = r
+            .at_run_time
+            .unwrap_or_else(|| panic!("{} has no run-time consequence", r.id));
+        assert!(text.starts_with("at run time "), "{}: {text}", r.id);
+        assert!(
+            ["idb-parity", "idb-complete", "idb-failed", "idb-roles"]
+                .iter()
+                .any(|what| text.contains(what)),
+            "{} names nothing a run shows: {text}",
+            r.id
+        );
+    }
+}

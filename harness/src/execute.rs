@@ -2,6 +2,7 @@
 //! steps, and the verdicts. The result carries everything reports need.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -103,6 +104,22 @@ pub fn execute_limited(
     skip_idle: bool,
     wall_limit: Duration,
 ) -> Result<Outcome, RunError> {
+    execute_into(s, seed, skip_idle, wall_limit, None)
+}
+
+/// [`execute_limited`], keeping the run's IDBs in `idb_dir` when one is given (`hapair run
+/// --out`: its SQLite files, and its PostgreSQL schemas left on their server) instead of a
+/// temporary folder removed when the run is judged.
+///
+/// # Errors
+/// [`RunError`] when the material or the simulation cannot be made, or the run is stopped.
+pub fn execute_into(
+    s: &Scenario,
+    seed: u64,
+    skip_idle: bool,
+    wall_limit: Duration,
+    idb_dir: Option<&Path>,
+) -> Result<Outcome, RunError> {
     let started = Instant::now();
     let material = crate::pki::paths::for_topology(&s.topology, s.clock)?;
     let findings = crate::rules::judge(&s.topology, &material, s.clock)?;
@@ -112,11 +129,10 @@ pub fn execute_limited(
     plan.skip_idle = skip_idle;
     plan.wall_limit = wall_limit;
     plan.steps = steps;
-    // The IDBs live in a folder of this run's own, removed when the run is judged.
-    let idb_dir = idb_folder(&s.topology)?;
-    plan.idb = idb_dir.as_ref().map(|d| Place {
-        dir: d.path().to_path_buf(),
-    });
+    // The IDBs live in a folder of this run's own, removed when the run is judged, unless
+    // the run keeps them.
+    let idb_dir = idb_folder(&s.topology, idb_dir)?;
+    plan.idb = idb_dir.as_ref().map(|d| place(&s.topology, d));
     if let Some(place) = &plan.idb {
         for db in &s.topology.databases {
             crate::idb::open(&db.name.value, place)
@@ -132,7 +148,7 @@ pub fn execute_limited(
             .iter()
             .map(|db| {
                 let name = db.name.value.clone();
-                let contents = crate::idb::open(&name, &place).and_then(|mut i| i.contents());
+                let contents = crate::idb::read_back(&name, &place);
                 (name, contents)
             })
             .collect()
@@ -164,14 +180,52 @@ pub fn execute_limited(
     })
 }
 
-/// A new temporary folder for a run's SQLite IDBs, when its topology has databases.
-fn idb_folder(t: &crate::topology::Topology) -> Result<Option<tempfile::TempDir>, RunError> {
+/// Where a run's IDBs go: a folder it keeps, or a temporary one removed when it ends.
+enum IdbDir {
+    Kept(PathBuf),
+    Temporary(tempfile::TempDir),
+}
+
+impl IdbDir {
+    fn path(&self) -> &Path {
+        match self {
+            IdbDir::Kept(p) => p,
+            IdbDir::Temporary(t) => t.path(),
+        }
+    }
+}
+
+/// The folder of a run's SQLite IDBs, when its topology has databases: `keep` (made if
+/// missing), or a new temporary folder.
+fn idb_folder(
+    t: &crate::topology::Topology,
+    keep: Option<&Path>,
+) -> Result<Option<IdbDir>, RunError> {
     if t.databases.is_empty() {
         return Ok(None);
+    }
+    if let Some(dir) = keep {
+        return std::fs::create_dir_all(dir)
+            .map(|()| Some(IdbDir::Kept(dir.to_path_buf())))
+            .map_err(|e| {
+                RunError::Idb(format!("cannot make {} for the IDBs: {e}", dir.display()))
+            });
     }
     tempfile::Builder::new()
         .prefix("hapair-idb-")
         .tempdir()
-        .map(Some)
+        .map(|d| Some(IdbDir::Temporary(d)))
         .map_err(|e| RunError::Idb(format!("cannot make a folder for the IDBs: {e}")))
+}
+
+/// The run's [`Place`]: its SQLite folder, and the databases that have a PostgreSQL server.
+fn place(t: &crate::topology::Topology, dir: &IdbDir) -> Place {
+    let mut p = Place::new(dir.path().to_path_buf());
+    p.keep = matches!(dir, IdbDir::Kept(_));
+    p.postgres = t
+        .databases
+        .iter()
+        .filter_map(|d| Some((d.name.value.clone(), d.url.as_ref()?.value.clone())))
+        .collect();
+    p
 }

@@ -18,6 +18,14 @@ pub(super) fn list(format: Format) -> Outcome {
     out::print_then(&text, Outcome::Held)
 }
 
+/// `text` with its first letter upper case (the catalogue's fields start lower case).
+fn upper_first(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+}
+
 fn severity(r: &RuleInfo) -> &'static str {
     match (r.severity, r.mixed) {
         (Severity::Error, true) => "error/warning",
@@ -57,6 +65,9 @@ pub(super) fn explain(id: &str) -> Outcome {
     let _ = writeln!(out, "{} ({})\n\n  {}\n", r.id, severity(r), r.title);
     let _ = writeln!(out, "Why:\n  {}\n", r.why);
     let _ = writeln!(out, "Fix:\n  {}\n", r.fix);
+    if let Some(consequence) = r.at_run_time {
+        let _ = writeln!(out, "What a run shows:\n  {}\n", upper_first(consequence));
+    }
     let indent = |s: &str| s.lines().map(|l| format!("    {l}\n")).collect::<String>();
     let _ = writeln!(out, "Breaks it:\n{}", indent(r.bad));
     let _ = write!(out, "Keeps it:\n{}", indent(r.good));

@@ -66,6 +66,7 @@ pub(super) fn execute(o: &Options) -> Outcome {
         workers: o.jobs,
         wall_limit: o.timeout,
         progress: std::io::stdout().is_terminal() && std::io::stderr().is_terminal(),
+        out: o.out.clone(),
         ..Batch::of_files(&files, &seeds)
     };
     let results = runner::run_files(&batch, |invalid| {

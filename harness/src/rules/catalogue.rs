@@ -36,6 +36,10 @@ pub struct RuleInfo {
     pub bad: &'static str,
     /// The same fragment, fixed.
     pub good: &'static str,
+    /// What a run shows when the rule is broken (`hapair explain`): the consequence the rule
+    /// prevents, for the rules whose breach a simulated run makes visible (the ICON rules).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at_run_time: Option<&'static str>,
 }
 
 /// The rule with this ID (case-insensitive).
@@ -90,7 +94,8 @@ use Severity::{Error as E, Warning as W};
 
 macro_rules! rules {
     ($( $variant:ident $id:literal $sev:ident $mixed:literal $judged:ident
-        title: $title:literal why: $why:literal fix: $fix:literal bad: $bad:literal good: $good:literal )*) => {
+        title: $title:literal why: $why:literal fix: $fix:literal
+        $(run: $run:literal)? bad: $bad:literal good: $good:literal )*) => {
         /// A rule of the catalogue. Shown, serialised and compared as its stable ID
         /// (`HA-SYNC-PORT-CERT`), and ordered by it, so that output reads as the IDs do.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -127,6 +132,7 @@ macro_rules! rules {
                     $(RuleId::$variant => RuleInfo {
                         id: RuleId::$variant, severity: $sev, mixed: $mixed, judged: $judged,
                         title: $title, why: $why, fix: $fix, bad: $bad, good: $good,
+                        at_run_time: rules!(@run $($run)?),
                     },)*
                 }
             }
@@ -135,6 +141,8 @@ macro_rules! rules {
         /// Every rule, in catalogue order (that of [`RuleId::ALL`]).
         pub static RULES: &[RuleInfo] = &[$(RuleId::$variant.entry()),*];
     };
+    (@run $run:literal) => { Some($run) };
+    (@run) => { None };
 }
 
 rules! {
@@ -310,6 +318,7 @@ IconHaIdentical "ICON-HA-IDENTICAL" E false T
 title: "the two ICONs of an HA set have different options"
 why: "Configuration Server does not synchronise ICON options; the two ICONs of a set must be configured identically by hand or their IDBs diverge."
 fix: "copy the options of one ICON to the other (log sections aside)"
+run: "at run time the two IDBs diverge: `idb-parity` lists the tables and keys that differ (attached-data or virtual-queue options set on one ICON only leave G_USERDATA_HISTORY or G_VIRTUAL_QUEUE rows in one IDB)"
 bad: "[app.icon_a.options.callconcentrator]\nuse-dss-monitor = \"true\"\n\n[app.icon_b.options.callconcentrator]\nuse-dss-monitor = \"false\""
 good: "[app.icon_a.options.callconcentrator]\nuse-dss-monitor = \"true\"\n\n[app.icon_b.options.callconcentrator]\nuse-dss-monitor = \"true\""
 
@@ -317,6 +326,7 @@ IconHaRoleData "ICON-HA-ROLE-DATA" E false T
 title: "roles of the set differ, or lack what the set is meant to store"
 why: "Both ICONs must store the same data (e.g. `gcc` for call data and `gud` for attached data), or downstream ETL finds a gap it cannot fill from the other IDB."
 fix: "give both ICONs the same role, including every value the set is meant to store"
+run: "at run time one IDB lacks the tables of the role its ICON does not store (a set without `gud`: no G_USERDATA_HISTORY rows): `idb-parity` lists them, `idb-roles` fails for what the set promises, and while the other ICON is down those events are stored nowhere (`idb-complete`)"
 bad: "[icon-ha.voice]\nicons = [\"icon_a\", \"icon_b\"]\nstores = [\"gcc\", \"gud\"]\n\n[app.icon_a.options.callconcentrator]\nrole = \"gcc\""
 good: "[app.icon_a.options.callconcentrator]\nrole = \"gcc,gud\""
 
@@ -324,6 +334,7 @@ IconHaSameSource "ICON-HA-SAME-SOURCE" E false T
 title: "the ICONs connect to different T-Servers / Interaction Servers"
 why: "An ICON HA set is two ICONs writing the same data-source events; with different sources the two IDBs hold different data and neither can fill the other's gaps."
 fix: "connect both ICONs to the same T-Server (pair) or Interaction Server"
+run: "at run time each IDB holds the calls of its own source only: `idb-parity` lists every call of the other, and a gap in one IDB (its ICON crashed) is not covered by the other, so `idb-complete` fails"
 bad: "[[connection]]\nfrom = \"icon_a\"\nto = \"ts_one\"\n\n[[connection]]\nfrom = \"icon_b\"\nto = \"ts_two\""
 good: "[[connection]]\nfrom = \"icon_a\"\nto = \"ts_one\"\n\n[[connection]]\nfrom = \"icon_b\"\nto = \"ts_one\""
 
@@ -331,6 +342,7 @@ IconHaTwoIdb "ICON-HA-TWO-IDB" E true T
 title: "IDBs differ in RDBMS type or version (error); same host (warning)"
 why: "The two IDBs of a set must be identical (same RDBMS type and version) for ETL to pick either; on one host they share one failure."
 fix: "use the same RDBMS type and version for both IDBs, on different hosts"
+run: "at run time one failure of the shared host stops both IDBs: the events of the outage are stored in neither and `idb-complete` lists them; with different RDBMS types or versions, ETL cannot read either IDB the same way"
 bad: "[database.idb_a]\nrdbms = \"postgresql\"\nversion = \"15\"\nhost = \"db-a\"\n\n[database.idb_b]\nrdbms = \"oracle\"\nversion = \"19c\"\nhost = \"db-b\""
 good: "[database.idb_b]\nrdbms = \"postgresql\"\nversion = \"15\"\nhost = \"db-b\""
 
@@ -338,6 +350,7 @@ IconHaDapEach "ICON-HA-DAP-EACH" E false T
 title: "each ICON needs its own DAP to its own IDB"
 why: "Each ICON of a set writes into its own IDB through its own DAP; a shared or missing DAP makes one IDB hold both copies, or none."
 fix: "give each ICON a connection to a DAP of its own, each DAP to its own database"
+run: "at run time both ICONs write into one IDB, or one into none: the shared IDB refuses the second copy of every row on its key (`idb-failed`, in the database's own words), the other IDB stays empty, and `idb-parity` lists every table"
 bad: "[[connection]]\nfrom = \"icon_a\"\nto = \"dap_a\"\n\n[[connection]]\nfrom = \"icon_b\"\nto = \"dap_a\""
 good: "[[connection]]\nfrom = \"icon_a\"\nto = \"dap_a\"\n\n[[connection]]\nfrom = \"icon_b\"\nto = \"dap_b\""
 
@@ -345,6 +358,7 @@ IconNoDupWriter "ICON-NO-DUP-WRITER" E false T
 title: "two ICONs with one role, one source and one IDB"
 why: "Two ICONs that store the same roles from the same source into one IDB write every record twice."
 fix: "give the second ICON its own DAP and IDB and declare the two as an [icon-ha] set, or remove it"
+run: "at run time every event reaches the one IDB twice: the second copy of each row collides with the first on its key and the database refuses the batch (`idb-failed`, in the database's own words), so the second ICON's rows wait until its queue fills (`idb-queue-full`)"
 bad: "[[connection]]\nfrom = \"icon_a\"\nto = \"dap_a\"\n\n[[connection]]\nfrom = \"icon_b\"\nto = \"dap_a\""
 good: "[icon-ha.voice]\nicons = [\"icon_a\", \"icon_b\"]\n\n[[connection]]\nfrom = \"icon_b\"\nto = \"dap_b\""
 
@@ -352,6 +366,7 @@ IconRoleValues "ICON-ROLE-VALUES" E false T
 title: "unknown role value (e.g. `gcb`)"
 why: "ICON accepts only all, cfg, gcc, gls, gud, gos and lrm (a `~` excludes one); an unknown value stores nothing for it."
 fix: "use only all, cfg, gcc, gls, gud, gos, lrm (optionally with ~)"
+run: "at run time the unknown value stores nothing: its tables stay empty in that ICON's IDB (`gcb` for `gcc`: no G_CALL, G_PARTY rows), and `idb-roles` fails for what the set promises"
 bad: "[app.icon_a.options.callconcentrator]\nrole = \"gcb,gud\""
 good: "[app.icon_a.options.callconcentrator]\nrole = \"gcc,gud\""
 
@@ -359,6 +374,7 @@ IconRoleLowercase "ICON-ROLE-LOWERCASE" W false T
 title: "an uppercase letter turns the role into `all`"
 why: "ICON silently treats a role option with any uppercase letter as `all`, storing far more than intended."
 fix: "write role values in lower case"
+run: "at run time the ICON stores everything (`all`): its IDB fills tables the set never asked for (G_LOGIN_SESSION, G_AGENT_STATE_HISTORY) and `idb-parity` lists them against the other ICON's IDB"
 bad: "[app.icon_a.options.callconcentrator]\nrole = \"GCC,gud\""
 good: "[app.icon_a.options.callconcentrator]\nrole = \"gcc,gud\""
 }

@@ -1,5 +1,7 @@
 //! `hapair run --out DIR`: per scenario file a folder with `trace.jsonl` (one per seed when
-//! several run), `report.json` and `tls-table.json`, and `junit.xml` for the whole run.
+//! several run), `report.json` and `tls-table.json`, and `junit.xml` for the whole run. A
+//! scenario whose topology has databases also keeps each run's IDBs there:
+//! `seed-<N>/idb/<database key>.sqlite` ([`idb_dir`]), written while the run goes.
 //!
 //! The folder is checked before the batch runs ([`prepare`]): a place that cannot take the
 //! artefacts is bad input, not a failure after the run.
@@ -9,7 +11,7 @@
 //! common, `/` written `__` (`DIR/a__x/`, `DIR/b__x/`); a name still taken gets `-2`, `-3`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Component, Path};
+use std::path::{Component, Path, PathBuf};
 
 use crate::report::run::{self, FileResult};
 use crate::report::table;
@@ -73,6 +75,12 @@ fn private_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
 }
 
+/// The folder of the IDBs of the run of the scenario in `folder` (one of [`folders`]) under
+/// `seed`.
+pub fn idb_dir(folder: &Path, seed: u64) -> PathBuf {
+    folder.join(format!("seed-{seed}")).join("idb")
+}
+
 fn stem(path: &Path) -> String {
     path.file_stem().map_or_else(
         || "scenario".to_string(),
@@ -81,7 +89,7 @@ fn stem(path: &Path) -> String {
 }
 
 /// The folder name of each path, unique among them (see the module's description).
-fn folders(paths: &[&Path]) -> Vec<String> {
+pub(super) fn folders(paths: &[&Path]) -> Vec<String> {
     let mut by_stem: BTreeMap<String, Vec<(usize, &Path)>> = BTreeMap::new();
     for (i, p) in paths.iter().enumerate() {
         by_stem.entry(stem(p)).or_default().push((i, p));

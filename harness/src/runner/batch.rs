@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use super::artefacts;
 use super::job::{self, Job, JobReport, JobResult, Loaded, Seed};
 use super::pool;
 use super::progress::Progress;
@@ -38,6 +39,9 @@ pub struct Batch {
     pub wall_limit: Duration,
     /// Whether to show a progress bar on stderr (for a batch watched on a terminal).
     pub progress: bool,
+    /// `--out DIR`: each run keeps its IDBs under it ([`artefacts::idb_dir`]); without it
+    /// they go in a temporary folder.
+    pub out: Option<PathBuf>,
 }
 
 impl Batch {
@@ -62,6 +66,7 @@ impl Batch {
             workers: pool::default_workers(),
             wall_limit: crate::sim::WALL_LIMIT,
             progress: false,
+            out: None,
         }
     }
 }
@@ -76,7 +81,7 @@ impl Batch {
 /// failure may have run before the failure came; [`run_files`] drops its report, so that
 /// its results do not depend on `batch.workers`.
 pub fn run(batch: &Batch, mut done: impl FnMut(&Job, JobReport)) {
-    let files = of_jobs(&batch.jobs);
+    let files = of_jobs(&batch.jobs, batch.out.as_deref());
     let progress = Progress::new(
         batch.progress,
         files.iter().filter(|(_, f)| f.first).count(),
@@ -89,7 +94,7 @@ pub fn run(batch: &Batch, mut done: impl FnMut(&Job, JobReport)) {
             let report = if file.shared.first_failure.load(Ordering::Relaxed) < i {
                 JobReport::skipped(job)
             } else {
-                job::execute(loaded, job, batch.wall_limit)
+                job::execute(loaded, job, batch.wall_limit, file.folder.as_deref())
             };
             if matches!(report.result, JobResult::Failed(_)) {
                 file.shared.first_failure.fetch_min(i, Ordering::Relaxed);
@@ -153,11 +158,27 @@ struct FileOfJob {
     first: bool,
     /// Shared with the file's other jobs.
     shared: Arc<Shared>,
+    /// Its folder under `--out`, when there is one.
+    folder: Option<PathBuf>,
 }
 
-/// Each job with its file's shared state.
-fn of_jobs(jobs: &[Job]) -> Vec<(&Job, FileOfJob)> {
+/// Each job with its file's shared state and its folder under `out`.
+fn of_jobs<'j>(jobs: &'j [Job], out: Option<&Path>) -> Vec<(&'j Job, FileOfJob)> {
     let mut files: HashMap<&Path, Arc<Shared>> = HashMap::new();
+    let folders = out.map(|out| {
+        let mut paths: Vec<&Path> = Vec::new();
+        for job in jobs {
+            if !paths.contains(&job.path.as_path()) {
+                paths.push(&job.path);
+            }
+        }
+        let names = artefacts::folders(&paths);
+        paths
+            .into_iter()
+            .zip(names)
+            .map(|(p, name)| (p, out.join(name)))
+            .collect::<HashMap<&Path, PathBuf>>()
+    });
     jobs.iter()
         .map(|job| {
             let mut first = false;
@@ -170,7 +191,17 @@ fn of_jobs(jobs: &[Job]) -> Vec<(&Job, FileOfJob)> {
             });
             shared.left.fetch_add(1, Ordering::Relaxed);
             let shared = Arc::clone(shared);
-            (job, FileOfJob { first, shared })
+            let folder = folders
+                .as_ref()
+                .and_then(|f| f.get(job.path.as_path()).cloned());
+            (
+                job,
+                FileOfJob {
+                    first,
+                    shared,
+                    folder,
+                },
+            )
         })
         .collect()
 }

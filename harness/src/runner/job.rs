@@ -95,8 +95,14 @@ pub struct Failure {
 /// loaded scenario cannot move between threads (its topology is shared through an `Rc`).
 pub(super) type Loaded = Option<(PathBuf, Scenario)>;
 
-/// Runs `job`, loading its scenario unless `loaded` holds it already.
-pub(super) fn execute(loaded: &mut Loaded, job: &Job, wall_limit: Duration) -> JobReport {
+/// Runs `job`, loading its scenario unless `loaded` holds it already; with `folder` (its
+/// file's folder under `--out`), the run keeps its IDBs there.
+pub(super) fn execute(
+    loaded: &mut Loaded,
+    job: &Job,
+    wall_limit: Duration,
+    folder: Option<&Path>,
+) -> JobReport {
     let s: &Scenario = match loaded.take() {
         Some((path, s)) if path == job.path => &loaded.insert((path, s)).1,
         _ => match scenario::load(&job.path) {
@@ -111,8 +117,9 @@ pub(super) fn execute(loaded: &mut Loaded, job: &Job, wall_limit: Duration) -> J
         },
     };
     let seed = job.seed.resolve(s.seed);
+    let idb_dir = folder.map(|f| super::artefacts::idb_dir(f, seed));
     let result = match isolated(&job.path, || {
-        crate::execute::execute_limited(s, seed, true, wall_limit)
+        crate::execute::execute_into(s, seed, true, wall_limit, idb_dir.as_deref())
     }) {
         Ok(Ok(outcome)) => JobResult::Ran(Box::new(outcome)),
         Ok(Err(e)) => JobResult::Failed(Failure {

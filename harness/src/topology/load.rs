@@ -446,19 +446,61 @@ fn imply_default_ports(t: &mut Topology) {
 
 fn decode_database(r: &mut Reader, name: Sp<String>, t: &Table<'_>) -> Option<Database> {
     let what = format!("database `{}`", name.value);
-    r.keys(t, &["rdbms", "version", "host"], &what);
+    r.keys(t, &["rdbms", "version", "host", "url"], &what);
     let rdbms = r.required_string(t, "rdbms", name.span, &what);
     let version = match t.get("version") {
         Some(v) => r.scalar_text(v, "version"),
         None => r.required_string(t, "version", name.span, &what),
     };
     let host = r.required_string(t, "host", name.span, &what);
+    let url = decode_url(r, t, rdbms.as_ref(), &what);
     Some(Database {
         rdbms: rdbms?,
         version: version?,
         host: host?,
+        url: url?,
         name,
     })
+}
+
+/// A database's `url`: a PostgreSQL server, for a database whose `rdbms` is `postgresql`.
+/// `Some(None)` when there is none; `None` when it is wrong (reported without quoting it: it
+/// may hold a password).
+fn decode_url(
+    r: &mut Reader,
+    t: &Table<'_>,
+    rdbms: Option<&Sp<String>>,
+    what: &str,
+) -> Option<Option<Sp<crate::idb::DbUrl>>> {
+    let Some(text) = r.string(t, "url") else {
+        return if t.get("url").is_some() {
+            None
+        } else {
+            Some(None)
+        };
+    };
+    let url = match crate::idb::DbUrl::parse(&text.value) {
+        Ok(u) => u,
+        Err(e) => {
+            r.push(Problem::new("bad-value", text.span, format!("{what}: {e}")));
+            return None;
+        }
+    };
+    if let Some(rdbms) = rdbms.filter(|k| !k.value.eq_ignore_ascii_case("postgresql")) {
+        r.push(
+            Problem::new(
+                "bad-value",
+                rdbms.span,
+                format!(
+                    "{what} has a PostgreSQL `url` but its `rdbms` is `{}`",
+                    rdbms.value
+                ),
+            )
+            .help("hapair runs a database with a `url` on that PostgreSQL server: set `rdbms = \"postgresql\"`, or remove `url` for a SQLite file"),
+        );
+        return None;
+    }
+    Some(Some(Sp::new(url, text.span)))
 }
 
 /// Every name declared under `[app]`, `[host]` and `[database]`, decoded or not, by kind.

@@ -410,6 +410,9 @@ pub struct Database {
     pub version: Sp<String>,
     /// Host key it runs on.
     pub host: Sp<String>,
+    /// A real PostgreSQL server to hold this IDB in runs (`url`); without it, a SQLite file.
+    /// Its password is never shown ([`DbUrl`](crate::idb::DbUrl)).
+    pub url: Option<Sp<crate::idb::DbUrl>>,
 }
 
 /// Two Interaction Concentrators that form an HA set.

@@ -141,6 +141,26 @@ fn every_class_of_bad_input_is_located() {
             12,
         ),
         (
+            "a database url that is not PostgreSQL",
+            extra(
+                "[database.d]\nrdbms = \"postgresql\"\nversion = \"15\"\nhost = \"a\"\n\
+                 url = \"mysql://u:pw@h/d\"\n",
+            ),
+            "bad-value",
+            21,
+            7,
+        ),
+        (
+            "a database url on an rdbms that is not postgresql",
+            extra(
+                "[database.d]\nrdbms = \"oracle\"\nversion = \"19\"\nhost = \"a\"\n\
+                 url = \"postgresql://u@h/d\"\n",
+            ),
+            "bad-value",
+            18,
+            9,
+        ),
+        (
             "dangling certificate",
             BASE.replace(
                 "backup = \"q\"",
@@ -351,5 +371,31 @@ fn transport_string_sets_mode_and_mutual() {
     assert_eq!(
         port.security.tls_mutual.as_ref().map(|m| m.value),
         Some(true)
+    );
+}
+
+#[test]
+fn a_database_url_loads_and_its_password_is_never_shown() {
+    let text = format!(
+        "{BASE}[database.d]\nrdbms = \"PostgreSQL\"\nversion = \"15\"\nhost = \"a\"\n\
+         url = \"postgresql://icon:hunter2@127.0.0.1:5432/idb\"\n"
+    );
+    let t = parse(Source::new("case.toml", text)).expect("valid");
+    let url = t.database("d").and_then(|d| d.url.as_ref()).expect("a url");
+    assert!(url.value.secret().contains("hunter2"));
+    let shown = format!("{:?} {url}", t.databases);
+    assert!(!shown.contains("hunter2"), "{shown}");
+    assert!(shown.contains("postgresql://icon:***@127.0.0.1:5432/idb"));
+    // A bad url's problem does not quote it either.
+    let bad = format!(
+        "{BASE}[database.d]\nrdbms = \"postgresql\"\nversion = \"15\"\nhost = \"a\"\n\
+         url = \"postgresql://icon:hunter2@h:notaport/idb\"\n"
+    );
+    let e = parse(Source::new("case.toml", bad)).expect_err("bad port");
+    let said: Vec<&str> = e.problems.iter().map(|p| p.message.as_str()).collect();
+    assert!(said.iter().all(|m| !m.contains("hunter2")), "{said:?}");
+    assert!(
+        said.iter().any(|m| m.contains("not a PostgreSQL URL")),
+        "{said:?}"
     );
 }
