@@ -33,8 +33,10 @@ fn hapair(args: &[&str]) -> String {
     )
 }
 
-/// Genesys's own names, written in camel case in its documents and logs: not debug text.
-const GENESYS_NAMES: [&str; 1] = ["EventLinkConnected"];
+/// Genesys's own names, written in camel case in its documents and logs, and the attached-data
+/// keys hapair's switch attaches as contact centres name them (`CustomerID`, shown in IDB
+/// differences): not debug text.
+const GENESYS_NAMES: [&str; 2] = ["EventLinkConnected", "CustomerID"];
 
 /// A word written like a Rust type or variant: `PlaintextOnSecured`, `WarmStandby`.
 fn camel(word: &str) -> bool {

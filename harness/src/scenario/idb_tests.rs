@@ -80,7 +80,13 @@ fn each_check_resolves_the_set_through_its_daps() {
         Check::Idb(IdbCheck::Complete(voice()))
     );
     let roles = check("idb-roles = { set = \"voice\" }");
-    assert_eq!(roles, Check::Idb(IdbCheck::Roles(voice())));
+    assert_eq!(
+        roles,
+        Check::Idb(IdbCheck::Roles {
+            set: voice(),
+            missing: Vec::new()
+        })
+    );
     assert_eq!(
         roles.to_string(),
         "ICON set voice stores what it promises (gcc, gud)"

@@ -265,6 +265,9 @@ fn idb(i: &IdbCheck) -> Value {
         IdbCheck::Parity { differ, .. } if !differ.is_empty() => {
             table([set, ("differ", Some(differ.clone().into()))])
         }
+        IdbCheck::Roles { missing, .. } if !missing.is_empty() => {
+            table([set, ("missing", Some(missing.clone().into()))])
+        }
         _ => table([set]),
     }
 }

@@ -4,6 +4,8 @@
 //! source distributed in the window while an ICON of the set had a session up with that
 //! instance (the trace's sessions, not the ICONs' own records) is in one of the set's IDBs
 //! (as `idb-complete` counts it: a row carries it, or a session took an option-shaped event).
+//! With `missing`, it holds when exactly those promised roles are stored by no ICON (a
+//! rehearsed misconfiguration), and names them.
 
 use std::collections::BTreeSet;
 
@@ -16,7 +18,7 @@ use crate::check::verdict::{Judgement, LIST_BOUND, bounded, thousands};
 use crate::scenario::IdbSet;
 
 /// Judges `idb-roles` of `set` over the call events distributed in `w`.
-pub fn judge(cx: &Context<'_>, set: &IdbSet, w: (u64, u64)) -> Judgement {
+pub fn judge(cx: &Context<'_>, set: &IdbSet, missing: &[String], w: (u64, u64)) -> Judgement {
     let unstored: Vec<&str> = set
         .promised
         .iter()
@@ -29,6 +31,24 @@ pub fn judge(cx: &Context<'_>, set: &IdbSet, w: (u64, u64)) -> Judgement {
         .map(|m| format!("{}: {}", m.icon, m.roles.join(", ")))
         .collect::<Vec<_>>()
         .join("; ");
+    if !missing.is_empty() {
+        let want: BTreeSet<&str> = missing.iter().map(String::as_str).collect();
+        let got: BTreeSet<&str> = unstored.iter().copied().collect();
+        let none = || "none".to_string();
+        let words = |s: &BTreeSet<&str>| match s.is_empty() {
+            true => none(),
+            false => s.iter().copied().collect::<Vec<_>>().join(", "),
+        };
+        return Judgement::plain(
+            want == got,
+            format!(
+                "set {} promises {}; no ICON of it stores {} ({roles_of})",
+                set.name,
+                set.promised.join(", "),
+                words(&got)
+            ),
+        );
+    }
     if !unstored.is_empty() {
         return Judgement::plain(
             false,

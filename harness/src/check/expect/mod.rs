@@ -136,7 +136,7 @@ pub fn expectation(cx: &Context<'_>, e: &Expect) -> Verdict {
             idb_parity::judge(cx, set, differ, clip)
         }
         Check::Idb(IdbCheck::Complete(set)) => idb_complete::judge(cx, set, w),
-        Check::Idb(IdbCheck::Roles(set)) => idb_roles::judge(cx, set, w),
+        Check::Idb(IdbCheck::Roles { set, missing }) => idb_roles::judge(cx, set, missing, w),
     };
     let judged = match (&e.check, &e.timing) {
         (Check::Finding { .. }, _) => Judged::Topology,

@@ -76,10 +76,16 @@ pub enum IdbCheck {
     /// `idb-complete = { set }`: every call event of a role the set stores is in an IDB, and
     /// each IDB misses only events of gaps its session control records.
     Complete(IdbSet),
-    /// `idb-roles = { set }`: every role the set's `stores` promises is stored by one of its
-    /// ICONs, and every event of such a role distributed while an ICON of the set was
-    /// connected is in an IDB.
-    Roles(IdbSet),
+    /// `idb-roles = { set, missing }`: every role the set's `stores` promises is stored by one
+    /// of its ICONs, and every event of such a role distributed while an ICON of the set was
+    /// connected is in an IDB; with `missing`, exactly those promised roles are stored by no
+    /// ICON of the set (a rehearsed misconfiguration, named).
+    Roles {
+        /// The set.
+        set: IdbSet,
+        /// The promised roles expected to be stored by no ICON (none: every one is stored).
+        missing: Vec<String>,
+    },
 }
 
 impl IdbCheck {
@@ -88,14 +94,16 @@ impl IdbCheck {
         match self {
             IdbCheck::Parity { .. } => KEYS[0],
             IdbCheck::Complete(_) => KEYS[1],
-            IdbCheck::Roles(_) => KEYS[2],
+            IdbCheck::Roles { .. } => KEYS[2],
         }
     }
 
     /// The set it judges.
     pub fn set(&self) -> &IdbSet {
         match self {
-            IdbCheck::Parity { set, .. } | IdbCheck::Complete(set) | IdbCheck::Roles(set) => set,
+            IdbCheck::Parity { set, .. }
+            | IdbCheck::Complete(set)
+            | IdbCheck::Roles { set, .. } => set,
         }
     }
 }
@@ -113,7 +121,12 @@ impl fmt::Display for IdbCheck {
                 differ.join(", ")
             ),
             IdbCheck::Complete(_) => write!(f, "ICON set {name} stored every call event"),
-            IdbCheck::Roles(set) => write!(
+            IdbCheck::Roles { missing, .. } if !missing.is_empty() => write!(
+                f,
+                "no ICON of set {name} stores exactly {}",
+                missing.join(", ")
+            ),
+            IdbCheck::Roles { set, .. } => write!(
                 f,
                 "ICON set {name} stores what it promises ({})",
                 set.promised.join(", ")
@@ -126,7 +139,11 @@ impl fmt::Display for IdbCheck {
 pub(super) fn decode(r: &mut Reader, v: &Value<'_>, t: &Topology, kind: &str) -> Option<IdbCheck> {
     let i = r.table(v, kind)?;
     let parity = kind == KEYS[0];
-    let allowed: &[&str] = if parity { &["set", "differ"] } else { &["set"] };
+    let allowed: &[&str] = match kind {
+        k if k == KEYS[0] => &["set", "differ"],
+        k if k == KEYS[2] => &["set", "missing"],
+        _ => &["set"],
+    };
     r.keys(i, allowed, &format!("`{kind}`"));
     let Some(name) = r.string(i, "set") else {
         if i.get("set").is_none() {
@@ -186,7 +203,32 @@ pub(super) fn decode(r: &mut Reader, v: &Value<'_>, t: &Topology, kind: &str) ->
         );
         return None;
     }
-    Some(IdbCheck::Roles(set))
+    let missing = missing(r, i, &set)?;
+    Some(IdbCheck::Roles { set, missing })
+}
+
+/// `missing = ["gud", …]`: roles the set promises (located errors otherwise).
+fn missing(r: &mut Reader, i: &Table<'_>, set: &IdbSet) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    let mut ok = true;
+    for role in r.strings(i, "missing") {
+        if set.promised.contains(&role.value.as_str()) {
+            out.push(role.value);
+        } else {
+            ok = false;
+            r.push(Problem::new(
+                "bad-value",
+                role.span,
+                format!(
+                    "set `{}` does not promise `{}`: it promises {}",
+                    set.name,
+                    role.value,
+                    set.promised.join(", ")
+                ),
+            ));
+        }
+    }
+    ok.then_some(out)
 }
 
 /// The set named `name`, each ICON with its IDB and roles (a located error when it is not a
