@@ -171,6 +171,7 @@ fn written_back_each_check_reads_the_same() {
         "idb-parity = { set = \"voice\" }",
         "after = \"1s\"\nwithin = \"30s\"\nidb-complete = { set = \"voice\" }",
         "idb-roles = { set = \"voice\" }",
+        "idb-roles = { set = \"voice\", missing = [\"gud\"] }",
     ] {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let s = scenario_in(dir.path(), expects, ("", "")).expect("the scenario loads");
@@ -188,4 +189,39 @@ fn written_back_each_check_reads_the_same() {
         };
         assert_eq!(checks(&s), checks(&again), "{text}");
     }
+}
+
+#[test]
+fn missing_names_promised_roles_only() {
+    let roles = check("idb-roles = { set = \"voice\", missing = [\"gud\"] }");
+    assert_eq!(
+        roles,
+        Check::Idb(IdbCheck::Roles {
+            set: voice(),
+            missing: vec!["gud".into()],
+        })
+    );
+    assert_eq!(roles.to_string(), "no ICON of set voice stores exactly gud");
+    let p = scenario(
+        "idb-roles = { set = \"voice\", missing = [\"gls\"] }",
+        ("", ""),
+    )
+    .err()
+    .unwrap_or_default();
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].1, 5, "located on the role: {p:?}");
+    assert_eq!(
+        p[0].2,
+        "set `voice` does not promise `gls`: it promises gcc, gud"
+    );
+    let p = scenario(
+        "idb-complete = { set = \"voice\", missing = [\"gud\"] }",
+        ("", ""),
+    )
+    .err()
+    .unwrap_or_default();
+    assert!(
+        p.iter().any(|(code, ..)| code == "unknown-key"),
+        "missing belongs to idb-roles only: {p:?}"
+    );
 }

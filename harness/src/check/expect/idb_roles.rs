@@ -34,18 +34,19 @@ pub fn judge(cx: &Context<'_>, set: &IdbSet, missing: &[String], w: (u64, u64)) 
     if !missing.is_empty() {
         let want: BTreeSet<&str> = missing.iter().map(String::as_str).collect();
         let got: BTreeSet<&str> = unstored.iter().copied().collect();
-        let none = || "none".to_string();
-        let words = |s: &BTreeSet<&str>| match s.is_empty() {
-            true => none(),
-            false => s.iter().copied().collect::<Vec<_>>().join(", "),
+        let stored = match got.is_empty() {
+            true => "an ICON of it stores every one".to_string(),
+            false => format!(
+                "no ICON of it stores {}",
+                got.iter().copied().collect::<Vec<_>>().join(", ")
+            ),
         };
         return Judgement::plain(
             want == got,
             format!(
-                "set {} promises {}; no ICON of it stores {} ({roles_of})",
+                "set {} promises {}; {stored} ({roles_of})",
                 set.name,
-                set.promised.join(", "),
-                words(&got)
+                set.promised.join(", ")
             ),
         );
     }

@@ -498,6 +498,31 @@ fn role_coverage_judges_what_the_set_promises() {
 }
 
 #[test]
+fn role_coverage_with_missing_holds_on_exactly_the_roles_named() {
+    const MISSING: &str = "[[expect]]\nidb-roles = { set = \"voice\", missing = [\"gud\"] }\n";
+    let mut events = connected("icon_a", 500).to_vec();
+    events.extend(calls(1..=20));
+    let trace = Trace { events };
+    // Both ICONs lack gud, as the scenario says: held, naming it.
+    let s = scenario(MISSING, ("role = \"gcc,gud\"", "role = \"gcc\""));
+    let v = expectations(&s, &trace, &[], &healthy()).remove(0);
+    assert!(v.held, "{}", v.detail);
+    assert_eq!(v.what, "no ICON of set voice stores exactly gud");
+    assert_eq!(
+        v.detail,
+        "set voice promises gcc, gud; no ICON of it stores gud (icon_a: gcc; icon_b: gcc)"
+    );
+    // The set stores gud after all: the rehearsed misconfiguration is not there.
+    let s = scenario(MISSING, ("", ""));
+    let v = expectations(&s, &trace, &[], &healthy()).remove(0);
+    assert!(!v.held);
+    assert_eq!(
+        v.detail,
+        "set voice promises gcc, gud; an ICON of it stores every one (icon_a: gcc, gud; icon_b: gcc, gud)"
+    );
+}
+
+#[test]
 fn a_session_left_open_by_a_crash_ends_when_its_icon_stopped() {
     // icon_a crashed at 10.5 s (its session keeps no end time) and came back at 14.5 s.
     let a = Db::default()
