@@ -35,17 +35,6 @@ impl AgentState {
     }
 }
 
-/// A call event as a client's dialling side received it (see `World::call_sinks`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Received {
-    /// The data-source instance that distributed it.
-    pub from: String,
-    /// The switch's sequence number.
-    pub seq: u64,
-    /// The event.
-    pub cti: CtiEvent,
-}
-
 /// One event of the data source, without its sequence number.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]

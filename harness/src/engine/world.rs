@@ -83,7 +83,6 @@ pub(super) fn assemble<E: Engine>(
             scs_host: scs_host.clone(),
             sessions_per_listener,
             idb: idb.clone(),
-            call_sinks: RefCell::default(),
         })
     };
     for h in &t.hosts {

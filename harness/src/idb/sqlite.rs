@@ -2,6 +2,7 @@
 //! library is built into hapair, so a fresh machine needs nothing installed; `sqlite3` opens
 //! the file a run leaves behind).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use rusqlite::{Connection, params_from_iter, types::ValueRef};
@@ -13,6 +14,8 @@ use super::{Contents, Idb, IdbError, Row, Value, check_shape};
 pub(super) struct Sqlite {
     name: String,
     conn: Connection,
+    /// Each table's INSERT text, made once: a batch writes thousands of rows.
+    inserts: BTreeMap<&'static str, String>,
 }
 
 impl Sqlite {
@@ -32,6 +35,10 @@ impl Sqlite {
         let mut s = Self {
             name: name.to_string(),
             conn,
+            inserts: TABLES
+                .iter()
+                .map(|t| (t.name, schema::insert_sql(t)))
+                .collect(),
         };
         s.create()?;
         Ok(s)
@@ -87,11 +94,14 @@ impl Idb for Sqlite {
             operation: "write",
             detail: e.to_string(),
         };
+        let inserts = &self.inserts;
         let tx = self.conn.transaction().map_err(refused)?;
         for r in rows {
-            let mut st = tx
-                .prepare_cached(&schema::insert_sql(r.table))
-                .map_err(refused)?;
+            let sql: std::borrow::Cow<'_, str> = match inserts.get(r.table.name) {
+                Some(sql) => sql.into(),
+                None => schema::insert_sql(r.table).into(),
+            };
+            let mut st = tx.prepare_cached(&sql).map_err(refused)?;
             st.execute(params_from_iter(r.values.iter().map(to_sql)))
                 .map_err(refused)?;
         }

@@ -14,12 +14,9 @@
 //!
 //! Connections that run ADDP do it through [`addp`](super::addp).
 //!
-//! Call events (`Message::CallEvent`, from a data source's primary: `switch.rs`) go to the
-//! application's sink when it has one: the sender it inserted under its name in
-//! [`World::call_sinks`](super::World), as a [`Received`] naming the
-//! instance that sent it. Without a sink (any other client) they are read and dropped. An
-//! ICON gets them through its [`Feed`] instead, in one order with its sessions' ups, role
-//! changes and ends, which its session control needs.
+//! Call events (`Message::CallEvent`, from a data source's primary: `switch.rs`) reach an ICON
+//! through its [`Feed`], in one order with its sessions' ups, role changes and ends, which its
+//! session control needs; any other client reads and drops them.
 //!
 //! A connection to an application that listens on no port (a DAP) has no link, so nothing
 //! dials it: the application writes through it to a database, which is not a TCP session.
@@ -35,7 +32,6 @@ use super::reconnect::{Cursor, DEFAULT_RECONNECT, Outcome, Policy};
 use super::session::Session;
 use super::transport;
 use super::{Scope, World};
-use crate::cti::Received;
 use crate::net::Net;
 use crate::pki::endpoint::{Link, LinkKind};
 use crate::tls::FailureClass;
@@ -440,13 +436,6 @@ async fn once<N: Net>(ctx: &Ctx<N>, link: &Link, warm: bool) -> Outcome {
                 });
             }
             Ok(Message::CallEvent { seq, cti }) => {
-                if let Some(sink) = w.call_sinks.borrow().get(me) {
-                    let _ = sink.send(Received {
-                        from: link.to.clone(),
-                        seq,
-                        cti: cti.clone(),
-                    });
-                }
                 ctx.tell(Feed::Event {
                     target: link.to.clone(),
                     seq,

@@ -164,11 +164,6 @@ pub struct World<N: Net> {
     pub sessions_per_listener: usize,
     /// Where the run's IDBs are (see [`crate::idb::open`]); `None` when the run has none.
     pub idb: Option<Rc<crate::idb::Place>>,
-    /// Per client application: where its dialling side forwards the call events its data
-    /// sources distribute (`dialer.rs`). An application that wants them (an ICON) inserts
-    /// its sender at start; the others' call events are read and dropped.
-    pub call_sinks:
-        RefCell<BTreeMap<String, tokio::sync::mpsc::UnboundedSender<crate::cti::Received>>>,
 }
 
 impl<N: Net> World<N> {
