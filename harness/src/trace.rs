@@ -17,7 +17,7 @@ mod reason;
 
 pub use reason::{
     ConnectFailure, DialError, DisconnectReason, FaultName, NotReady, StopReason, SwitchoverReason,
-    SwitchoverRefusal, Undistributed,
+    SwitchoverRefusal, Undistributed, Unsent,
 };
 
 /// One thing that happened.
@@ -409,6 +409,22 @@ pub enum Kind {
         /// The first event not taken.
         seq: u64,
     },
+    // Step 10: client histories.
+    /// A client sent a request to the server it holds for primary (Step 10: client histories;
+    /// an answer is `acknowledged`, none at all leaves it unknown).
+    Requested {
+        /// Request (event) ID.
+        id: String,
+        /// The server it was sent to.
+        to: String,
+    },
+    /// A client's request could not be sent, and the client knew it at once.
+    RequestFailed {
+        /// Request (event) ID.
+        id: String,
+        /// Why.
+        reason: Unsent,
+    },
 }
 
 /// The event word of every [`Kind`], as the trace writes it (`"event": "…"`): what a
@@ -464,6 +480,9 @@ pub const EVENT_WORDS: &[&str] = &[
     "call-event-lost",
     // Step 9, part icon.
     "idb-queue-full",
+    // Step 10: client histories.
+    "requested",
+    "request-failed",
 ];
 
 /// What an application process is doing at an instant, as the trace shows it (`started`,

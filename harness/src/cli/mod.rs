@@ -4,10 +4,13 @@
 mod certs;
 mod check;
 mod input;
+mod merge;
 mod options;
 mod out;
 mod rules;
 mod run;
+mod shrink;
+mod sweep;
 
 use std::path::PathBuf;
 
@@ -175,6 +178,14 @@ pub enum Command {
               value_parser = clap::value_parser!(u64).range(1..=86_400))]
         timeout: u64,
     },
+    /// Sweep scenarios over many seeds, each seed adding a fault schedule drawn from it and a
+    /// liveness phase; group the failures by signature, and shrink them (`--shrink`).
+    Sweep(sweep::Args),
+    /// Shrink one failing seed of a sweep to the smallest scenario file that still fails the
+    /// same way, and print its replay command.
+    Shrink(shrink::Args),
+    /// Merge the JSON and JUnit files of a sharded sweep (or run) into one.
+    Merge(merge::Args),
     /// The topology's certificates.
     Certs {
         /// What to do with them.
@@ -196,6 +207,9 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Rules { format } => rules::list(format),
         Command::Explain { id } => rules::explain(&id),
         Command::Certs { command } => certs::run(command),
+        Command::Sweep(args) => sweep::execute(&args),
+        Command::Shrink(args) => shrink::execute(&args),
+        Command::Merge(args) => merge::execute(&args),
         Command::Run {
             paths,
             seed,

@@ -36,7 +36,7 @@ use crate::net::Net;
 use crate::pki::endpoint::{Link, LinkKind};
 use crate::tls::FailureClass;
 use crate::topology::{App, Purpose, Redundancy, Role};
-use crate::trace::{DialError, DisconnectReason, Kind};
+use crate::trace::{DialError, DisconnectReason, Kind, Unsent};
 use crate::wire::Message;
 
 /// What an application that consumes its servers' events (an ICON) hears of its sessions, in
@@ -231,10 +231,20 @@ async fn drive<N: Net>(
                 next_at = next_at
                     .checked_add(interval.unwrap_or(Duration::from_secs(1)))
                     .unwrap_or(next_at);
-                let primary = order.iter().find_map(|t| sessions.get(t).filter(|s| s.0 == Role::Primary));
-                if let Some((_, tx)) = primary {
-                    sent = sent.saturating_add(1);
-                    let _ = tx.send(Message::Request { id: format!("{name}-{sent}") });
+                // Every tick is a request with its own ID: sent to the primary the client
+                // holds, or failed at once when it holds none (a client history's three
+                // values: acknowledged, failed, or sent and never answered).
+                sent = sent.saturating_add(1);
+                let id = format!("{name}-{sent}");
+                let primary = order
+                    .iter()
+                    .find_map(|t| sessions.get(t).filter(|s| s.0 == Role::Primary).map(|s| (t, s)));
+                match primary {
+                    Some((to, (_, tx))) => {
+                        w.emit(&name, Kind::Requested { id: id.clone(), to: to.clone() });
+                        let _ = tx.send(Message::Request { id });
+                    }
+                    None => w.emit(&name, Kind::RequestFailed { id, reason: Unsent::NoPrimary }),
                 }
             },
         }

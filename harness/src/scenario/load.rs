@@ -207,6 +207,7 @@ pub fn parse(
         steps,
         expects,
         invariants,
+        liveness: None,
     })
 }
 

@@ -32,6 +32,7 @@ use crate::diag::{Source, Span};
 use crate::topology::Topology;
 
 /// A loaded scenario.
+#[derive(Clone)]
 pub struct Scenario {
     /// Its name.
     pub name: String,
@@ -58,6 +59,22 @@ pub struct Scenario {
     pub expects: Vec<Expect>,
     /// Invariant settings.
     pub invariants: Invariants,
+    /// The liveness phase (`[liveness]`, or a sweep's): after the last step every fault still
+    /// active is lifted, and the pair must converge within a bound. `None`: no such phase.
+    pub liveness: Option<Liveness>,
+}
+
+/// The liveness phase after the faults (Step 10): every fault still active is lifted (heal,
+/// release, restart or power on what is down, latency, loss and skew undone), and within
+/// `within` the pair must have converged: exactly one primary, the HA link synced, every
+/// client connected to the primary over the TLS its port demands, nothing acknowledged lost.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Liveness {
+    /// The bound on convergence; `None`: derived from the topology's own timeouts (ADDP,
+    /// reconnect timeout, readiness delay).
+    pub within: Option<Duration>,
+    /// Where `[liveness]` is written (none for a sweep's phase).
+    pub span: Option<Span>,
 }
 
 impl Scenario {

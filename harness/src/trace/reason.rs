@@ -330,6 +330,15 @@ phrases! {
     }
 }
 
+phrases! {
+    /// Why a client's request was not sent (`request-failed`): the client knew at once that it
+    /// failed, as a PSDK client does when it has no connection to send on.
+    pub enum Unsent {
+        /// The client held no session to a primary of the pair it sends to.
+        NoPrimary => "no-primary",
+    }
+}
+
 /// What a `fault` event reports: an injected fault (a step), or a loss the SCS noticed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FaultName {
@@ -491,6 +500,7 @@ mod tests {
         SwitchoverRefusal::ALL.iter().for_each(|r| round_trip(*r));
         NotReady::ALL.iter().for_each(|r| round_trip(*r));
         Undistributed::ALL.iter().for_each(|r| round_trip(*r));
+        Unsent::ALL.iter().for_each(|r| round_trip(*r));
         round_trip(FaultName::HostLost);
         round_trip(FaultName::Step("partition".into()));
     }
