@@ -208,6 +208,7 @@ pub fn with_schedule(s: &Scenario, schedule: &Schedule) -> Scenario {
         out.liveness = Some(Liveness {
             within: None,
             span: None,
+            baseline: Some(schedule.from),
         });
     }
     out
