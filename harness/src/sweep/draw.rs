@@ -10,8 +10,8 @@
 //! model has no SCS failover), network faults between hosts that have links, clock skews on
 //! hosts that run applications, rotations of generated certificates (a clean renewal by the
 //! certificate's own CA). Two drawn faults never hold the same target at once (a second crash
-//! of a process already down would test nothing), and a switchover is ordered only while both
-//! servers of its pair run.
+//! of a process already down would test nothing), and a switchover is ordered only when both
+//! servers of its pair (and their hosts) have been left alone for [`CALM`].
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -37,6 +37,9 @@ const LIFTED: f64 = 0.8;
 /// scenario file needs after its last step (the loader asks for 10 s), so that the seed's
 /// scenario written back loads.
 pub const SETTLE: Duration = Duration::from_secs(10);
+
+/// How long the servers and hosts of a pair are left alone before a drawn switchover.
+const CALM: Duration = Duration::from_secs(30);
 
 /// Latency a lifted `latency` fault leaves on its link: the simulator's shortest.
 const LATENCY_LIFTED: Duration = Duration::from_millis(1);
@@ -82,7 +85,7 @@ pub fn draw_for(
     let count = g.between(count.0, count.1);
     let last = until.saturating_sub(SETTLE).max(from);
     let span_ms = millis(last.saturating_sub(from));
-    let mut drawn: Vec<(Drawn, Vec<String>)> = Vec::new();
+    let mut drawn: Vec<Held> = Vec::new();
     for _ in 0..count {
         let Some(kind) = weighted(&mut g, &on) else {
             break;
@@ -100,20 +103,29 @@ pub fn draw_for(
             (Some(_), false) => until,
             (None, _) => at,
         };
-        if !free(&drawn, &holds, at, end, until) {
-            continue;
-        }
-        drawn.push((
-            Drawn {
+        // An operator orders a switchover of a pair that has been left alone for a while:
+        // not into a backup still resynchronising after a crash or power-off.
+        let start = if kind == FaultKind::Switchover {
+            at.saturating_sub(CALM)
+        } else {
+            at
+        };
+        let held = Held {
+            drawn: Drawn {
                 at,
                 fault,
                 lifted: lift.filter(|_| lifted).map(|l| (lift_at, l)),
             },
             holds,
-        ));
+            start,
+            end,
+        };
+        if drawn.iter().all(|other| !held.clashes(other)) {
+            drawn.push(held);
+        }
     }
-    drawn.sort_by_key(|(d, _)| d.at);
-    schedule.faults = drawn.into_iter().map(|(d, _)| d).collect();
+    drawn.sort_by_key(|h| h.drawn.at);
+    schedule.faults = drawn.into_iter().map(|h| h.drawn).collect();
     schedule
 }
 
@@ -292,24 +304,22 @@ fn fault_of(
     })
 }
 
-/// Whether nothing already drawn holds any of `holds` over `[at, end]` (a drawn fault not
-/// lifted holds until `until`).
-fn free(
-    drawn: &[(Drawn, Vec<String>)],
-    holds: &[String],
-    at: Duration,
+/// A drawn fault with what it holds (`app:X`, `host:H`, `link:A|B`, …) and over which
+/// interval.
+struct Held {
+    drawn: Drawn,
+    holds: Vec<String>,
+    start: Duration,
     end: Duration,
-    until: Duration,
-) -> bool {
-    drawn.iter().all(|(d, theirs)| {
-        let their_end = match (&d.lifted, d.fault.name()) {
-            (Some((t, _)), _) => *t,
-            (None, "switchover" | "rotate") => d.at,
-            (None, _) => until,
-        };
-        let overlap = at <= their_end && d.at <= end;
-        !overlap || !holds.iter().any(|h| theirs.contains(h))
-    })
+}
+
+impl Held {
+    /// Whether the two hold a target in common over overlapping intervals.
+    fn clashes(&self, other: &Held) -> bool {
+        self.start <= other.end
+            && other.start <= self.end
+            && self.holds.iter().any(|h| other.holds.contains(h))
+    }
 }
 
 /// What a topology offers each kind of fault.
