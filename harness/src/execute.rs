@@ -60,6 +60,9 @@ pub struct Outcome {
     pub handshakes: usize,
     /// What the run cost the simulator.
     pub stats: sim::Stats,
+    /// Every client's requests in three values (ok, failed, unknown), with the losses, the
+    /// duplicates and the latency across switchovers.
+    pub history: check::history::History,
     /// Each `[database.KEY]`'s contents after the run, read back from the real database (or
     /// why it could not be read), by key.
     pub idbs: BTreeMap<String, Result<Contents, IdbError>>,
@@ -178,7 +181,9 @@ pub fn execute_into(
         .iter()
         .map(|f| Arc::clone(s.source_of(f.span)))
         .collect();
+    let history = check::history::history(&s.topology, &trace);
     Ok(Outcome {
+        history,
         seed,
         findings,
         finding_files,

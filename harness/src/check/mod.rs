@@ -7,6 +7,7 @@
 
 pub mod evidence;
 pub mod expect;
+pub mod history;
 pub mod invariant;
 pub mod liveness;
 pub mod loss;

@@ -87,6 +87,7 @@ pub fn human(results: &[FileResult], colour: bool) -> String {
             if i == 0 {
                 findings(&mut out, run);
             }
+            history(&mut out, &run.history);
             failures(&mut out, run, red, off);
             if !run.passed() {
                 let _ = writeln!(out, "  replay: {}", replay(&f.path, run.seed));
@@ -110,6 +111,37 @@ pub fn human(results: &[FileResult], colour: bool) -> String {
         }
     );
     out
+}
+
+/// The clients' histories in one line, when there was traffic: requests in three values,
+/// losses by class, duplicates, and the worst wait across a switchover.
+fn history(out: &mut String, h: &crate::check::history::History) {
+    let c = &h.total;
+    if c.requests == 0 {
+        return;
+    }
+    let worst = h
+        .clients
+        .iter()
+        .flat_map(|x| x.switchovers.iter().map(move |s| (x, s)))
+        .max_by_key(|(_, s)| s.max_ms);
+    let _ = writeln!(
+        out,
+        "  requests: {} ok, {} failed, {} unknown; lost {} ({} double failure, {} unreplicated, \
+         {} other), {} duplicated{}",
+        thousands(c.ok),
+        thousands(c.failed),
+        thousands(c.unknown),
+        thousands(c.lost()),
+        thousands(c.lost_double_failure),
+        thousands(c.lost_unreplicated),
+        thousands(c.lost_other),
+        thousands(c.duplicated),
+        worst.map_or_else(String::new, |(x, s)| format!(
+            "; switchover at {} ms: {} waited p50 {} / p99 {} / max {} ms over {} request(s)",
+            s.at_ms, x.client, s.p50_ms, s.p99_ms, s.max_ms, s.count
+        ))
+    );
 }
 
 /// The topology's static findings, errors first, one line each: severity, rule, message and
@@ -177,6 +209,8 @@ struct JsonRun<'a> {
     events: usize,
     trace_digest: String,
     replay: String,
+    /// The clients' requests in three values, losses, duplicates, switchover latency.
+    history: &'a crate::check::history::History,
     verdicts: Vec<JsonVerdict<'a>>,
     findings: Vec<JsonFinding<'a>>,
 }
@@ -287,6 +321,7 @@ fn json_file(f: &FileResult) -> JsonFile<'_> {
                 events: r.trace.events.len(),
                 trace_digest: r.trace.digest(),
                 replay: replay(&f.path, r.seed),
+                history: &r.history,
                 verdicts: r.verdicts.iter().map(json_verdict).collect(),
                 findings: r
                     .located_findings()
@@ -352,6 +387,7 @@ mod tests {
             handshakes: 0,
             stats: crate::sim::Stats::default(),
             idbs: Default::default(),
+            history: Default::default(),
         }
     }
 

@@ -268,6 +268,7 @@ fn decode_invariants(r: &mut Reader, doc: &Table<'_>) -> Invariants {
                 "no-plaintext-on-secured",
                 "faults-take-effect",
                 "ha-resyncs-per-minute",
+                "split-brain-under-network-fault",
             ],
             "[invariants]",
         );
@@ -279,6 +280,9 @@ fn decode_invariants(r: &mut Reader, doc: &Table<'_>) -> Invariants {
         }
         if let Some(b) = r.boolish(t, "faults-take-effect") {
             inv.faults_effective = b.value;
+        }
+        if let Some(b) = r.boolish(t, "split-brain-under-network-fault") {
+            inv.split_brain_under_network_fault = b.value;
         }
         if let Some(v) = t.get("ha-resyncs-per-minute") {
             match v

@@ -79,7 +79,8 @@ pub struct Liveness {
     /// The instant whose state the pair must get back to: what held then (a link synced, a
     /// client connected to the primary) must hold again after the lift, and an event lost
     /// already then is the scenario's own. A sweep's: the end of the scenario's own run,
-    /// where its drawn faults start; `None`: the first step (the start, without steps).
+    /// where its drawn faults start; `None`: the first step that is not traffic, calls or an
+    /// option (the lift, without one).
     pub baseline: Option<Duration>,
 }
 
@@ -129,6 +130,10 @@ pub struct Invariants {
     /// Most full resynchronisations of an HA link within a minute before it counts as
     /// flapping (0: not checked).
     pub ha_resyncs_per_minute: u32,
+    /// Two primaries while a network fault separates the pair (or one of it and the SCS) is
+    /// the documented split brain, not a failure (a sweep turns this on; scenario files may,
+    /// with `split-brain-under-network-fault = true`).
+    pub split_brain_under_network_fault: bool,
 }
 
 impl Default for Invariants {
@@ -138,6 +143,7 @@ impl Default for Invariants {
             no_plaintext: true,
             faults_effective: true,
             ha_resyncs_per_minute: 5,
+            split_brain_under_network_fault: false,
         }
     }
 }

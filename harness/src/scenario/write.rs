@@ -100,6 +100,9 @@ fn invariants(i: &Invariants) -> Table {
         "ha-resyncs-per-minute".into(),
         Value::Integer(i64::from(i.ha_resyncs_per_minute)),
     );
+    if i.split_brain_under_network_fault {
+        t.insert("split-brain-under-network-fault".into(), true.into());
+    }
     t
 }
 

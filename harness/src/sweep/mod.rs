@@ -204,6 +204,8 @@ pub fn with_schedule(s: &Scenario, schedule: &Schedule) -> Scenario {
     out.steps.extend(schedule.steps());
     out.steps.sort_by_key(|st| st.at);
     out.duration = out.duration.max(schedule.until);
+    // Drawn partitions split the pair as documented (check::invariant::one_primary).
+    out.invariants.split_brain_under_network_fault = true;
     if out.liveness.is_none() {
         out.liveness = Some(Liveness {
             within: None,

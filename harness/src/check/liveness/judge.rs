@@ -9,6 +9,7 @@
 //! them), so its losses are named, not failed.
 
 use super::phase::Phase;
+use crate::check::history::{LossClass, classify};
 use crate::check::loss::{lost_acknowledged, lost_acknowledged_at};
 use crate::check::roles::Timeline;
 use crate::check::session::{Session, sessions};
@@ -36,6 +37,7 @@ pub fn judge(s: &Scenario, trace: &Trace, phase: &Phase) -> Vec<Verdict> {
     let all = sessions(trace);
     let lost = lost_acknowledged(&s.topology, trace);
     let before = lost_acknowledged_at(&s.topology, trace, phase.baseline_ms);
+    let classes = classify(&s.topology, trace);
     let mut out = Vec::new();
     for pair in s.topology.pairs() {
         let (p, b) = (&pair.primary.name.value, &pair.backup.name.value);
@@ -76,13 +78,30 @@ pub fn judge(s: &Scenario, trace: &Trace, phase: &Phase) -> Vec<Verdict> {
             .filter(|e| matches!(&e.kind, Kind::Acknowledged { by, .. } if by == p || by == b))
             .count();
         let old = before.get(p.as_str()).cloned().unwrap_or_default();
-        let missing: Vec<String> = lost
+        let missing: Vec<&String> = lost
             .get(p.as_str())
             .into_iter()
             .flatten()
             .filter(|id| !old.contains(id))
-            .cloned()
             .collect();
+        let of = |c: LossClass| -> Vec<String> {
+            missing
+                .iter()
+                .filter(|id| classes.get(id.as_str()) == Some(&c))
+                .map(|id| (*id).clone())
+                .collect()
+        };
+        let (double, unreplicated, other) = (
+            of(LossClass::DoubleFailure),
+            of(LossClass::Unreplicated),
+            of(LossClass::Other),
+        );
+        let named = format!(
+            "{} double failure(s) (every instance holding them went down), {} acknowledged \
+             while the HA link was not synced",
+            thousands(double.len()),
+            thousands(unreplicated.len())
+        );
         let found = if missing.is_empty() {
             Found::Since(0, Vec::new())
         } else if pair.redundancy() == Redundancy::WarmStandby {
@@ -91,12 +110,15 @@ pub fn judge(s: &Scenario, trace: &Trace, phase: &Phase) -> Vec<Verdict> {
                  switchover loses what only the primary held (by design)",
                 thousands(missing.len())
             ))
+        } else if other.is_empty() {
+            Found::Exempt(format!("lost only as documented: {named}"))
         } else {
             Found::Wrong(format!(
-                "{} of {} acknowledged event(s) lost: {}",
-                thousands(missing.len()),
+                "{} of {} acknowledged event(s) lost with the HA link synced and a holder \
+                 still up: {} (besides {named})",
+                thousands(other.len()),
                 thousands(acked),
-                bounded(&missing)
+                bounded(&other)
             ))
         };
         out.push(verdict(

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use super::bound::{Bound, derive};
+use crate::fault::Fault;
 use crate::fault::lift::Active;
 use crate::scenario::{Liveness, Scenario, Step};
 
@@ -17,7 +18,8 @@ pub struct Phase {
     /// When the faults are lifted (ms): the end of the scenario's own run.
     pub lift_ms: u64,
     /// The instant (ms) whose state the pair must get back to: the last ms before the
-    /// baseline ([`Liveness::baseline`], else the first step).
+    /// baseline ([`Liveness::baseline`], else the first step that is not traffic, calls or
+    /// an option).
     pub baseline_ms: u64,
     /// The bound: `within`, or the derived one.
     pub within: Duration,
@@ -56,7 +58,19 @@ impl Phase {
             })
             .collect();
         let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
-        let first = s.steps.iter().map(|st| st.at).min().unwrap_or(lift);
+        // Traffic, calls and options set the scene; the first other step is the first fault.
+        let first = s
+            .steps
+            .iter()
+            .filter(|st| {
+                !matches!(
+                    st.fault,
+                    Fault::Traffic { .. } | Fault::Calls(_) | Fault::Option { .. }
+                )
+            })
+            .map(|st| st.at)
+            .min()
+            .unwrap_or(lift);
         let baseline = l.baseline.unwrap_or(first).min(lift);
         Self {
             lift_ms: ms(lift),
