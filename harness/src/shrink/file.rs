@@ -107,8 +107,37 @@ fn header(shrunk: &Shrunk, origin: &Path, written: &Written) -> String {
     h
 }
 
+/// What a shrink did, for people: the steps before and after, the runs, the signature, the
+/// file and its replay command, and a warning when the file does not replay the failure.
+pub fn summary(shrunk: &Shrunk, written: &Written) -> String {
+    let mut t = format!(
+        "shrunk {} seed {}: {} steps to {} in {} runs{}\n  fails with: {}\n  wrote {}\n  replay: {}\n",
+        shrunk.scenario.source.path.display(),
+        shrunk.seed,
+        shrunk.steps_before,
+        shrunk.scenario.steps.len(),
+        shrunk.runs,
+        if shrunk.exhausted {
+            " (run budget spent)"
+        } else {
+            ""
+        },
+        shrunk.signature,
+        written.path.display(),
+        written.replay,
+    );
+    if !written.reproduces(&shrunk.signature) {
+        let _ = writeln!(
+            t,
+            "  WARNING: the written file does not fail the same way: {}",
+            mismatch(written)
+        );
+    }
+    t
+}
+
 /// What the written file gave instead of the shrunk signature, in words.
-pub(super) fn mismatch(written: &Written) -> String {
+fn mismatch(written: &Written) -> String {
     match (&written.load_error, &written.replays_as) {
         (Some(e), _) => format!("it does not load ({e})"),
         (None, Some(got)) => format!("it fails with `{got}`"),

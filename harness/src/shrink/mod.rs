@@ -16,15 +16,19 @@
 mod case;
 mod file;
 mod reduce;
+mod swept;
 #[cfg(test)]
 mod tests;
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 pub use case::{Case, Unit};
-pub use file::{Written, write};
+pub use file::{Written, summary, write};
 pub use reduce::{Pass, Progress};
+pub use swept::shrink_sweep;
 
+use crate::check::invariant::step_words;
 use crate::execute::execute_limited;
 use crate::scenario::{Scenario, WriteError};
 use crate::sweep::{Schedule, Signature, signature};
@@ -109,12 +113,17 @@ pub fn shrink(
 ) -> Result<Shrunk, ShrinkError> {
     let case = Case::new(s, schedule);
     let steps_before = case.step_count();
-    let got = signature_of(&case.scenario(s, seed), seed, options.wall_limit);
-    if got.as_ref() != Some(want) {
+    let got = loadable(&case, s, seed)
+        .map(|l| judge(&case, &l, seed, options.wall_limit, Judging::AsSwept));
+    if got.as_ref().ok() != Some(&Some(want.clone())) {
         return Err(ShrinkError::NotReproduced {
             seed,
             want: want.clone(),
-            got: got.map_or_else(|| "passed".to_string(), |g| format!("failed with `{g}`")),
+            got: match got {
+                Err(e) => format!("cannot be written as a scenario that loads: {e}"),
+                Ok(None) => "passed".to_string(),
+                Ok(Some(g)) => format!("failed with `{g}`"),
+            },
         });
     }
     let probe = Rerun {
@@ -127,26 +136,140 @@ pub fn shrink(
     // The reproduction above is the first run.
     reducer.count_run();
     let case = reducer.reduce(case);
+    let mut runs = reducer.runs();
+    let exhausted = reducer.exhausted();
+    let mut scenario = case.scenario(s, seed);
+    // A sweep does not fail a drawn step that hits nothing; `hapair run` fails every step that
+    // does, unless `faults-take-effect` is off. When a drawn step left in hits nothing, and
+    // the signature is not about steps taking effect, the file turns that check off.
+    let strict = loadable(&case, s, seed)
+        .ok()
+        .and_then(|l| judge(&case, &l, seed, options.wall_limit, Judging::AsWritten));
+    runs = runs.saturating_add(1);
+    let about_effects = want.0.iter().any(|f| f.what.ends_with(" took effect"));
+    if strict.as_ref() != Some(want) && !about_effects {
+        scenario.invariants.faults_effective = false;
+    }
     Ok(Shrunk {
-        scenario: case.scenario(s, seed),
+        scenario,
         signature: want.clone(),
         seed,
-        runs: reducer.runs(),
+        runs,
         steps_before,
-        exhausted: reducer.exhausted(),
+        exhausted,
     })
 }
 
-/// The signature of `s` run on `seed`: `None` when it passes; a run that gives no outcome
-/// fails with [`Signature::error`], as in a sweep.
+/// The signature of seed `seed` of `s` under `schedule`, as a sweep judges it: `None` when
+/// the seed passes.
+pub fn swept_signature(
+    s: &Scenario,
+    seed: u64,
+    schedule: &Schedule,
+    wall_limit: Duration,
+) -> Option<Signature> {
+    let case = Case::new(s, schedule);
+    judge(
+        &case,
+        &case.scenario(s, seed),
+        seed,
+        wall_limit,
+        Judging::AsSwept,
+    )
+}
+
+/// The signature of the scenario `s` run on `seed` as `hapair run` judges it (every verdict):
+/// `None` when it passes.
 pub fn signature_of(s: &Scenario, seed: u64, wall_limit: Duration) -> Option<Signature> {
-    match execute_limited(s, seed, true, wall_limit) {
-        Ok(outcome) => signature(&outcome),
-        Err(e) => Some(Signature::error(e.to_string())),
+    let run = crate::runner::isolated(&s.source.path, || {
+        execute_limited(s, seed, true, wall_limit)
+    });
+    match run {
+        Ok(Ok(outcome)) => signature(&outcome),
+        Ok(Err(e)) => Some(Signature::error(error_words(&e.to_string()))),
+        Err(panic) => Some(Signature::error(format!("internal error: {panic}"))),
     }
 }
 
-/// The probe of a real shrink: the candidate run on the failing seed.
+/// How a run's verdicts make its signature.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Judging {
+    /// As a sweep: the verdicts on drawn steps taking effect are left out.
+    AsSwept,
+    /// As `hapair run` judges the written file: every verdict.
+    AsWritten,
+}
+
+/// `case` on `base` as the file it would be written as, loaded back: the scenario a shrink
+/// runs, so that what it keeps is what the written file does. The liveness phase stays on
+/// (as in a sweep) when the file form does not carry it.
+///
+/// # Errors
+/// Why the loader refuses it (a step removed that an expectation needs, a run too short).
+fn loadable(case: &Case, base: &Scenario, seed: u64) -> Result<Scenario, String> {
+    let s = case.scenario(base, seed);
+    let text = crate::scenario::to_toml(&s).map_err(|e| e.to_string())?;
+    let source = crate::diag::Source::new(base.source.path.clone(), text);
+    let mut back =
+        crate::scenario::parse(source, &crate::topology::load).map_err(|e| e.to_string())?;
+    if back.liveness.is_none() {
+        back.liveness = s.liveness;
+    }
+    Ok(back)
+}
+
+/// The signature of `s` (`case` loaded back) run on `seed`: `None` when it passes. A run
+/// that gives no outcome fails with [`Signature::error`] in the sweep's words.
+fn judge(
+    case: &Case,
+    s: &Scenario,
+    seed: u64,
+    wall_limit: Duration,
+    judging: Judging,
+) -> Option<Signature> {
+    let run = crate::runner::isolated(&s.source.path, || {
+        execute_limited(s, seed, true, wall_limit)
+    });
+    match run {
+        Ok(Ok(mut outcome)) => {
+            if judging == Judging::AsSwept {
+                let words = drawn_words(case);
+                outcome
+                    .verdicts
+                    .retain(|v| !(v.kind.as_str() == "invariant" && words.contains(&v.what)));
+            }
+            signature(&outcome)
+        }
+        Ok(Err(e)) => Some(Signature::error(error_words(&e.to_string()))),
+        Err(panic) => Some(Signature::error(format!("internal error: {panic}"))),
+    }
+}
+
+/// The words of the verdicts on the drawn steps of `case` taking effect (a step of the
+/// scenario's own at the same instant keeps its verdict).
+fn drawn_words(case: &Case) -> BTreeSet<String> {
+    let words = |drawn: bool| -> BTreeSet<String> {
+        case.units
+            .iter()
+            .filter(|u| u.drawn == drawn)
+            .flat_map(|u| u.steps.iter().map(|st| step_words(st.at)))
+            .collect()
+    };
+    let own = words(false);
+    words(true).difference(&own).cloned().collect()
+}
+
+/// A run error's words as a sweep's signature has them: without the wall time a stopped run
+/// took (the same rule as `sweep::batch`), so that the signature is the sweep's.
+fn error_words(e: &str) -> String {
+    if e.starts_with("stopped after") {
+        "stopped by the wall-clock limit".to_string()
+    } else {
+        e.to_string()
+    }
+}
+
+/// The probe of a real shrink: the candidate run on the failing seed, judged as a sweep.
 struct Rerun<'a> {
     base: &'a Scenario,
     seed: u64,
@@ -155,8 +278,9 @@ struct Rerun<'a> {
 }
 
 impl reduce::Probe for Rerun<'_> {
-    fn holds(&mut self, case: &Case) -> bool {
-        let s = case.scenario(self.base, self.seed);
-        signature_of(&s, self.seed, self.wall_limit).as_ref() == Some(self.want)
+    fn holds(&mut self, case: &Case) -> Option<bool> {
+        let s = loadable(case, self.base, self.seed).ok()?;
+        let got = judge(case, &s, self.seed, self.wall_limit, Judging::AsSwept);
+        Some(got.as_ref() == Some(self.want))
     }
 }

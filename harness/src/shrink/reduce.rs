@@ -13,8 +13,9 @@ use crate::sweep::Signature;
 
 /// Judges candidates.
 pub(crate) trait Probe {
-    /// Whether `case` still fails the way wanted.
-    fn holds(&mut self, case: &Case) -> bool;
+    /// Whether `case` still fails the way wanted; `None` when it is no scenario the loader
+    /// would accept (it is not run, and costs no run).
+    fn holds(&mut self, case: &Case) -> Option<bool>;
 }
 
 /// The passes, in the order they run.
@@ -54,6 +55,19 @@ pub struct Progress {
     pub pass: Pass,
     /// Steps left in the smallest case that still fails.
     pub steps: usize,
+}
+
+impl std::fmt::Display for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "run {}/{}, {}, {} steps left",
+            self.runs,
+            self.max_runs,
+            self.pass.name(),
+            self.steps
+        )
+    }
 }
 
 /// Bisections per value in the simplifying pass.
@@ -125,8 +139,10 @@ impl<'a, P: Probe> Reducer<'a, P> {
             self.exhausted = true;
             return false;
         }
+        let Some(held) = self.probe.holds(candidate) else {
+            return false;
+        };
         self.runs = self.runs.saturating_add(1);
-        let held = self.probe.holds(candidate);
         if held {
             self.steps = candidate.step_count();
         }
