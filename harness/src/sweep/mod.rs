@@ -206,6 +206,7 @@ pub fn with_schedule(s: &Scenario, schedule: &Schedule) -> Scenario {
         out.liveness = Some(Liveness {
             within: None,
             span: None,
+            baseline: Some(schedule.from),
         });
     }
     out
