@@ -26,6 +26,9 @@ pub struct Case {
     pub expects: Vec<Expect>,
     /// How long the run lasts (the liveness phase follows).
     pub duration: Duration,
+    /// The liveness phase's baseline when the scenario has no `[liveness]` of its own: the
+    /// sweep's (where its drawn faults started).
+    pub baseline: Option<Duration>,
 }
 
 impl Case {
@@ -57,6 +60,7 @@ impl Case {
             units,
             expects: expects.to_vec(),
             duration: duration.max(schedule.until),
+            baseline: Some(schedule.from),
         }
     }
 
@@ -95,11 +99,12 @@ impl Case {
                 .collect(),
             expects: self.expects.clone(),
             duration: self.duration,
+            baseline: self.baseline,
         }
     }
 
     /// `base` with this case's steps, expectations and length, run on `seed`, the liveness
-    /// phase on (as a sweep runs it): a standalone scenario.
+    /// phase on (as [`crate::sweep::with_schedule`] turns it on): a standalone scenario.
     pub fn scenario(&self, base: &Scenario, seed: u64) -> Scenario {
         let mut s = base.clone();
         s.steps = self.steps();
@@ -110,6 +115,7 @@ impl Case {
             s.liveness = Some(Liveness {
                 within: None,
                 span: None,
+                baseline: self.baseline,
             });
         }
         s
@@ -143,6 +149,7 @@ impl Case {
                 .cloned()
                 .collect(),
             duration: self.duration,
+            baseline: self.baseline,
         })
     }
 
