@@ -11,6 +11,7 @@ mod fields;
 mod idb_tests;
 #[cfg(test)]
 mod keys_tests;
+mod liveness;
 mod load;
 mod names;
 mod steps;
