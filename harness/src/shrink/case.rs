@@ -26,6 +26,8 @@ pub struct Case {
     pub expects: Vec<Expect>,
     /// How long the run lasts (the liveness phase follows).
     pub duration: Duration,
+    /// Where the scenario's own run ends: the sweep judges its expectations up to here.
+    pub own_end: Duration,
     /// The liveness phase's baseline when the scenario has no `[liveness]` of its own: the
     /// sweep's (where its drawn faults started).
     pub baseline: Option<Duration>,
@@ -35,8 +37,11 @@ impl Case {
     /// The case a sweep ran: `s`'s own steps (one unit each), then each drawn fault with its
     /// lifting, labelled as [`Schedule::steps`] labels them; the run as long as
     /// [`crate::sweep::with_schedule`] makes it.
+    /// The scenario's expectations are written as [`crate::sweep::written`] writes them
+    /// (bounded to its own run where their check reads a window), as the sweep judges them.
     pub fn new(s: &Scenario, schedule: &Schedule) -> Self {
-        Self::of(&s.steps, &s.expects, s.duration, schedule)
+        let expects = crate::sweep::written(s, schedule, s.seed).expects;
+        Self::of(&s.steps, &expects, s.duration, schedule)
     }
 
     /// [`Case::new`] from a scenario's parts: its steps, expectations and length.
@@ -60,6 +65,7 @@ impl Case {
             units,
             expects: expects.to_vec(),
             duration: duration.max(schedule.until),
+            own_end: duration,
             baseline: Some(schedule.from),
         }
     }
@@ -99,6 +105,7 @@ impl Case {
                 .collect(),
             expects: self.expects.clone(),
             duration: self.duration,
+            own_end: self.own_end,
             baseline: self.baseline,
         }
     }
@@ -149,6 +156,7 @@ impl Case {
                 .cloned()
                 .collect(),
             duration: self.duration,
+            own_end: self.own_end,
             baseline: self.baseline,
         })
     }

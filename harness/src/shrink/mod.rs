@@ -15,12 +15,12 @@
 
 mod case;
 mod file;
+mod judge;
 mod reduce;
 mod swept;
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeSet;
 use std::time::Duration;
 
 pub use case::{Case, Unit};
@@ -28,7 +28,8 @@ pub use file::{Written, summary, write};
 pub use reduce::{Pass, Progress};
 pub use swept::shrink_sweep;
 
-use crate::check::invariant::step_words;
+use judge::{error_words, judge};
+
 use crate::execute::execute_limited;
 use crate::scenario::{Scenario, WriteError};
 use crate::sweep::{Schedule, Signature, signature};
@@ -97,8 +98,9 @@ pub enum ShrinkError {
     },
 }
 
-/// Shrinks seed `seed` of `s` under the drawn `schedule`, keeping the failure `want`;
-/// `progress` hears after every run.
+/// Shrinks seed `seed` of `s` under the drawn `schedule`, keeping the failure `want` (as the
+/// sweep judged it); `progress` hears after every run. A candidate is kept only when it fails
+/// with `want` both as the sweep judges a seed and as `hapair run` judges the written file.
 ///
 /// # Errors
 /// [`ShrinkError::NotReproduced`] when the seed, run as the sweep ran it, does not fail with
@@ -113,19 +115,22 @@ pub fn shrink(
 ) -> Result<Shrunk, ShrinkError> {
     let case = Case::new(s, schedule);
     let steps_before = case.step_count();
-    let got = loadable(&case, s, seed)
-        .map(|l| judge(&case, &l, seed, options.wall_limit, Judging::AsSwept));
-    if got.as_ref().ok() != Some(&Some(want.clone())) {
-        return Err(ShrinkError::NotReproduced {
-            seed,
-            want: want.clone(),
-            got: match got {
-                Err(e) => format!("cannot be written as a scenario that loads: {e}"),
-                Ok(None) => "passed".to_string(),
-                Ok(Some(g)) => format!("failed with `{g}`"),
-            },
-        });
-    }
+    let first = loadable(&case, s, seed).map(|l| judge(&case, &l, seed, options.wall_limit));
+    let first = match first {
+        Ok(j) if j.swept.as_ref() == Some(want) => j,
+        other => {
+            return Err(ShrinkError::NotReproduced {
+                seed,
+                want: want.clone(),
+                got: match other {
+                    Err(e) => format!("cannot be written as a scenario that loads: {e}"),
+                    Ok(j) => j
+                        .swept
+                        .map_or_else(|| "passed".to_string(), |g| format!("failed with `{g}`")),
+                },
+            });
+        }
+    };
     let probe = Rerun {
         base: s,
         seed,
@@ -135,7 +140,10 @@ pub fn shrink(
     let mut reducer = reduce::Reducer::new(probe, want, options.max_runs, progress);
     // The reproduction above is the first run.
     reducer.count_run();
-    let case = reducer.reduce(case);
+    // The file judges the scenario's own expectations over the whole run, the sweep over its
+    // own run only: when that makes them differ, the expectations the signature does not name
+    // go first.
+    let case = reducer.reduce(case, first.written.as_ref() != Some(want));
     let mut runs = reducer.runs();
     let exhausted = reducer.exhausted();
     let mut scenario = case.scenario(s, seed);
@@ -144,7 +152,7 @@ pub fn shrink(
     // the signature is not about steps taking effect, the file turns that check off.
     let strict = loadable(&case, s, seed)
         .ok()
-        .and_then(|l| judge(&case, &l, seed, options.wall_limit, Judging::AsWritten));
+        .and_then(|l| judge(&case, &l, seed, options.wall_limit).strict);
     runs = runs.saturating_add(1);
     let about_effects = want.0.iter().any(|f| f.what.ends_with(" took effect"));
     if strict.as_ref() != Some(want) && !about_effects {
@@ -160,22 +168,26 @@ pub fn shrink(
     })
 }
 
-/// The signature of seed `seed` of `s` under `schedule`, as a sweep judges it: `None` when
-/// the seed passes.
+/// The signature of seed `seed` of `s` under `schedule`, exactly as a sweep judges it
+/// ([`crate::sweep::run_one`], drawn steps that hit nothing left out): `None` when the seed
+/// passes.
 pub fn swept_signature(
     s: &Scenario,
     seed: u64,
     schedule: &Schedule,
     wall_limit: Duration,
 ) -> Option<Signature> {
-    let case = Case::new(s, schedule);
-    judge(
-        &case,
-        &case.scenario(s, seed),
-        seed,
-        wall_limit,
-        Judging::AsSwept,
-    )
+    let run = crate::runner::isolated(&s.source.path, || {
+        crate::sweep::run_one(s, seed, schedule, wall_limit)
+    });
+    match run {
+        Ok(Ok(mut outcome)) => {
+            crate::sweep::coverage::take_drawn_effects(&mut outcome.verdicts, schedule);
+            signature(&outcome)
+        }
+        Ok(Err(e)) => Some(Signature::error(error_words(&e.to_string()))),
+        Err(panic) => Some(Signature::error(format!("internal error: {panic}"))),
+    }
 }
 
 /// The signature of the scenario `s` run on `seed` as `hapair run` judges it (every verdict):
@@ -189,15 +201,6 @@ pub fn signature_of(s: &Scenario, seed: u64, wall_limit: Duration) -> Option<Sig
         Ok(Err(e)) => Some(Signature::error(error_words(&e.to_string()))),
         Err(panic) => Some(Signature::error(format!("internal error: {panic}"))),
     }
-}
-
-/// How a run's verdicts make its signature.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Judging {
-    /// As a sweep: the verdicts on drawn steps taking effect are left out.
-    AsSwept,
-    /// As `hapair run` judges the written file: every verdict.
-    AsWritten,
 }
 
 /// `case` on `base` as the file it would be written as, loaded back: the scenario a shrink
@@ -218,58 +221,7 @@ fn loadable(case: &Case, base: &Scenario, seed: u64) -> Result<Scenario, String>
     Ok(back)
 }
 
-/// The signature of `s` (`case` loaded back) run on `seed`: `None` when it passes. A run
-/// that gives no outcome fails with [`Signature::error`] in the sweep's words.
-fn judge(
-    case: &Case,
-    s: &Scenario,
-    seed: u64,
-    wall_limit: Duration,
-    judging: Judging,
-) -> Option<Signature> {
-    let run = crate::runner::isolated(&s.source.path, || {
-        execute_limited(s, seed, true, wall_limit)
-    });
-    match run {
-        Ok(Ok(mut outcome)) => {
-            if judging == Judging::AsSwept {
-                let words = drawn_words(case);
-                outcome
-                    .verdicts
-                    .retain(|v| !(v.kind.as_str() == "invariant" && words.contains(&v.what)));
-            }
-            signature(&outcome)
-        }
-        Ok(Err(e)) => Some(Signature::error(error_words(&e.to_string()))),
-        Err(panic) => Some(Signature::error(format!("internal error: {panic}"))),
-    }
-}
-
-/// The words of the verdicts on the drawn steps of `case` taking effect (a step of the
-/// scenario's own at the same instant keeps its verdict).
-fn drawn_words(case: &Case) -> BTreeSet<String> {
-    let words = |drawn: bool| -> BTreeSet<String> {
-        case.units
-            .iter()
-            .filter(|u| u.drawn == drawn)
-            .flat_map(|u| u.steps.iter().map(|st| step_words(st.at)))
-            .collect()
-    };
-    let own = words(false);
-    words(true).difference(&own).cloned().collect()
-}
-
-/// A run error's words as a sweep's signature has them: without the wall time a stopped run
-/// took (the same rule as `sweep::batch`), so that the signature is the sweep's.
-fn error_words(e: &str) -> String {
-    if e.starts_with("stopped after") {
-        "stopped by the wall-clock limit".to_string()
-    } else {
-        e.to_string()
-    }
-}
-
-/// The probe of a real shrink: the candidate run on the failing seed, judged as a sweep.
+/// The probe of a real shrink: the candidate run on the failing seed.
 struct Rerun<'a> {
     base: &'a Scenario,
     seed: u64,
@@ -280,7 +232,7 @@ struct Rerun<'a> {
 impl reduce::Probe for Rerun<'_> {
     fn holds(&mut self, case: &Case) -> Option<bool> {
         let s = loadable(case, self.base, self.seed).ok()?;
-        let got = judge(case, &s, self.seed, self.wall_limit, Judging::AsSwept);
-        Some(got.as_ref() == Some(self.want))
+        let j = judge(case, &s, self.seed, self.wall_limit);
+        Some(j.swept.as_ref() == Some(self.want) && j.written.as_ref() == Some(self.want))
     }
 }

@@ -120,9 +120,16 @@ impl<'a, P: Probe> Reducer<'a, P> {
         self.exhausted
     }
 
-    /// Every pass over `case`, which must hold already.
-    pub fn reduce(&mut self, case: Case) -> Case {
+    /// Every pass over `case`; `expects_first`: the expectations the signature does not name
+    /// go before anything else (`case` itself does not hold with them).
+    pub fn reduce(&mut self, case: Case, expects_first: bool) -> Case {
         self.steps = case.step_count();
+        let case = if expects_first {
+            self.pass = Pass::Expects;
+            self.drop_expects(case)
+        } else {
+            case
+        };
         self.pass = Pass::Faults;
         let case = self.drop_units(case, true);
         self.pass = Pass::Steps;

@@ -170,7 +170,7 @@ fn reduce(probe: &mut Synthetic, max_runs: usize) -> (Case, usize, bool) {
     let mut lines = Vec::<Progress>::new();
     let mut hear = |p: &Progress| lines.push(*p);
     let mut r = Reducer::new(probe, &want, max_runs, &mut hear);
-    let out = r.reduce(case());
+    let out = r.reduce(case(), false);
     let (runs, exhausted) = (r.runs(), r.exhausted());
     drop(r);
     assert_eq!(lines.len(), runs, "one progress line per run");
