@@ -351,7 +351,11 @@ fn simpler(f: &Fault, v: f64) -> Fault {
         Fault::Loss { rate, .. } => *rate = round(v),
         Fault::Skew { seconds, .. } => {
             let size = v.round() as i64;
-            *seconds = if *seconds < 0 { -size } else { size };
+            *seconds = if *seconds < 0 {
+                size.saturating_neg()
+            } else {
+                size
+            };
         }
         _ => {}
     }

@@ -169,10 +169,11 @@ fn reduce(probe: &mut Synthetic, max_runs: usize) -> (Case, usize, bool) {
     let want = want();
     let mut lines = Vec::<Progress>::new();
     let mut hear = |p: &Progress| lines.push(*p);
-    let mut r = Reducer::new(probe, &want, max_runs, &mut hear);
-    let out = r.reduce(case(), false);
-    let (runs, exhausted) = (r.runs(), r.exhausted());
-    drop(r);
+    let r = Reducer::new(probe, &want, max_runs, &mut hear);
+    let (out, runs, exhausted) = {
+        let mut r = r;
+        (r.reduce(case(), false), r.runs(), r.exhausted())
+    };
     assert_eq!(lines.len(), runs, "one progress line per run");
     assert!(lines.windows(2).all(|w| w[0].runs < w[1].runs));
     (out, runs, exhausted)
