@@ -76,6 +76,8 @@ const DOCUMENTED: &[(&str, &str, &str, &str, &str)] = &[
         "S-ICON-ADATA",
     ),
     ("app", "hapair", "icon-vq-monitoring", "true", "S-ICON-HA"),
+    // Step 10 (shrink): hapair's own test-only switch, a planted defect (no Genesys document).
+    ("app", "hapair", "plant-defect", "none", "HAPAIR-TEST"),
 ];
 
 fn object(owner: Owner) -> &'static str {

@@ -32,6 +32,8 @@
 //! - [`execute`]: one scenario under one seed: its PKI once, the rules, the engine, the
 //!   verdicts.
 //! - [`runner`]: running in bulk: discovery, seeds, parallel jobs, isolation, artefacts.
+//! - [`shrink`]: a sweep's failing seed reduced to the smallest scenario file that fails
+//!   the same way.
 //! - [`report`]: renderers (human, JSON, JUnit, the TLS table); no checking logic.
 //! - [`cli`]: the clap front end; `main.rs` only parses, runs and maps to an exit code.
 
@@ -78,6 +80,7 @@ pub mod report;
 pub mod rules;
 pub mod runner;
 pub mod scenario;
+pub mod shrink;
 pub mod sim;
 pub mod splitmix;
 pub mod sweep;

@@ -83,7 +83,10 @@ pub(super) fn execute(args: &Args) -> Outcome {
             return Outcome::BadInput;
         }
     };
-    let swept = sweep::sweep(&plan);
+    let mut swept = sweep::sweep(&plan);
+    if args.shrink {
+        shrink(args, &plan, &mut swept.report);
+    }
     let report = &swept.report;
     let json = || {
         serde_json::to_string_pretty(report).map(|mut t| {
@@ -183,4 +186,21 @@ fn plan(args: &Args) -> Result<Plan, String> {
         check_determinism: args.check_determinism,
         ..Plan::new(files, args.start, args.seeds)
     })
+}
+
+/// `--shrink`: the first failing seed of each signature shrunk, under `--out` (else a
+/// `hapair-shrunk` folder in the system's temporary folder); progress and results on stderr.
+fn shrink(args: &Args, plan: &Plan, report: &mut crate::sweep::report::SweepReport) {
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| std::env::temp_dir().join("hapair-shrunk"));
+    let options = crate::shrink::Options {
+        wall_limit: plan.wall_limit,
+        ..crate::shrink::Options::default()
+    };
+    let mut say = |line: &str| out::eprint(&format!("{line}\n"));
+    if !crate::shrink::shrink_sweep(plan, report, &dir, &options, &mut say) {
+        out::eprint("hapair: not every failure could be shrunk to a file that replays it\n");
+    }
 }

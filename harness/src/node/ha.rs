@@ -118,6 +118,7 @@ pub(super) async fn serve<N: Net>(
                         end.clone(),
                     ));
                 } else {
+                    let ids = planted(&s, ids);
                     // In chunks within the frame bound: a store of any size synchronises.
                     for chunk in wire::full_sync(ids.iter()) {
                         session.send(chunk);
@@ -156,6 +157,17 @@ pub(super) async fn serve<N: Net>(
         },
     );
     s.link_down(link);
+}
+
+/// The events a T-Server's full synchronisation sends: all of them, unless the test-only
+/// `[hapair] plant-defect = "resync-drops-last"` plants a resync defect (`tests/shrink.rs`).
+fn planted<N: Net>(s: &Server<N>, mut ids: Vec<String>) -> Vec<String> {
+    use crate::topology::options::{PLANT_DEFECT, RESYNC_DROPS_LAST};
+    let defect = s.w.option(&s.name, "hapair", PLANT_DEFECT);
+    if defect.is_some_and(|d| d.eq_ignore_ascii_case(RESYNC_DROPS_LAST)) {
+        ids.pop();
+    }
+    ids
 }
 
 /// The primary's end of one HA session, as its synchronisation reports it.

@@ -27,7 +27,7 @@ pub use expect::{
     Check, Expect, IdbCheck, IdbSet, LinkDeath, Logged, Member, Never, Timing, TlsExpect,
 };
 pub use load::{LoadError, load, parse};
-pub use write::to_toml;
+pub use write::{WriteError, to_toml};
 
 use crate::diag::{Source, Span};
 use crate::topology::Topology;

@@ -130,6 +130,15 @@ const S_SIPS_UPG: &str =
 const S_ICON_ADATA: &str =
     "S-ICON-ADATA https://docs.genesys.com/Documentation/ICON/8.1.5/Dep/cfgAdata";
 const S_ICON_HA: &str = "S-ICON-HA https://docs.genesys.com/Documentation/ICON/latest/UG/HAModel";
+/// hapair's own test switches: no Genesys document, the test that needs them.
+const S_HAPAIR_TEST: &str = "HAPAIR-TEST tests/shrink.rs (a planted defect, not a Genesys option)";
+
+/// `[hapair] plant-defect`: a defect planted in the node code on purpose, for the shrinker's
+/// test (`tests/shrink.rs`). Test-only: no real deployment has it.
+pub const PLANT_DEFECT: &str = "plant-defect";
+/// `plant-defect = "resync-drops-last"`: a primary T-Server's full synchronisation of a
+/// backup leaves out the last event of its store (`node/ha.rs`).
+pub const RESYNC_DROPS_LAST: &str = "resync-drops-last";
 
 /// Every option hapair honours. `tests/options.rs` holds the defaults to the documents' and
 /// README's table to this one.
@@ -338,6 +347,18 @@ pub const HONOURED: &[Spec] = &[
         effect: Effect::NextConnection,
         what: "hapair's name (Genesys documents the rate, not an option): calls a second the primary SIP Server pushes to a backup that reconnects, of those the backup's call list lacks",
         source: S_SIPS_UPG,
+    },
+    // Step 10 (shrink): hapair's own and test-only. A defect planted on purpose, so that a
+    // test can show a sweep finding it and the shrinker reducing it (tests/shrink.rs).
+    Spec {
+        owner: Owner::App(&[AppType::Tserver]),
+        section: "hapair",
+        key: PLANT_DEFECT,
+        default: "none",
+        values: Values::Choice(&["none", RESYNC_DROPS_LAST]),
+        effect: Effect::NextConnection,
+        what: "hapair's own option, test-only (a planted defect, never a Genesys behaviour): resync-drops-last makes a primary T-Server's full synchronisation of a backup leave out the last event of its store",
+        source: S_HAPAIR_TEST,
     },
     // Step 9 (ICON): options that shape what an ICON stores in its IDB (node/icon/rows.rs).
     Spec {
