@@ -30,7 +30,7 @@ pub fn decode(r: &mut Reader, doc: &Table<'_>, t: &Topology, steps: &[Step]) -> 
     let within = r.duration(table, "within");
     let baseline = r.duration(table, "baseline");
     if let Some(w) = &within {
-        let bound = crate::check::liveness::derive(t, steps);
+        let bound = super::bound_liveness::derive(t, steps);
         if w.value.is_zero() || w.value < bound.minimum {
             r.push(Problem::new(
                 "bad-value",

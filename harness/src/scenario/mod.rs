@@ -4,6 +4,7 @@
 //! application or port, an expectation that can never be evaluated) with located problems.
 //! Judging a trace against the expectations is [`crate::check`]'s.
 
+pub mod bound_liveness;
 mod bounds;
 mod expect;
 mod fields;

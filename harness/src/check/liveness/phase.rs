@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::bound::{Bound, derive};
+use crate::scenario::bound_liveness::{Bound, derive};
 use crate::fault::Fault;
 use crate::fault::lift::Active;
 use crate::scenario::{Liveness, Scenario, Step};
