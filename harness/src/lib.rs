@@ -80,6 +80,7 @@ pub mod rules;
 pub mod runner;
 pub mod scenario;
 pub mod sim;
+pub mod splitmix;
 pub mod sweep;
 pub mod tls;
 pub mod topology;

@@ -93,7 +93,7 @@ fn stem(path: &Path) -> String {
 }
 
 /// The folder name of each path, unique among them (see the module's description).
-pub(super) fn folders(paths: &[&Path]) -> Vec<String> {
+pub fn folders(paths: &[&Path]) -> Vec<String> {
     let mut by_stem: BTreeMap<String, Vec<(usize, &Path)>> = BTreeMap::new();
     for (i, p) in paths.iter().enumerate() {
         by_stem.entry(stem(p)).or_default().push((i, p));

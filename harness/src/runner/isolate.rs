@@ -24,7 +24,7 @@ thread_local! {
 /// # Errors
 /// The panic's message, when `f` panicked.
 #[allow(clippy::panic)] // the test hook's whole purpose: a panic on request
-pub(super) fn isolated<T>(path: &Path, f: impl FnOnce() -> T) -> Result<T, String> {
+pub fn isolated<T>(path: &Path, f: impl FnOnce() -> T) -> Result<T, String> {
     quiet_hook();
     let inject = std::env::var(TEST_PANIC)
         .ok()

@@ -19,4 +19,5 @@ mod progress;
 
 pub use batch::{Batch, Seeds, run, run_files};
 pub use discover::{DiscoverError, discover, matching};
+pub use isolate::isolated;
 pub use job::{Failure, Job, JobReport, JobResult, Seed};

@@ -8,16 +8,33 @@
 //! intensity, a drawn [`Schedule`] and how it joins a scenario ([`with_schedule`]), one seed's
 //! run ([`run_one`]), a failure's [`Signature`], and the `hapair.sweep/1` report
 //! ([`report`]) that `hapair merge` reads back.
+//!
+//! Built on it: [`draw`] (a seed's schedule for a scenario: `draw(&scenario, seed, &kinds,
+//! intensity)`, or [`draw_for`] with another phase length; the shrinker and `hapair sweep`
+//! call it alike, and the same arguments always draw the same), [`sweep`] (a whole sweep as a
+//! [`Plan`] describes it, reduced run by run into a [`report::SweepReport`]), [`coverage`],
+//! the `--check-determinism` sample, the `--out` artefacts of a failing seed
+//! ([`write_seed`], [`scenario_text`]) and the renderers ([`summary`]).
 
+mod artefacts;
+mod batch;
+pub mod coverage;
+mod determinism;
+pub mod draw;
 pub mod report;
 mod shard;
 mod signature;
+pub mod summary;
 
 use std::fmt;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use artefacts::{scenario_text, write_seed};
+pub use batch::{Plan, Swept, sweep};
+pub use determinism::first_difference;
+pub use draw::{PHASE, draw, draw_for};
 pub use shard::Shard;
 pub use signature::{Failed, Signature, signature};
 

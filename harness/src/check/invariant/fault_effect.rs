@@ -21,7 +21,7 @@ pub fn judge(s: &Scenario, trace: &Trace, end: u64) -> Vec<Verdict> {
             let (held, detail, evidence) = took_effect(s, trace, step, from)?;
             Some(Verdict {
                 kind: VerdictKind::Invariant,
-                what: format!("the step at {}s took effect", step.at.as_secs_f64()),
+                what: step_words(step.at),
                 held,
                 judged: Judged::Window(from, end.max(from)),
                 evidence: evidence.into_iter().collect(),
@@ -32,6 +32,12 @@ pub fn judge(s: &Scenario, trace: &Trace, end: u64) -> Vec<Verdict> {
             })
         })
         .collect()
+}
+
+/// What the verdict on the step at `at` checks, in its words (a sweep tells its drawn steps'
+/// verdicts by them).
+pub fn step_words(at: std::time::Duration) -> String {
+    format!("the step at {}s took effect", at.as_secs_f64())
 }
 
 /// Whether the step did something observable from `from` on, in words, and the first event

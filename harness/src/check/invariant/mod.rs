@@ -8,6 +8,8 @@ mod ha_link;
 mod one_primary;
 mod plaintext;
 
+pub use fault_effect::step_words;
+
 use super::verdict::Verdict;
 use crate::scenario::Scenario;
 use crate::trace::Trace;

@@ -14,6 +14,7 @@
 
 use crate::cti::{AgentState, CtiEvent};
 use crate::fault::Calls;
+use crate::splitmix::SplitMix;
 
 /// The virtual queues calls wait on.
 const QUEUES: [&str; 3] = ["vq_sales", "vq_support", "vq_billing"];
@@ -34,41 +35,6 @@ const SEGMENTS: [&str; 3] = ["gold", "silver", "bronze"];
 const ROUTING_POINT: &str = "5000";
 /// How long a call waits on its virtual queue at least (ms).
 const QUEUE_MS: u64 = 50;
-
-/// SplitMix64: a small, well-mixed generator, enough to vary calls between seeds.
-#[derive(Clone, Debug)]
-pub(super) struct SplitMix(u64);
-
-impl SplitMix {
-    /// The generator of step `ordinal` of a run seeded `seed`.
-    pub(super) fn new(seed: u64, ordinal: u64) -> Self {
-        let mut g = Self(seed ^ ordinal.wrapping_mul(0xD1B5_4A32_D192_ED03));
-        let state = g.next();
-        Self(state)
-    }
-
-    /// The next 64 random bits.
-    pub(super) fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `[0, 1)`.
-    pub(super) fn unit(&mut self) -> f64 {
-        // The top 53 bits: exactly representable.
-        (self.next() >> 11) as f64 / (1_u64 << 53) as f64
-    }
-
-    /// One of `items` (`items` is never empty here).
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        let len = u64::try_from(items.len()).unwrap_or(1).max(1);
-        let i = usize::try_from(self.next().checked_rem(len).unwrap_or(0)).unwrap_or(0);
-        items.get(i).copied().unwrap_or_default()
-    }
-}
 
 /// One event of a script, at its instant.
 pub(super) type Timed = (u64, CtiEvent);
@@ -180,8 +146,18 @@ impl Script {
     fn call(&mut self, n: u64, at: u64) -> Vec<Timed> {
         let call = format!("{:04X}{:012X}", self.ordinal & 0xFFFF, n.saturating_add(1));
         let ani = format!("555{:07}", self.rng.next() % 10_000_000);
-        let dnis = self.rng.pick(&DNIS).to_string();
-        let vq = self.rng.pick(&QUEUES).to_string();
+        let dnis = self
+            .rng
+            .pick(&DNIS)
+            .copied()
+            .unwrap_or_default()
+            .to_string();
+        let vq = self
+            .rng
+            .pick(&QUEUES)
+            .copied()
+            .unwrap_or_default()
+            .to_string();
         let mut out = vec![(
             at,
             CtiEvent::Ringing {
@@ -272,7 +248,12 @@ impl Script {
     /// A value for attached-data key `key`.
     fn value(&mut self, key: &str) -> String {
         match key {
-            "Segment" => self.rng.pick(&SEGMENTS).to_string(),
+            "Segment" => self
+                .rng
+                .pick(&SEGMENTS)
+                .copied()
+                .unwrap_or_default()
+                .to_string(),
             "CustomerID" => format!("{:08}", self.rng.next() % 100_000_000),
             _ => format!("v{:06x}", self.rng.next() & 0xFF_FFFF),
         }
