@@ -76,9 +76,7 @@ fn write(args: &Args, merged: &Merged) -> Result<(), Outcome> {
 /// Exit 1 when a merged run failed, else 0.
 fn outcome(merged: &Merged) -> Outcome {
     let json_failed = match &merged.json {
-        Some(Json::Sweep(r)) => {
-            r.runs.iter().any(|run| !run.passed) || r.determinism.iter().any(|d| !d.same)
-        }
+        Some(Json::Sweep(r)) => !crate::sweep::summary::held(r),
         Some(Json::Run(v)) => v.get("passed") != Some(&serde_json::Value::Bool(true)),
         None => false,
     };
@@ -96,7 +94,7 @@ fn outcome(merged: &Merged) -> Outcome {
 /// The summary of the merged result.
 fn summary(merged: &Merged) -> String {
     let mut text = match &merged.json {
-        Some(Json::Sweep(r)) => sweep_summary(r),
+        Some(Json::Sweep(r)) => crate::sweep::summary::human(r, super::colour()),
         Some(Json::Run(v)) => run_summary(v),
         None => String::new(),
     };
@@ -145,36 +143,5 @@ fn run_summary(doc: &serde_json::Value) -> String {
         }
     }
     let _ = writeln!(text, "{passed} passed, {failed} failed");
-    text
-}
-
-/// The summary of a merged sweep: the failing seeds grouped by signature, then the counts.
-fn sweep_summary(r: &crate::sweep::report::SweepReport) -> String {
-    use std::collections::BTreeMap;
-    let mut groups: BTreeMap<String, Vec<&crate::sweep::report::SeedRun>> = BTreeMap::new();
-    for run in r.runs.iter().filter(|run| !run.passed) {
-        let key = run
-            .signature
-            .as_ref()
-            .map_or_else(|| "(no signature)".to_string(), ToString::to_string);
-        groups.entry(key).or_default().push(run);
-    }
-    let mut text = String::new();
-    for (signature, runs) in &groups {
-        let _ = writeln!(text, "{} seed(s): {signature}", runs.len());
-        for run in runs.iter().take(crate::check::LIST_BOUND) {
-            let _ = writeln!(text, "  {} seed {}: {}", run.scenario, run.seed, run.replay);
-        }
-    }
-    let failed = r.runs.iter().filter(|run| !run.passed).count();
-    let _ = writeln!(
-        text,
-        "{} runs (seeds {}..{}), {} passed, {failed} failed, {} signature(s)",
-        r.runs.len(),
-        r.start,
-        r.start.saturating_add(r.seeds),
-        r.runs.len().saturating_sub(failed),
-        groups.len()
-    );
     text
 }

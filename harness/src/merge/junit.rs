@@ -1,5 +1,5 @@
-//! Merging JUnit XML (read and written by quick-junit): the test suites of one name become one,
-//! their test cases ordered by the seed their name carries (`… [seed N]`, `seed N`), cases
+//! Merging JUnit XML (read and written by quick-junit): the test suites of one name become one
+//! (in the order the files list them), their test cases ordered by the seed their name carries (`… [seed N]`, `seed N`), cases
 //! without one first, each file's order kept otherwise; every count (`tests`, `failures`,
 //! `errors`, `skipped`) is recomputed from the cases, suite and case times are summed. A case
 //! without a seed that several shards repeat (a scenario that could not load, reported by each)
@@ -11,20 +11,22 @@ use std::time::Duration;
 
 use quick_junit::{Report, TestCase, TestSuite};
 
-use super::{MergeError, scenario_key};
+use super::MergeError;
 
 /// Merges the JUnit reports of the shards of one sweep (or run), each with its file.
 ///
 /// # Errors
 /// [`MergeError::Overlap`] when two files hold the same seeded case of the same suite.
 pub fn merge(parts: &[(&Path, &Report)]) -> Result<Report, MergeError> {
-    let mut suites: BTreeMap<&Path, Vec<(&Path, &TestSuite)>> = BTreeMap::new();
+    // Suites in the order the files list them (every shard lists its suites alike).
+    let mut suites: Vec<(&str, Vec<(&Path, &TestSuite)>)> = Vec::new();
     for &(path, report) in parts {
         for suite in &report.test_suites {
-            suites
-                .entry(scenario_key(suite.name.as_str()))
-                .or_default()
-                .push((path, suite));
+            let name = suite.name.as_str();
+            match suites.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, same)) => same.push((path, suite)),
+                None => suites.push((name, vec![(path, suite)])),
+            }
         }
     }
     let name = parts
@@ -32,7 +34,7 @@ pub fn merge(parts: &[(&Path, &Report)]) -> Result<Report, MergeError> {
         .find_map(|(_, r)| r.name.clone())
         .map_or_else(|| "hapair".to_string(), |n| n.as_str().to_string());
     let mut report = Report::new(name);
-    for same in suites.values() {
+    for (_, same) in &suites {
         report.add_test_suite(merge_suite(same)?);
     }
     if let Some(time) = parts.iter().fold(None, |acc, (_, r)| sum(acc, r.time)) {

@@ -223,7 +223,8 @@ impl Json {
     /// The document as text.
     pub fn render(&self) -> String {
         match self {
-            Json::Sweep(r) => crate::report::json::to_string(r),
+            // As `hapair sweep --out` writes it.
+            Json::Sweep(r) => format!("{}\n", crate::report::json::to_string(r)),
             Json::Run(v) => crate::report::json::to_string(v),
         }
     }
