@@ -121,6 +121,14 @@ pub fn execute_into(
     idb_dir: Option<&Path>,
 ) -> Result<Outcome, RunError> {
     let started = Instant::now();
+    // The liveness phase: the faults lifted at the end of the scenario's own run, and the
+    // run long enough for the bound.
+    let phase = s
+        .liveness
+        .as_ref()
+        .map(|l| check::liveness::Phase::plan(s, l));
+    let lifted = phase.as_ref().map(|p| p.apply(s));
+    let s = lifted.as_ref().unwrap_or(s);
     let material = crate::pki::paths::for_topology(&s.topology, s.clock)?;
     let findings = crate::rules::judge(&s.topology, &material, s.clock)?;
     let faults = s.steps.iter().map(|st| (st.at, st.fault.clone()));
@@ -156,6 +164,9 @@ pub fn execute_into(
     drop(idb_dir);
     let mut verdicts = check::expectations(s, &trace, &findings, &idbs);
     verdicts.extend(check::invariants(s, &trace));
+    if let Some(phase) = &phase {
+        verdicts.extend(check::liveness::judge(s, &trace, phase));
+    }
     let handshakes = trace
         .events
         .iter()

@@ -11,9 +11,24 @@ use crate::trace::{Kind, Trace};
 /// For each pair whose final primary is known: the acknowledged event IDs it does not hold.
 /// Pairs with no primary at the end are reported with every acknowledged event.
 pub fn lost_acknowledged(topology: &Topology, trace: &Trace) -> BTreeMap<String, Vec<String>> {
+    lost_by(topology, &trace.events)
+}
+
+/// [`lost_acknowledged`] as of `at_ms`: the events acknowledged by then that the primary of
+/// that instant does not hold (the liveness phase's baseline).
+pub fn lost_acknowledged_at(
+    topology: &Topology,
+    trace: &Trace,
+    at_ms: u64,
+) -> BTreeMap<String, Vec<String>> {
+    let upto = trace.events.partition_point(|e| e.at_ms <= at_ms);
+    lost_by(topology, trace.events.get(..upto).unwrap_or_default())
+}
+
+fn lost_by(topology: &Topology, events: &[crate::trace::Event]) -> BTreeMap<String, Vec<String>> {
     let mut stores: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     let mut acked: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for e in &trace.events {
+    for e in events {
         match &e.kind {
             Kind::StoreCleared => {
                 stores.insert(&e.node, BTreeSet::new());
@@ -28,8 +43,8 @@ pub fn lost_acknowledged(topology: &Topology, trace: &Trace) -> BTreeMap<String,
             _ => {}
         }
     }
-    let roles = Timeline::of(trace);
-    let end = trace.events.last().map_or(0, |e| e.at_ms);
+    let roles = Timeline::of_events(events);
+    let end = events.last().map_or(0, |e| e.at_ms);
     let mut out = BTreeMap::new();
     for pair in topology.pairs() {
         let members = [

@@ -8,6 +8,7 @@
 pub mod evidence;
 pub mod expect;
 pub mod invariant;
+pub mod liveness;
 pub mod loss;
 pub mod roles;
 pub mod session;

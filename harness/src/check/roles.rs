@@ -15,8 +15,13 @@ pub struct Timeline {
 impl Timeline {
     /// Reads the timeline off a trace.
     pub fn of(trace: &Trace) -> Self {
+        Self::of_events(&trace.events)
+    }
+
+    /// Reads the timeline off the first events of a trace.
+    pub fn of_events(events: &[crate::trace::Event]) -> Self {
         let mut t = Self::default();
-        for (i, e) in trace.events.iter().enumerate() {
+        for (i, e) in events.iter().enumerate() {
             let state = match &e.kind {
                 Kind::RoleChanged { to, .. } => State::In(*to),
                 Kind::Stopped { .. } => State::Stopped,

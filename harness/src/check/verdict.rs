@@ -128,6 +128,11 @@ pub enum Differs {
     },
     /// The right thing at another time (the miss's `at_ms`), outside the window.
     Outside,
+    /// Not converged when the run ended (the liveness phase): what was still wrong.
+    Unconverged {
+        /// The state at the end, in words.
+        state: String,
+    },
     /// A link died another way (`refused`, not `timed-out`).
     Reason {
         /// The reason recorded.
@@ -174,6 +179,7 @@ impl fmt::Display for Differs {
             Differs::Server { got } => write!(f, "by {got}"),
             Differs::Outside => f.write_str("outside the window"),
             Differs::Reason { got, want } => write!(f, "{got}, not {want}"),
+            Differs::Unconverged { state } => write!(f, "still {state} at the end of the run"),
         }
     }
 }

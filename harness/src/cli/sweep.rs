@@ -61,9 +61,9 @@ pub struct Args {
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub timeout: u64,
     /// Virtual seconds of the fault phase each seed adds after the scenario's own run
-    /// (1 to 3600).
+    /// (20 to 3600; no fault starts or is lifted in its last 10 s).
     #[arg(long, value_name = "SECS", default_value_t = 60,
-          value_parser = clap::value_parser!(u64).range(1..=3_600))]
+          value_parser = clap::value_parser!(u64).range(20..=3_600))]
     pub phase: u64,
     /// Run a sample of seeds twice and fail on any trace difference, naming the first.
     #[arg(long)]

@@ -18,6 +18,7 @@
 
 mod calls;
 mod entry;
+pub mod lift;
 mod refs;
 #[cfg(test)]
 mod tests;

@@ -89,6 +89,7 @@ pub fn parse(
             "step",
             "expect",
             "invariants",
+            "liveness",
         ],
         "the scenario",
     );
@@ -161,6 +162,7 @@ pub fn parse(
     let steps = super::steps::decode(&mut r, doc, &topology);
     let expects = decode_expects(&mut r, doc, &topology, &steps);
     let invariants = decode_invariants(&mut r, doc);
+    let liveness = super::liveness::decode(&mut r, doc, &topology, &steps);
     let explicit = r.duration(doc, "duration");
     let too_long = super::bounds::check(&steps, &expects, explicit.as_ref());
     let over = !too_long.is_empty();
@@ -207,7 +209,7 @@ pub fn parse(
         steps,
         expects,
         invariants,
-        liveness: None,
+        liveness,
     })
 }
 

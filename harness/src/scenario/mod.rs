@@ -11,6 +11,7 @@ mod fields;
 mod idb_tests;
 #[cfg(test)]
 mod keys_tests;
+mod liveness;
 mod load;
 mod names;
 mod steps;
@@ -75,6 +76,11 @@ pub struct Liveness {
     pub within: Option<Duration>,
     /// Where `[liveness]` is written (none for a sweep's phase).
     pub span: Option<Span>,
+    /// The instant whose state the pair must get back to: what held then (a link synced, a
+    /// client connected to the primary) must hold again after the lift, and an event lost
+    /// already then is the scenario's own. A sweep's: the end of the scenario's own run,
+    /// where its drawn faults start; `None`: the first step (the start, without steps).
+    pub baseline: Option<Duration>,
 }
 
 impl Scenario {

@@ -54,6 +54,16 @@ pub fn to_toml(s: &Scenario) -> Result<String, WriteError> {
     doc.insert("seed".into(), Value::Integer(s.seed as i64));
     doc.insert("duration".into(), duration(s.duration));
     doc.insert("invariants".into(), Value::Table(invariants(&s.invariants)));
+    if let Some(l) = &s.liveness {
+        let mut t = Table::new();
+        if let Some(w) = l.within {
+            t.insert("within".into(), duration(w));
+        }
+        if let Some(b) = l.baseline {
+            t.insert("baseline".into(), duration(b));
+        }
+        doc.insert("liveness".into(), Value::Table(t));
+    }
     let steps = s.steps.iter().map(step).collect::<Result<Vec<_>, _>>()?;
     if !steps.is_empty() {
         doc.insert("step".into(), Value::Array(steps));

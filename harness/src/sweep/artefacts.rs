@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Schedule, with_schedule};
+use super::{Schedule, written};
 use crate::execute::Outcome;
 use crate::scenario::{self, Scenario};
 
@@ -35,8 +35,8 @@ pub fn write_seed(
     std::fs::write(dir.join("scenario.toml"), text)
 }
 
-/// The seed's whole scenario as a file that loads from anywhere: `s` with the schedule's
-/// steps, `seed` as its seed, its topology path made absolute.
+/// The seed's whole scenario as a file that loads from anywhere: [`written`], its topology
+/// path made absolute.
 ///
 /// # Errors
 /// Why the scenario could not be written back.
@@ -47,8 +47,7 @@ pub fn scenario_text(
     outcome: &Outcome,
     drawn_missed: bool,
 ) -> Result<String, String> {
-    let mut swept = with_schedule(s, schedule);
-    swept.seed = seed;
+    let mut swept = written(s, schedule, seed);
     if drawn_missed && own_steps_took_effect(s, outcome) {
         swept.invariants.faults_effective = false;
     }

@@ -144,9 +144,7 @@ pub fn sweep(plan: &Plan) -> Swept {
         plan.workers,
         Vec::<Option<Result<Scenario, String>>>::new,
         |loaded, _, &(f, offset)| {
-            let Some(file) = files.get(f) else {
-                return None;
-            };
+            let file = files.get(f)?;
             if loaded.len() <= f {
                 loaded.resize_with(f.saturating_add(1), || None);
             }

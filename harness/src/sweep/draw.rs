@@ -33,6 +33,11 @@ const STREAM: u64 = 0x53_5745_4550;
 /// lifts it).
 const LIFTED: f64 = 0.8;
 
+/// How long before the end of the fault phase the last fault starts or is lifted: what a
+/// scenario file needs after its last step (the loader asks for 10 s), so that the seed's
+/// scenario written back loads.
+pub const SETTLE: Duration = Duration::from_secs(10);
+
 /// Latency a lifted `latency` fault leaves on its link: the simulator's shortest.
 const LATENCY_LIFTED: Duration = Duration::from_millis(1);
 
@@ -53,8 +58,8 @@ pub fn draw(s: &Scenario, seed: u64, kinds: &[FaultKind], intensity: Intensity) 
 }
 
 /// The schedule `seed` draws for `s`: faults of `kinds` (all of them when empty) from the end
-/// of the scenario's own run (`from = s.duration`) for `phase`. The same arguments always
-/// give the same schedule.
+/// of the scenario's own run (`from = s.duration`) for `phase`, none starting or lifted in
+/// its last [`SETTLE`]. The same arguments always give the same schedule.
 pub fn draw_for(
     s: &Scenario,
     seed: u64,
@@ -75,19 +80,18 @@ pub fn draw_for(
     };
     let (count, length) = shape(intensity);
     let count = g.between(count.0, count.1);
-    let phase_ms = millis(phase);
+    let last = until.saturating_sub(SETTLE).max(from);
+    let span_ms = millis(last.saturating_sub(from));
     let mut drawn: Vec<(Drawn, Vec<String>)> = Vec::new();
     for _ in 0..count {
         let Some(kind) = weighted(&mut g, &on) else {
             break;
         };
-        // Faults start in the first nine tenths of the phase, so the last ones still act.
-        let at = from.saturating_add(Duration::from_millis(
-            g.between(0, phase_ms.saturating_mul(9) / 10),
-        ));
+        // Faults start and are lifted at least SETTLE before the phase ends.
+        let at = from.saturating_add(Duration::from_millis(g.between(0, span_ms)));
         let len = Duration::from_millis(g.between(length.0, length.1));
         let lift_at = at.saturating_add(len);
-        let lifted = g.chance(LIFTED) && lift_at < until;
+        let lifted = g.chance(LIFTED) && lift_at <= last;
         let Some((fault, lift, holds)) = fault_of(&mut g, kind, &targets, &s.topology) else {
             continue;
         };

@@ -38,9 +38,11 @@ pub use draw::{PHASE, draw, draw_for};
 pub use shard::Shard;
 pub use signature::{Failed, Signature, signature};
 
+use crate::check::VerdictKind;
 use crate::execute::{Outcome, RunError};
 use crate::fault::Fault;
-use crate::scenario::{Liveness, Scenario, Step};
+use crate::scenario::{Check, Liveness, Scenario, Step, Timing};
+use crate::trace::Trace;
 
 /// The kinds of fault a sweep draws (`--faults`).
 #[derive(
@@ -206,13 +208,16 @@ pub fn with_schedule(s: &Scenario, schedule: &Schedule) -> Scenario {
         out.liveness = Some(Liveness {
             within: None,
             span: None,
+            baseline: Some(schedule.from),
         });
     }
     out
 }
 
 /// Runs one seed of a sweep: `s` with `schedule` ([`with_schedule`]) under `seed`, stopped
-/// after `wall_limit` of real time.
+/// after `wall_limit` of real time. `s`'s own expectations are judged on the part of the
+/// trace its own run covers (up to `s.duration`, before the first drawn fault), so that they
+/// keep their meaning; the invariants (and the liveness phase) on the whole run.
 ///
 /// # Errors
 /// [`RunError`] when the material or the simulation cannot be made, or the run is stopped.
@@ -222,5 +227,56 @@ pub fn run_one(
     schedule: &Schedule,
     wall_limit: Duration,
 ) -> Result<Outcome, RunError> {
-    crate::execute::execute_limited(&with_schedule(s, schedule), seed, true, wall_limit)
+    let mut outcome =
+        crate::execute::execute_limited(&with_schedule(s, schedule), seed, true, wall_limit)?;
+    judge_own(s, &mut outcome);
+    Ok(outcome)
+}
+
+/// Judges `s`'s expectations again on the events of its own run (up to `s.duration`),
+/// keeping the other verdicts as they are, expectations first.
+fn judge_own(s: &Scenario, outcome: &mut Outcome) {
+    let end = u64::try_from(s.duration.as_millis()).unwrap_or(u64::MAX);
+    let own = Trace {
+        events: outcome
+            .trace
+            .events
+            .iter()
+            .take_while(|e| e.at_ms <= end)
+            .cloned()
+            .collect(),
+    };
+    let mut verdicts = crate::check::expectations(s, &own, &outcome.findings, &outcome.idbs);
+    verdicts.extend(
+        std::mem::take(&mut outcome.verdicts)
+            .into_iter()
+            .filter(|v| v.kind != VerdictKind::Expect),
+    );
+    outcome.verdicts = verdicts;
+}
+
+/// The seed's whole scenario as a file would hold it: [`with_schedule`], and `s`'s
+/// expectations that are judged over the whole run (`Anytime`) bounded to `s`'s own run
+/// (`after = "0s"`, `within = duration`) where their check reads a window, as
+/// [`run_one`] judges them. What `--out` writes and `hapair run` replays.
+pub fn written(s: &Scenario, schedule: &Schedule, seed: u64) -> Scenario {
+    let mut out = with_schedule(s, schedule);
+    out.seed = seed;
+    for e in &mut out.expects {
+        let windowed = !matches!(
+            e.check,
+            Check::Rejected(_)
+                | Check::Finding { .. }
+                | Check::NoAckedEventLost(_)
+                | Check::TwoPrimaries { .. }
+        );
+        if e.timing == Timing::Anytime && windowed {
+            e.timing = Timing::Within {
+                after: Duration::ZERO,
+                mark: "0s".to_string(),
+                within: s.duration,
+            };
+        }
+    }
+    out
 }
