@@ -166,7 +166,7 @@ fn a_shard_runs_the_same_seeds_of_a_scenario_whatever_the_filter_keeps() {
             "--start",
             "20",
             "--phase",
-            "5",
+            "20",
             "--shard",
             "2/3",
             "--out",
@@ -198,7 +198,7 @@ fn merge_refuses_other_sweeps_and_overlaps_and_names_a_missing_shard() {
         "--seeds",
         "4",
         "--phase",
-        "5",
+        "20",
     ];
     let folders = shards(&args, 4, dir.path());
     let path = |f: &PathBuf| f.display().to_string();
@@ -225,7 +225,7 @@ fn merge_refuses_other_sweeps_and_overlaps_and_names_a_missing_shard() {
         "--seeds",
         "4",
         "--phase",
-        "5",
+        "20",
         "--intensity",
         "high",
         "--shard",
