@@ -73,6 +73,7 @@ pub mod execute;
 pub mod fault;
 pub mod idb;
 pub mod limits;
+pub mod merge;
 pub mod net;
 pub mod node;
 pub mod pki;

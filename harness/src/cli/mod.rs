@@ -163,6 +163,10 @@ pub enum Command {
         /// Only scenarios whose path contains this text.
         #[arg(long)]
         filter: Option<String>,
+        /// Run only shard I of N (`--shard 2/4`): each scenario's seeds are dealt by offset,
+        /// so N machines cover them exactly once (`hapair merge` joins their files).
+        #[arg(long, value_name = "I/N")]
+        shard: Option<crate::sweep::Shard>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = run::RunFormat::Human)]
         format: run::RunFormat,
@@ -215,6 +219,7 @@ pub fn run(cli: Cli) -> Outcome {
             seed,
             seeds,
             filter,
+            shard,
             format,
             out,
             jobs,
@@ -224,6 +229,7 @@ pub fn run(cli: Cli) -> Outcome {
             seed,
             seeds,
             filter,
+            shard,
             format,
             out,
             jobs: jobs.unwrap_or_else(crate::runner::pool::default_workers),

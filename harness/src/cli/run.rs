@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use super::{Outcome, colour, out};
 use crate::report::run::{self, FileResult};
 use crate::runner::{self, Batch, Seeds, artefacts};
+use crate::sweep::Shard;
 
 /// Output formats of `hapair run`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -31,6 +32,8 @@ pub struct Options {
     pub filter: Option<String>,
     /// Output format.
     pub format: RunFormat,
+    /// Run only this shard's seeds (`--shard I/N`).
+    pub shard: Option<Shard>,
     /// Where to write artefacts.
     pub out: Option<PathBuf>,
     /// Scenario runs done at once.
@@ -58,16 +61,20 @@ pub(super) fn execute(o: &Options) -> Outcome {
             return Outcome::BadInput;
         }
     }
-    let seeds = match o.seed {
-        Some(seed) => Seeds::Given(vec![seed]),
-        None => Seeds::Own { count: o.seeds },
+    let (seeds, count) = match o.seed {
+        Some(seed) => (Seeds::Given(vec![seed]), 1),
+        None => (Seeds::Own { count: o.seeds }, o.seeds),
+    };
+    let range = run::Range {
+        seeds: Some(count),
+        shard: o.shard,
     };
     let batch = Batch {
         workers: o.jobs,
         wall_limit: o.timeout,
         progress: std::io::stdout().is_terminal() && std::io::stderr().is_terminal(),
         out: o.out.clone(),
-        ..Batch::of_files(&files, &seeds)
+        ..Batch::of_shard(&files, &seeds, o.shard)
     };
     let results = runner::run_files(&batch, |invalid| {
         out::eprint(&crate::report::human::check(
@@ -77,12 +84,12 @@ pub(super) fn execute(o: &Options) -> Outcome {
     });
     let text = match o.format {
         RunFormat::Human => run::human(&results, colour()),
-        RunFormat::Json => run::json(&results),
-        RunFormat::Junit => crate::report::junit::junit(&results),
+        RunFormat::Json => run::json_in(&results, range),
+        RunFormat::Junit => crate::report::junit::junit_in(&results, count > 1),
     };
     let printed = out::print(&text);
     if let Some(dir) = &o.out {
-        if let Err(e) = artefacts::write(dir, &results) {
+        if let Err(e) = artefacts::write(dir, &results, range) {
             out::eprint(&format!("hapair: cannot write to {}: {e}\n", dir.display()));
             return Outcome::Internal;
         }

@@ -42,8 +42,15 @@ fn xml_detail(text: &str) -> String {
     xml_text(&clip(text))
 }
 
-/// JUnit XML of a run.
+/// JUnit XML of a run. A test case names its seed (`… [seed N]`) when its file ran more than
+/// one.
 pub fn junit(results: &[FileResult]) -> String {
+    junit_in(results, false)
+}
+
+/// [`junit`], every test case naming its seed when `seeded` (a run of several seeds: each
+/// shard of it names its seeds alike, even a shard that ran one, so their files merge).
+pub fn junit_in(results: &[FileResult], seeded: bool) -> String {
     let mut report = Report::new("hapair");
     for f in results {
         let mut suite = TestSuite::new(xml_text(&f.path.display().to_string()));
@@ -57,7 +64,7 @@ pub fn junit(results: &[FileResult]) -> String {
         }
         for run in &f.runs {
             for v in &run.verdicts {
-                let name: Cow<'_, str> = if f.runs.len() > 1 {
+                let name: Cow<'_, str> = if seeded || f.runs.len() > 1 {
                     Cow::Owned(format!("{} [seed {}]", v.what, run.seed))
                 } else {
                     Cow::Borrowed(&v.what)

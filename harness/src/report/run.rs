@@ -14,6 +14,7 @@ use crate::check::{Judged, LIST_BOUND, Miss, Verdict, VerdictKind, thousands};
 use crate::diag::{Source, Span};
 use crate::execute::Outcome;
 use crate::rules::{Finding, Severity};
+use crate::sweep::Shard;
 use crate::trace::Event;
 
 /// Schema identifier of `hapair run --format json` and of per-scenario `report.json`.
@@ -36,6 +37,16 @@ impl FileResult {
     pub fn passed(&self) -> bool {
         self.error.is_none() && self.runs.iter().all(Outcome::passed)
     }
+}
+
+/// The seeds a run covers, as its JSON states them so that `hapair merge` can tell whether the
+/// shards of a run (`hapair run --shard I/N`) cover them all.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Range {
+    /// How many seeds each scenario runs (`--seeds`; 1 with `--seed`), over all shards.
+    pub seeds: Option<u64>,
+    /// The shard this run is (`--shard`).
+    pub shard: Option<Shard>,
 }
 
 /// The command that replays a run.
@@ -301,6 +312,10 @@ struct JsonDoc<'a> {
     schema: &'static str,
     version: &'static str,
     passed: bool,
+    /// [`Range::seeds`].
+    seeds: Option<u64>,
+    /// [`Range::shard`].
+    shard: Option<Shard>,
     scenarios: Vec<JsonFile<'a>>,
 }
 
@@ -334,17 +349,25 @@ fn json_file(f: &FileResult) -> JsonFile<'_> {
 
 /// The JSON document of a whole run.
 pub fn json(results: &[FileResult]) -> String {
+    json_in(results, Range::default())
+}
+
+/// The JSON document of a whole run covering `range`.
+pub fn json_in(results: &[FileResult], range: Range) -> String {
     super::json::to_string(&JsonDoc {
         schema: SCHEMA,
         version: env!("CARGO_PKG_VERSION"),
         passed: results.iter().all(FileResult::passed),
+        seeds: range.seeds,
+        shard: range.shard,
         scenarios: results.iter().map(json_file).collect(),
     })
 }
 
-/// The JSON report of one scenario file (`--out DIR/NAME/report.json`).
-pub fn json_one(f: &FileResult) -> String {
-    json(std::slice::from_ref(f))
+/// The JSON report of one scenario file (`--out DIR/NAME/report.json`) of a run covering
+/// `range`.
+pub fn json_one(f: &FileResult, range: Range) -> String {
+    json_in(std::slice::from_ref(f), range)
 }
 
 #[cfg(test)]

@@ -36,17 +36,17 @@ pub fn prepare(dir: &Path) -> std::io::Result<()> {
     std::fs::remove_file(&probe)
 }
 
-/// Writes the artefacts of `results` under `dir`.
+/// Writes the artefacts of `results`, a run covering `range`, under `dir`.
 ///
 /// # Errors
 /// The first file or folder that could not be written.
-pub fn write(dir: &Path, results: &[FileResult]) -> std::io::Result<()> {
+pub fn write(dir: &Path, results: &[FileResult], range: run::Range) -> std::io::Result<()> {
     private_dir(dir)?;
     let paths: Vec<&Path> = results.iter().map(|f| f.path.as_path()).collect();
     for (f, name) in results.iter().zip(folders(&paths)) {
         let base = dir.join(name);
         private_dir(&base)?;
-        std::fs::write(base.join("report.json"), run::json_one(f))?;
+        std::fs::write(base.join("report.json"), run::json_one(f, range))?;
         for r in &f.runs {
             let name = if f.runs.len() > 1 {
                 format!("trace-seed-{}.jsonl", r.seed)
@@ -61,7 +61,11 @@ pub fn write(dir: &Path, results: &[FileResult]) -> std::io::Result<()> {
             std::fs::write(base.join("tls-table.json"), text)?;
         }
     }
-    std::fs::write(dir.join("junit.xml"), crate::report::junit::junit(results))
+    let seeded = range.seeds.is_some_and(|n| n > 1);
+    std::fs::write(
+        dir.join("junit.xml"),
+        crate::report::junit::junit_in(results, seeded),
+    )
 }
 
 /// A folder of run artefacts, readable by its owner only (0700): traces name hosts, ports and

@@ -14,6 +14,7 @@ use super::pool;
 use super::progress::Progress;
 use crate::report::FileOutcome;
 use crate::report::run::FileResult;
+use crate::sweep::Shard;
 
 /// The seeds every scenario of a batch runs under.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,10 +49,22 @@ impl Batch {
     /// Every file under every seed of `seeds`, file by file; one worker per core, the
     /// simulator's own wall-clock limit, no progress bar.
     pub fn of_files(files: &[PathBuf], seeds: &Seeds) -> Batch {
-        let each: Vec<Seed> = match seeds {
+        Batch::of_shard(files, seeds, None)
+    }
+
+    /// [`Batch::of_files`] keeping only `shard`'s seeds (all with `None`): seeds are dealt by
+    /// their offset in `seeds` (the own seed + k, or the k-th seed given), as `hapair sweep`
+    /// deals them, so that the shards cover every file's seeds once whatever `--filter` kept.
+    pub fn of_shard(files: &[PathBuf], seeds: &Seeds, shard: Option<Shard>) -> Batch {
+        let all: Vec<Seed> = match seeds {
             Seeds::Own { count } => (0..(*count).max(1)).map(Seed::Own).collect(),
             Seeds::Given(list) => list.iter().copied().map(Seed::Given).collect(),
         };
+        let each: Vec<Seed> = (0_u64..)
+            .zip(all)
+            .filter(|(offset, _)| shard.is_none_or(|s| s.takes(*offset)))
+            .map(|(_, seed)| seed)
+            .collect();
         let jobs = files
             .iter()
             .flat_map(|path| {
@@ -277,6 +290,37 @@ mod tests {
             );
         }
         assert_eq!(runs[0], runs[1]);
+    }
+
+    #[test]
+    fn shards_deal_seeds_by_offset_and_cover_them_once() {
+        let files = [PathBuf::from("a.toml"), PathBuf::from("b.toml")];
+        let jobs = |seeds: &Seeds, shard: Option<Shard>| -> Vec<(PathBuf, Seed)> {
+            Batch::of_shard(&files, seeds, shard)
+                .jobs
+                .into_iter()
+                .map(|j| (j.path, j.seed))
+                .collect()
+        };
+        let own = Seeds::Own { count: 7 };
+        let second = jobs(&own, Some(Shard { index: 2, of: 3 }));
+        let want: Vec<(PathBuf, Seed)> = files
+            .iter()
+            .flat_map(|f| [1, 4].map(|k| (f.clone(), Seed::Own(k))))
+            .collect();
+        assert_eq!(second, want);
+        let given = Seeds::Given(vec![40, 41, 42, 43, 44]);
+        for seeds in [own, given] {
+            let mut all: Vec<(PathBuf, Seed)> = (1..=3)
+                .flat_map(|index| jobs(&seeds, Some(Shard { index, of: 3 })))
+                .collect();
+            all.sort_by_key(|(p, s)| (p.clone(), format!("{s:?}")));
+            let mut whole = jobs(&seeds, None);
+            whole.sort_by_key(|(p, s)| (p.clone(), format!("{s:?}")));
+            assert_eq!(all, whole);
+        }
+        // More shards than seeds: the last ones run nothing.
+        assert!(jobs(&Seeds::Given(vec![9]), Some(Shard { index: 2, of: 2 })).is_empty());
     }
 
     #[test]
