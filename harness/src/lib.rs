@@ -79,6 +79,7 @@ pub mod report;
 pub mod rules;
 pub mod runner;
 pub mod scenario;
+pub mod shard;
 pub mod sim;
 pub mod splitmix;
 pub mod sweep;
