@@ -81,6 +81,7 @@ pub mod report;
 pub mod rules;
 pub mod runner;
 pub mod scenario;
+pub mod shard;
 pub mod shrink;
 pub mod sim;
 pub mod splitmix;

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use super::{Outcome, colour, out};
 use crate::report::run::{self, FileResult};
 use crate::runner::{self, Batch, Seeds, artefacts};
-use crate::sweep::Shard;
+use crate::shard::Shard;
 
 /// Output formats of `hapair run`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

@@ -14,7 +14,7 @@ use crate::check::{Judged, LIST_BOUND, Miss, Verdict, VerdictKind, thousands};
 use crate::diag::{Source, Span};
 use crate::execute::Outcome;
 use crate::rules::{Finding, Severity};
-use crate::sweep::Shard;
+use crate::shard::Shard;
 use crate::trace::Event;
 
 /// Schema identifier of `hapair run --format json` and of per-scenario `report.json`.

@@ -14,7 +14,7 @@ use super::pool;
 use super::progress::Progress;
 use crate::report::FileOutcome;
 use crate::report::run::FileResult;
-use crate::sweep::Shard;
+use crate::shard::Shard;
 
 /// The seeds every scenario of a batch runs under.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -22,7 +22,7 @@ pub mod coverage;
 mod determinism;
 pub mod draw;
 pub mod report;
-mod shard;
+
 mod signature;
 pub mod summary;
 
@@ -31,11 +31,11 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::shard::Shard;
 pub use artefacts::{scenario_text, write_seed};
 pub use batch::{Plan, Swept, sweep};
 pub use determinism::first_difference;
 pub use draw::{PHASE, draw, draw_for};
-pub use shard::Shard;
 pub use signature::{Failed, Signature, signature};
 
 use crate::check::VerdictKind;
