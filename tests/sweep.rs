@@ -113,6 +113,29 @@ fn faults_crash_draws_only_crashes_and_restarts() {
     assert!(crashes > 100, "{crashes} crashes drawn");
 }
 
+/// A drawn renewal is by the CA the scenario's own steps last re-issued the certificate by:
+/// after `ca-rollover.toml` moved ts-a and ts-b to `new-ca` and removed `lab-ca` from every
+/// trust store, a renewal by `lab-ca` (the topology's first issuer) was drawn on seed 2, and
+/// the desktop could never again reach ts_primary (liveness failed on a fault no operator
+/// would make: the sweep's, not the pair's).
+#[test]
+fn a_drawn_renewal_is_by_the_ca_the_scenario_moved_the_certificate_to() {
+    let s = hapair::scenario::load(&shipped("ca-rollover.toml")).expect("loads");
+    let mut renewals = 0;
+    for seed in 1..60 {
+        let d = draw(&s, seed, &[FaultKind::Rotate], Intensity::High);
+        for step in d.steps() {
+            if let Fault::Rotate { cert, issuer, .. } = &step.fault {
+                renewals += 1;
+                if cert == "ts-a" || cert == "ts-b" {
+                    assert_eq!(issuer.as_deref(), Some("new-ca"), "seed {seed}: {cert}");
+                }
+            }
+        }
+    }
+    assert!(renewals > 20, "{renewals} renewals drawn");
+}
+
 #[test]
 fn the_same_sweep_twice_gives_the_same_report_and_shards_add_up_to_it() {
     let file = shipped("manual-switchover.toml");

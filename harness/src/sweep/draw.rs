@@ -70,7 +70,17 @@ pub fn draw_for(
     intensity: Intensity,
     phase: Duration,
 ) -> Schedule {
-    let targets = Targets::of(&s.topology);
+    let mut targets = Targets::of(&s.topology);
+    for step in &s.steps {
+        if let Fault::Rotate {
+            cert,
+            issuer: Some(ca),
+            ..
+        } = &step.fault
+        {
+            targets.issuers.insert(cert.clone(), ca.clone());
+        }
+    }
     let mut g = SplitMix::new(seed, STREAM);
     let from = s.duration;
     let until = from.saturating_add(phase);
@@ -294,7 +304,7 @@ fn fault_of(
             (
                 Fault::Rotate {
                     cert: cert.clone(),
-                    issuer: None,
+                    issuer: t.issuers.get(&cert).cloned(),
                     profile: None,
                 },
                 None,
@@ -338,6 +348,10 @@ struct Targets {
     links: Vec<(String, String)>,
     /// Generated certificates with an issuer (rotate).
     certs: Vec<String>,
+    /// The CA each certificate was last re-issued by in the scenario's own steps (a CA
+    /// rollover): a drawn renewal by "its own CA" is by that one, not the one the topology
+    /// first names, which the clients may no longer trust.
+    issuers: std::collections::BTreeMap<String, String>,
 }
 
 impl Targets {
@@ -401,6 +415,7 @@ impl Targets {
                 .filter(|c| c.pem.is_none() && c.issuer.is_some())
                 .map(|c| c.name.clone())
                 .collect(),
+            issuers: std::collections::BTreeMap::new(),
         }
     }
 

@@ -7,9 +7,9 @@
 mod judge;
 mod phase;
 
-pub use crate::scenario::bound_liveness::{Bound, derive};
 /// The bound's module: it lives in `scenario`, whose loading checks `[liveness] within`
 /// against it (here it would make a module cycle).
 pub use crate::scenario::bound_liveness as bound;
+pub use crate::scenario::bound_liveness::{Bound, derive};
 pub use judge::judge;
 pub use phase::{Phase, SETTLE};

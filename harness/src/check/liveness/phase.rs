@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
-use crate::scenario::bound_liveness::{Bound, derive};
 use crate::fault::Fault;
 use crate::fault::lift::Active;
+use crate::scenario::bound_liveness::{Bound, derive};
 use crate::scenario::{Liveness, Scenario, Step};
 
 /// How long the run goes on after the bound: a converged pair must stay so.
