@@ -8,12 +8,11 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use super::case::Case;
+use crate::check::VerdictKind;
 use crate::check::invariant::step_words;
-use crate::check::{VerdictKind, expectations};
-use crate::execute::{Outcome, execute_limited};
+use crate::execute::execute_limited;
 use crate::scenario::Scenario;
 use crate::sweep::{Signature, signature};
-use crate::trace::Trace;
 
 /// One run's signatures (`None`: passed).
 #[derive(Clone, Debug, PartialEq)]
@@ -34,7 +33,7 @@ pub(super) fn judge(case: &Case, s: &Scenario, seed: u64, wall_limit: Duration) 
     });
     let mut outcome = match run {
         Ok(Ok(outcome)) => outcome,
-        Ok(Err(e)) => return failed(Signature::error(error_words(&e.to_string()))),
+        Ok(Err(e)) => return failed(Signature::error(crate::sweep::error_words(&e.to_string()))),
         Err(panic) => return failed(Signature::error(format!("internal error: {panic}"))),
     };
     let strict = signature(&outcome);
@@ -43,7 +42,7 @@ pub(super) fn judge(case: &Case, s: &Scenario, seed: u64, wall_limit: Duration) 
         .verdicts
         .retain(|v| !(v.kind == VerdictKind::Invariant && words.contains(&v.what)));
     let written = signature(&outcome);
-    judge_own(s, case.own_end, &mut outcome);
+    crate::sweep::judge_own(s, case.own_end, &mut outcome);
     Judged {
         swept: signature(&outcome),
         written,
@@ -59,28 +58,6 @@ fn failed(sig: Signature) -> Judged {
     }
 }
 
-/// `s`'s expectations judged again on the events up to `own_end` (the scenario's own run),
-/// as `sweep::run_one` judges them; the other verdicts kept.
-fn judge_own(s: &Scenario, own_end: Duration, outcome: &mut Outcome) {
-    let end = u64::try_from(own_end.as_millis()).unwrap_or(u64::MAX);
-    let own = Trace {
-        events: outcome
-            .trace
-            .events
-            .iter()
-            .take_while(|e| e.at_ms <= end)
-            .cloned()
-            .collect(),
-    };
-    let mut verdicts = expectations(s, &own, &outcome.findings, &outcome.idbs);
-    verdicts.extend(
-        std::mem::take(&mut outcome.verdicts)
-            .into_iter()
-            .filter(|v| v.kind != VerdictKind::Expect),
-    );
-    outcome.verdicts = verdicts;
-}
-
 /// The words of the verdicts on the drawn steps of `case` taking effect (a step of the
 /// scenario's own at the same instant keeps its verdict).
 fn drawn_words(case: &Case) -> BTreeSet<String> {
@@ -93,14 +70,4 @@ fn drawn_words(case: &Case) -> BTreeSet<String> {
     };
     let own = words(false);
     words(true).difference(&own).cloned().collect()
-}
-
-/// A run error's words as a sweep's signature has them: without the wall time a stopped run
-/// took (the rule of `sweep::batch`), so that the signature is the sweep's.
-pub(super) fn error_words(e: &str) -> String {
-    if e.starts_with("stopped after") {
-        "stopped by the wall-clock limit".to_string()
-    } else {
-        e.to_string()
-    }
 }

@@ -28,7 +28,8 @@ pub use file::{Written, summary, write};
 pub use reduce::{Pass, Progress};
 pub use swept::shrink_sweep;
 
-use judge::{error_words, judge};
+use crate::sweep::error_words;
+use judge::judge;
 
 use crate::execute::execute_limited;
 use crate::scenario::{Scenario, WriteError};

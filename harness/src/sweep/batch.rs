@@ -321,7 +321,7 @@ fn attempt(
 
 /// An error's words without what differs from seed to seed (the wall time a stopped run
 /// took), so that seeds that fail alike share a signature.
-fn error_words(e: &str) -> String {
+pub(crate) fn error_words(e: &str) -> String {
     if e.starts_with("stopped after") {
         "stopped by the wall-clock limit".to_string()
     } else {

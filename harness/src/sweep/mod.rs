@@ -33,6 +33,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::shard::Shard;
 pub use artefacts::{scenario_text, write_seed};
+pub(crate) use batch::error_words;
 pub use batch::{Plan, Swept, sweep};
 pub use determinism::first_difference;
 pub use draw::{PHASE, draw, draw_for};
@@ -231,14 +232,15 @@ pub fn run_one(
 ) -> Result<Outcome, RunError> {
     let mut outcome =
         crate::execute::execute_limited(&with_schedule(s, schedule), seed, true, wall_limit)?;
-    judge_own(s, &mut outcome);
+    judge_own(s, s.duration, &mut outcome);
     Ok(outcome)
 }
 
-/// Judges `s`'s expectations again on the events of its own run (up to `s.duration`),
-/// keeping the other verdicts as they are, expectations first.
-fn judge_own(s: &Scenario, outcome: &mut Outcome) {
-    let end = u64::try_from(s.duration.as_millis()).unwrap_or(u64::MAX);
+/// Judges `s`'s expectations again on the events of its own run (up to `own_end`: its
+/// duration, or a shrunk candidate's), keeping the other verdicts as they are, expectations
+/// first. The sweep and the shrinker judge a seed with this one function.
+pub(crate) fn judge_own(s: &Scenario, own_end: Duration, outcome: &mut Outcome) {
+    let end = u64::try_from(own_end.as_millis()).unwrap_or(u64::MAX);
     let own = Trace {
         events: outcome
             .trace
