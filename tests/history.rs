@@ -77,24 +77,113 @@ fn losses_are_classified_by_what_happened_to_their_holders() {
         ev(10, "ts_primary", stored("desk-1")),
         ev(11, "desk", acked("desk-1")),
     ];
-    // Both holders went down (the backup never had it; the primary crashed, came back
-    // empty as backup, and its partner is primary): a double failure.
-    let mut down = base.clone();
-    down.extend([
+    let crashed = |at_ms: u64, node: &str| {
         ev(
-            20,
-            "ts_primary",
+            at_ms,
+            node,
             Kind::Stopped {
                 reason: StopReason::Crashed,
             },
-        ),
+        )
+    };
+    // Both copies went: the backup held it too, then both crashed: a double failure.
+    let mut down = base.clone();
+    down.extend([
+        ev(12, "ts_backup", stored("desk-1")),
+        crashed(20, "ts_backup"),
+        crashed(25, "ts_primary"),
+        ev(30, "ts_primary", Kind::Started { role: None }),
+        ev(30, "ts_primary", Kind::StoreCleared),
+        ev(31, "ts_primary", role(hapair::topology::Role::Primary)),
+    ]);
+    let c = classify(&s.topology, &Trace { events: down });
+    assert_eq!(c.get("desk-1"), Some(&LossClass::DoubleFailure), "{c:?}");
+    // One copy only, no HA link ever synced, and its holder crashed: unreplicated (it was
+    // a double failure before the copies were counted; one crash is one failure).
+    let mut single = base.clone();
+    single.extend([
+        crashed(20, "ts_primary"),
         ev(20, "ts_backup", role(hapair::topology::Role::Primary)),
         ev(30, "ts_primary", Kind::Started { role: None }),
         ev(30, "ts_primary", Kind::StoreCleared),
         ev(31, "ts_primary", role(hapair::topology::Role::Backup)),
     ]);
-    let c = classify(&s.topology, &Trace { events: down });
+    let c = classify(&s.topology, &Trace { events: single });
+    assert_eq!(c.get("desk-1"), Some(&LossClass::Unreplicated), "{c:?}");
+    // Two copies; the primary crashed; a switchover promoted the other instance, which had
+    // restarted and never synchronised; the survivor took its empty state: the documented
+    // "switchover while readiness is 0" double failure (cert-expires-mid-run.toml seed 4 of a
+    // sweep showed it as a bug candidate).
+    let sync = |at_ms: u64, node: &str, primary: &str, backup: &str| {
+        ev(
+            at_ms,
+            node,
+            Kind::HaSynced {
+                primary: primary.into(),
+                backup: backup.into(),
+                port: "ha".into(),
+                tls: true,
+            },
+        )
+    };
+    let mut unready = base.clone();
+    unready.extend([
+        ev(12, "ts_backup", stored("desk-1")),
+        crashed(20, "ts_primary"),
+        ev(
+            21,
+            "ts_backup",
+            Kind::RoleChanged {
+                from: Some(hapair::topology::Role::Backup),
+                to: hapair::topology::Role::Primary,
+            },
+        ),
+        ev(30, "ts_primary", Kind::Started { role: None }),
+        ev(30, "ts_primary", Kind::StoreCleared),
+        ev(31, "ts_primary", role(hapair::topology::Role::Backup)),
+        ev(
+            40,
+            "ts_backup",
+            Kind::RoleChanged {
+                from: Some(hapair::topology::Role::Primary),
+                to: hapair::topology::Role::Backup,
+            },
+        ),
+        ev(
+            40,
+            "ts_primary",
+            Kind::RoleChanged {
+                from: Some(hapair::topology::Role::Backup),
+                to: hapair::topology::Role::Primary,
+            },
+        ),
+        sync(45, "ts_primary", "ts_primary", "ts_backup"),
+        ev(46, "ts_backup", Kind::StoreCleared),
+    ]);
+    let c = classify(
+        &s.topology,
+        &Trace {
+            events: unready.clone(),
+        },
+    );
     assert_eq!(c.get("desk-1"), Some(&LossClass::DoubleFailure), "{c:?}");
+    // The same, but the promoted instance had synchronised after its restart: it was ready
+    // and still lacked the event, so the survivor's copy was overwritten by a bug candidate.
+    let mut ready = unready.clone();
+    ready.push(sync(32, "ts_backup", "ts_backup", "ts_primary"));
+    ready.sort_by_key(|e| e.at_ms);
+    let c = classify(&s.topology, &Trace { events: ready });
+    assert_eq!(c.get("desk-1"), Some(&LossClass::Other), "{c:?}");
+    // One copy, though a synchronisation ran while the primary held it (the planted
+    // `resync-drops-last` defect): replication failed, a bug candidate.
+    let mut dropped = base.clone();
+    dropped.extend([
+        sync(15, "ts_primary", "ts_primary", "ts_backup"),
+        crashed(20, "ts_primary"),
+        ev(20, "ts_backup", role(hapair::topology::Role::Primary)),
+    ]);
+    let c = classify(&s.topology, &Trace { events: dropped });
+    assert_eq!(c.get("desk-1"), Some(&LossClass::Other), "{c:?}");
     // The holder stayed up and dropped it on a resync; no HA link was synced when it was
     // acknowledged: unreplicated.
     let mut resync = base.clone();

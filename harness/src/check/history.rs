@@ -1,10 +1,8 @@
 //! Client histories in three values (Step 10, item 3): every request a client sent is ok
 //! (acknowledged), failed (`request-failed`: the client knew at once) or unknown (requested,
 //! never answered). Over them: acknowledged events lost (absent from the pair's final primary),
-//! split into double failures (every instance that held the event went down before a copy
-//! reached another), unreplicated (acknowledged by a primary whose HA link was not synced, so
-//! no copy existed when a switchover promoted the other: documented, see
-//! `scenarios/switchover-while-ha-link-down.toml`) and others (a bug candidate); duplicates (an
+//! split into double failures, unreplicated and others (a bug candidate), as `loss_class`
+//! tells them apart; duplicates (an
 //! ID acknowledged or stored twice by one instance); and the latency across each switchover.
 //!
 //! Switchover latency: for each request sent from a switchover (the SCS's `switchover`) until
@@ -15,24 +13,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::loss::lost_acknowledged;
-use super::session::{Session, sessions};
+pub use super::loss_class::{LossClass, classify};
 use crate::topology::Topology;
 use crate::trace::{Kind, Trace};
-
-/// Why an acknowledged event was lost.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LossClass {
-    /// Every instance that held it went down (crash, power-off) before a copy reached another:
-    /// two failures, not a bug.
-    DoubleFailure,
-    /// Acknowledged while the HA link was not synced (only the primary held it), then a
-    /// switchover promoted the other instance: documented.
-    Unreplicated,
-    /// Anything else: a bug candidate.
-    Other,
-}
 
 /// Request latency across one switchover.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -218,83 +201,6 @@ fn bump(n: &mut usize) {
 fn natural(id: &str) -> (String, u64) {
     let (head, tail) = id.rsplit_once('-').unwrap_or((id, ""));
     (head.to_string(), tail.parse().unwrap_or(0))
-}
-
-/// Each acknowledged event lost by its pair, with why.
-pub fn classify(t: &Topology, trace: &Trace) -> BTreeMap<String, LossClass> {
-    let lost: HashSet<String> = lost_acknowledged(t, trace)
-        .into_values()
-        .flatten()
-        .collect();
-    if lost.is_empty() {
-        return BTreeMap::new();
-    }
-    // Per lost ID: who stored it, when; who acknowledged it, when.
-    let mut holders: HashMap<&str, Vec<(&str, u64)>> = HashMap::new();
-    let mut acks: HashMap<&str, (&str, u64)> = HashMap::new();
-    // Per node: when it stopped, and when its store was cleared.
-    let mut stops: HashMap<&str, Vec<u64>> = HashMap::new();
-    let mut clears: HashMap<&str, Vec<u64>> = HashMap::new();
-    for e in &trace.events {
-        match &e.kind {
-            Kind::Stored { ids } => {
-                for id in ids.iter().filter(|id| lost.contains(*id)) {
-                    holders.entry(id).or_default().push((&e.node, e.at_ms));
-                }
-            }
-            Kind::Acknowledged { id, by } if lost.contains(id) => {
-                acks.entry(id).or_insert((by, e.at_ms));
-            }
-            Kind::Stopped { .. } => stops.entry(&e.node).or_default().push(e.at_ms),
-            Kind::StoreCleared => clears.entry(&e.node).or_default().push(e.at_ms),
-            _ => {}
-        }
-    }
-    let all = sessions(trace);
-    let went_down = |node: &str, from: u64| {
-        // The first clear after it stored the event; a stop at or before it is a restart.
-        let clear = clears
-            .get(node)
-            .and_then(|c| c.iter().find(|t| **t >= from).copied())
-            .unwrap_or(u64::MAX);
-        stops
-            .get(node)
-            .is_some_and(|s| s.iter().any(|t| *t >= from && *t <= clear))
-    };
-    let mut out = BTreeMap::new();
-    for id in &lost {
-        let held = holders.get(id.as_str()).cloned().unwrap_or_default();
-        let class = if !held.is_empty() && held.iter().all(|(n, at)| went_down(n, *at)) {
-            LossClass::DoubleFailure
-        } else if acks
-            .get(id.as_str())
-            .is_some_and(|(by, at)| !synced_at(t, &all, by, *at))
-        {
-            LossClass::Unreplicated
-        } else {
-            LossClass::Other
-        };
-        out.insert(id.clone(), class);
-    }
-    out
-}
-
-/// Whether the HA link of `primary`'s pair was up and synced at `at`.
-fn synced_at(t: &Topology, all: &[Session], primary: &str, at: u64) -> bool {
-    let Some(pair) = t.pair_of(primary) else {
-        return false;
-    };
-    let other = if pair.primary.name.value == primary {
-        &pair.backup.name.value
-    } else {
-        &pair.primary.name.value
-    };
-    all.iter().any(|s| {
-        s.from == *other
-            && s.to == primary
-            && s.synced.is_some_and(|x| x <= at)
-            && s.closed.is_none_or(|c| c > at)
-    })
 }
 
 /// The latency of `client`'s requests across each switchover.

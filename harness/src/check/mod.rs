@@ -11,6 +11,7 @@ pub mod history;
 pub mod invariant;
 pub mod liveness;
 pub mod loss;
+pub mod loss_class;
 pub mod roles;
 pub mod session;
 pub mod stored;
