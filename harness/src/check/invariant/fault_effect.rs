@@ -96,8 +96,12 @@ fn took_effect(
             }),
             format!("{a} stopped"),
         ),
+        // A process that refuses its configuration at start-up took its restart too: it
+        // started, read its configuration and stopped (`config-rejected`).
         Fault::Restart { app: a } => (
-            after(&|e| *a == e.node && matches!(e.kind, Kind::Started { .. })),
+            after(&|e| {
+                *a == e.node && matches!(e.kind, Kind::Started { .. } | Kind::ConfigRejected { .. })
+            }),
             format!("{a} started again"),
         ),
         Fault::PowerOff { host: h } => (touched(&[h.as_str()]), format!("peers of {h} noticed")),

@@ -184,9 +184,10 @@ async fn supervise<N: Net>(
                     reason: StopReason::Crashed,
                 },
             );
-        } else if run.wait_for(|r| *r == Run::Down).await.is_err() {
+        } else if run.changed().await.is_err() {
             // The process ended by itself (a refused configuration): it stays down until the
-            // operator restarts it.
+            // operator restarts it (a restart order starts it again at once, as an LCA would;
+            // a crash order finds it down, and the restart after it starts it).
             return;
         }
     }
