@@ -62,6 +62,19 @@ impl FailureClass {
         (FailureClass::Other, "other"),
     ];
 
+    /// Whether the failure comes from configuration (certificates, trust, protocol versions,
+    /// port modes) rather than from the network or a process: it happens again at every
+    /// attempt until the configuration changes.
+    pub fn is_configuration(self) -> bool {
+        !matches!(
+            self,
+            FailureClass::PeerClosed
+                | FailureClass::Reset
+                | FailureClass::Timeout
+                | FailureClass::Other
+        )
+    }
+
     /// Name in files and traces.
     pub fn as_str(self) -> &'static str {
         Self::ALL
@@ -249,6 +262,23 @@ mod tests {
         for (cert, wire) in table {
             assert_eq!(AlertDescription::from(cert.clone()), wire);
             assert_eq!(FailureClass::from(&cert), alert(wire), "{cert:?}");
+        }
+    }
+
+    #[test]
+    fn configuration_classes_recur_and_network_ones_do_not() {
+        use FailureClass as F;
+        for c in [
+            F::Expired,
+            F::UnknownCa,
+            F::NameMismatch,
+            F::NoClientCert,
+            F::ProtocolVersion,
+        ] {
+            assert!(c.is_configuration(), "{c}");
+        }
+        for c in [F::Timeout, F::Reset, F::PeerClosed, F::Other] {
+            assert!(!c.is_configuration(), "{c}");
         }
     }
 }

@@ -57,7 +57,14 @@ pub fn judge(s: &Scenario, trace: &Trace, phase: &Phase) -> Vec<Verdict> {
         out.push(verdict(
             phase,
             format!("the HA link of {name} is synced"),
-            synced(&s.topology, &all, pair, primary, phase.baseline_ms),
+            synced(&s.topology, &all, pair, primary, phase.baseline_ms).unless_refused(
+                trace,
+                primary,
+                phase.lift_ms,
+                |primary| {
+                    if primary == p { b } else { p }
+                },
+            ),
         ));
         for c in s
             .topology
@@ -69,7 +76,12 @@ pub fn judge(s: &Scenario, trace: &Trace, phase: &Phase) -> Vec<Verdict> {
             out.push(verdict(
                 phase,
                 format!("{client} is connected to the primary of {name}"),
-                served(&s.topology, &all, client, pair, primary, phase.baseline_ms),
+                served(&s.topology, &all, client, pair, primary, phase.baseline_ms).unless_refused(
+                    trace,
+                    primary,
+                    phase.lift_ms,
+                    |_| client,
+                ),
             ));
         }
         let acked = trace
@@ -128,6 +140,54 @@ pub fn judge(s: &Scenario, trace: &Trace, phase: &Phase) -> Vec<Verdict> {
         ));
     }
     out
+}
+
+impl Found {
+    /// A connection still wrong at the end is not judged when every handshake its dialler
+    /// (`from`, given the primary) tried with the primary since the lift was refused for a
+    /// reason of configuration (a certificate expired, not trusted, naming another host; no
+    /// client certificate; no common protocol version): the lift undoes faults, not
+    /// configuration, and the static findings and the TLS table name the cause. A scenario
+    /// that leaves a certificate expired (`cert-reissue-with-faults.toml`) converges as far as
+    /// its configuration lets it; a timeout or a reset is no excuse.
+    fn unless_refused<'a>(
+        self,
+        trace: &Trace,
+        primary: Option<&'a String>,
+        lift: u64,
+        from: impl Fn(&'a str) -> &'a str,
+    ) -> Self {
+        let (Found::Wrong(state), Some(primary)) = (&self, primary) else {
+            return self;
+        };
+        let dialler = from(primary.as_str());
+        let mut last = None;
+        for e in trace
+            .events
+            .iter()
+            .filter(|e| e.at_ms >= lift && e.node == dialler)
+        {
+            match &e.kind {
+                Kind::HandshakeOk { peer, .. } if peer == primary => return self,
+                Kind::HandshakeFailed {
+                    peer,
+                    class,
+                    detail,
+                    ..
+                } if peer == primary => last = Some((*class, detail)),
+                _ => {}
+            }
+        }
+        match last {
+            Some((class, detail)) if class.is_configuration() => Found::Exempt(format!(
+                "{state}: every handshake of {dialler} with {primary} since the lift was \
+                 refused by configuration, last `{}` ({detail}); the lift undoes faults, not \
+                 configuration",
+                class.as_str()
+            )),
+            _ => self,
+        }
+    }
 }
 
 /// The verdict on one condition.
