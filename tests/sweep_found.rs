@@ -94,3 +94,31 @@ fn liveness_does_not_ask_what_the_configuration_refuses() {
     let (held, detail) = desk(&o);
     assert!(held && detail.starts_with("converged at"), "{detail}");
 }
+
+/// `disconnect-switchover-timeout-ride-out.toml` seed 9: the primary's host was powered off for
+/// 6 s while the SCS rode out LCA outages (`disconnect-switchover-timeout`). The SCS never saw
+/// the process stop, and when the LCA came back it gave the restarted, empty instance its
+/// primary role again; the backup then took the empty state on resync and 401 acknowledged
+/// events were gone. A primary that comes back with no role restarted: it returns as backup.
+#[test]
+fn a_primary_restarted_unseen_during_a_ride_out_returns_as_backup() {
+    let body = "[[step]]\nat = \"0s\"\noption = { app = \"scs\", section = \"general\", key = \
+                \"disconnect-switchover-timeout\", value = 30 }\n\n\
+                [[step]]\nat = \"0s\"\ntraffic = { from = \"desk\", rate = \"5/s\" }\n\n\
+                [[step]]\nat = \"10s\"\npower-off = \"ts-a\"\n\n\
+                [[step]]\nat = \"16s\"\npower-on = \"ts-a\"\n\n\
+                [[expect]]\nno-acked-event-lost = true\n\n\
+                [[expect]]\nrole = { app = \"ts_backup\", is = \"primary\" }\nafter = \"16s\"\n\
+                within = \"20s\"\n";
+    let s = scenario("topologies/genesys-ml.toml", "60s", body);
+    let o = hapair::execute::execute(&s, 1).expect("runs");
+    assert_eq!(failed(&o), Vec::<String>::new());
+    assert!(
+        o.trace.events.iter().any(|e| matches!(
+            &e.kind,
+            hapair::trace::Kind::Switchover { reason, .. }
+                if *reason == hapair::trace::SwitchoverReason::PrimaryRestarted
+        )),
+        "the SCS says why it switched over"
+    );
+}

@@ -288,6 +288,10 @@ phrases! {
         PrimaryStopped => "the primary's process stopped",
         /// The primary's host went silent (its LCA missed the ADDP deadline).
         PrimaryHostSilent => "the primary's host stopped answering ADDP",
+        /// The primary's process came back with no role while the SCS had not seen it stop
+        /// (its host was lost and came back within `disconnect-switchover-timeout`): it lost
+        /// its state, and its running backup takes over.
+        PrimaryRestarted => "the primary's process restarted unseen",
         /// An operator's order, confirmed by the old primary stepping down.
         Manual => "manual switchover",
         /// An operator's order, carried out when the old primary did not confirm in time.

@@ -385,6 +385,19 @@ impl<N: Net> Scs<N> {
         let current = self.primary.get(&key).cloned();
         let partner_up = self.running.get(&partner).copied().unwrap_or(false);
         let give = match current {
+            // The recorded primary reports no role: it started again without the SCS seeing
+            // it stop (its host was lost and came back while a failover was held off by
+            // `disconnect-switchover-timeout`). It holds nothing now; a running backup has it
+            // all and takes over, as after any restart ("returns as backup").
+            Some(p)
+                if p == app
+                    && role.is_none()
+                    && partner_up
+                    && self.reported.get(&partner) == Some(&Role::Backup) =>
+            {
+                self.failover(&key, &partner, SwitchoverReason::PrimaryRestarted);
+                Role::Backup
+            }
             Some(p) if p == app => Role::Primary,
             Some(_) if partner_up => Role::Backup,
             // The recorded primary is down (or nothing is recorded): the configured primary
