@@ -122,3 +122,86 @@ fn a_primary_restarted_unseen_during_a_ride_out_returns_as_backup() {
         "the SCS says why it switched over"
     );
 }
+
+/// A seed file written by a sweep (`--out`) replays to the sweep's verdicts. The sweep judges
+/// a scenario's own expectations on its own run; the written file used to leave
+/// `no-acked-event-lost` over the whole run, so a warm-standby loss in the drawn faults (a
+/// crash of the primary while events were on the slow HA link, which the sweep judges through
+/// its loss classes) failed the replay and not the sweep. The written file now bounds it to the
+/// own run (`after = "0s"`, `within` = its duration), and the checker judges such a window on
+/// the run as it stood at the window's end.
+#[test]
+fn a_written_seed_file_judges_own_expectations_as_the_sweep_did() {
+    use hapair::fault::Fault;
+    use hapair::sweep::{Drawn, Schedule, run_one};
+    use std::time::Duration;
+    let s = scenario(
+        "topologies/tserver-pair-warm.toml",
+        "20s",
+        "[[step]]\nat = \"0s\"\ntraffic = { from = \"desk\", rate = \"50/s\" }\n\n\
+         [[step]]\nat = \"1s\"\nlatency = { between = [\"ts-a\", \"ts-b\"], delay = \"400ms\" }\n\n\
+         [[expect]]\nno-acked-event-lost = true\n",
+    );
+    let fault = |t: &str| -> Fault { toml::from_str(t).unwrap_or_else(|e| panic!("{t}: {e}")) };
+    let schedule = Schedule {
+        kinds: Vec::new(),
+        from: Duration::from_secs(20),
+        until: Duration::from_secs(40),
+        faults: vec![Drawn {
+            at: Duration::from_secs(25),
+            fault: fault("crash = \"ts_primary\""),
+            lifted: Some((Duration::from_secs(30), fault("restart = \"ts_primary\""))),
+        }],
+    };
+    let swept = run_one(&s, 1, &schedule, Duration::from_secs(120)).expect("the seed runs");
+    let own = |o: &hapair::execute::Outcome| -> Vec<bool> {
+        o.verdicts
+            .iter()
+            .filter(|v| v.kind == hapair::check::VerdictKind::Expect)
+            .map(|v| v.held)
+            .collect()
+    };
+    assert_eq!(own(&swept), vec![true], "{:?}", failed(&swept));
+    let text = hapair::sweep::scenario_text(&s, 1, &schedule, &swept, false).expect("the file");
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let path = dir.path().join("seed.toml");
+    std::fs::write(&path, &text).expect("written");
+    let file = scenario::load(&path).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let replayed = hapair::execute::execute(&file, 1).expect("the file runs");
+    assert_eq!(
+        replayed.trace.digest(),
+        swept.trace.digest(),
+        "the same trace"
+    );
+    assert_eq!(
+        own(&replayed),
+        own(&swept),
+        "{text}\n{:?}",
+        failed(&replayed)
+    );
+    // The crash in the drawn faults did lose acknowledged events: the whole run shows them.
+    let whole =
+        hapair::check::expectations(&s, &replayed.trace, &replayed.findings, &replayed.idbs);
+    assert!(!whole[0].held, "{}", whole[0].detail);
+}
+
+/// `two-primaries` takes a window now (what a written seed file gives it), not an instant.
+#[test]
+fn two_primaries_takes_a_window_and_refuses_an_instant() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let path = dir.path().join("case.toml");
+    let text = format!(
+        "name = \"case\"\ntopology = {:?}\nclock = \"2026-06-01T08:00:00Z\"\nseed = 1\n\
+         duration = \"10s\"\n\n[[expect]]\ntwo-primaries = {{ pair = \"ts_primary\", \
+         longer-than = \"1s\" }}\nat = \"5s\"\n",
+        shipped("topologies/tserver-pair.toml")
+            .display()
+            .to_string()
+    );
+    std::fs::write(&path, text).expect("written");
+    let Err(e) = scenario::load(&path) else {
+        panic!("an instant is refused")
+    };
+    let shown = format!("{e:?}");
+    assert!(shown.contains("use `after`/`within`"), "{shown}");
+}

@@ -412,6 +412,9 @@ fn never_evaluated(check: &Check, timing: &Timing, steps: &[Step]) -> Option<Str
         Check::Rejected(_) | Check::Finding { .. } if *timing != Timing::Anytime => {
             Some("static expectations take no time".into())
         }
+        Check::TwoPrimaries { .. } if matches!(timing, Timing::At(_)) => Some(
+            "two primaries last a while: use `after`/`within` (or no time: the whole run)".into(),
+        ),
         Check::Idb(_) if matches!(timing, Timing::At(_)) => Some(
             "IDB expectations judge what the databases hold at the end: no `at` (`after`/`within` \
              judge the call events of that window)"

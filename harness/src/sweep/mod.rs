@@ -261,19 +261,14 @@ pub(crate) fn judge_own(s: &Scenario, own_end: Duration, outcome: &mut Outcome) 
 
 /// The seed's whole scenario as a file would hold it: [`with_schedule`], and `s`'s
 /// expectations that are judged over the whole run (`Anytime`) bounded to `s`'s own run
-/// (`after = "0s"`, `within = duration`) where their check reads a window, as
-/// [`run_one`] judges them. What `--out` writes and `hapair run` replays.
+/// (`after = "0s"`, `within = duration`) where their check reads a time (all but the static
+/// ones), as [`run_one`] judges them. What `--out` writes and `hapair run` replays: the
+/// replay's verdicts are the sweep's.
 pub fn written(s: &Scenario, schedule: &Schedule, seed: u64) -> Scenario {
     let mut out = with_schedule(s, schedule);
     out.seed = seed;
     for e in &mut out.expects {
-        let windowed = !matches!(
-            e.check,
-            Check::Rejected(_)
-                | Check::Finding { .. }
-                | Check::NoAckedEventLost(_)
-                | Check::TwoPrimaries { .. }
-        );
+        let windowed = !matches!(e.check, Check::Rejected(_) | Check::Finding { .. });
         if e.timing == Timing::Anytime && windowed {
             e.timing = Timing::Within {
                 after: Duration::ZERO,

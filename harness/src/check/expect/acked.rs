@@ -1,11 +1,37 @@
 //! `no-acked-event-lost = true`: every event a client was told is safe is held by the pair's
 //! primary at the end (`false`: a loss must be shown, as a rehearsal of a known hole). A run
 //! where nothing was acknowledged never exercised it, and fails.
+//!
+//! With a window (`after`/`within`) it is judged on the run as it stood at the window's end:
+//! the events acknowledged in the window, held by the primary of that instant; with `at`, as
+//! of that instant, every event acknowledged by then. (A sweep's written seed file bounds it
+//! to the scenario's own run this way, so that replaying the file judges what the sweep did.)
 
 use super::Context;
 use crate::check::loss::lost_acknowledged;
 use crate::check::verdict::{Judgement, bounded, thousands};
-use crate::trace::Kind;
+use crate::scenario::Timing;
+use crate::trace::{Kind, Trace};
+
+/// The trace the expectation is judged on when it has a time: the events up to the window's
+/// end, without the acknowledgements before its start (`at`: every one up to the instant).
+/// `None` without a time: the whole run.
+pub fn as_of(cx: &Context<'_>, timing: &Timing, (a, b): (u64, u64)) -> Option<Trace> {
+    let from = match timing {
+        Timing::Anytime => return None,
+        Timing::At(_) => 0,
+        Timing::Within { .. } => a,
+    };
+    let events = cx
+        .trace
+        .events
+        .iter()
+        .take_while(|e| e.at_ms <= b)
+        .filter(|e| e.at_ms >= from || !matches!(e.kind, Kind::Acknowledged { .. }))
+        .cloned()
+        .collect();
+    Some(Trace { events })
+}
 
 /// Judges `no acknowledged event lost` (`none`) or its opposite.
 pub fn judge(cx: &Context<'_>, none: bool) -> Judgement {

@@ -127,8 +127,17 @@ pub fn expectation(cx: &Context<'_>, e: &Expect) -> Verdict {
             severity,
             present,
         } => finding::judge(cx, rule, *severity, *present),
-        Check::NoAckedEventLost(none) => acked::judge(cx, *none),
-        Check::TwoPrimaries { pair, longer_than } => two_primaries::judge(cx, pair, *longer_than),
+        Check::NoAckedEventLost(none) => match acked::as_of(cx, &e.timing, w) {
+            Some(upto) => acked::judge(
+                &Context::new(cx.scenario, &upto, cx.findings, cx.idbs),
+                *none,
+            ),
+            None => acked::judge(cx, *none),
+        },
+        Check::TwoPrimaries { pair, longer_than } => {
+            let clip = (e.timing != Timing::Anytime).then_some(w);
+            two_primaries::judge(cx, pair, *longer_than, clip)
+        }
         Check::Link(l) => link::judge(cx, l, w),
         Check::Logged(l) => logged::judge(cx, l, w),
         Check::Idb(IdbCheck::Parity { set, differ }) => {

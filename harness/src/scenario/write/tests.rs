@@ -316,8 +316,10 @@ fn scenario() -> impl Strategy<Value = (Vec<Step>, Vec<Expect>)> {
         let expects = expects
             .into_iter()
             .map(|(check, at, within, pick, how)| {
+                // Two primaries last a while: an instant is refused for them.
+                let instant = !matches!(check, Check::TwoPrimaries { .. });
                 let timing = match (how, labelled.is_empty()) {
-                    (0, _) => Timing::At(at),
+                    (0, _) if instant => Timing::At(at),
                     (1, false) => {
                         let s = labelled[pick.index(labelled.len())];
                         let mark = s.label.clone().unwrap_or_default();
