@@ -167,6 +167,30 @@ fn losses_are_classified_by_what_happened_to_their_holders() {
         },
     );
     assert_eq!(c.get("desk-1"), Some(&LossClass::DoubleFailure), "{c:?}");
+    // The same without the final resync: the survivor still holds its copy as backup, the
+    // primary promoted unready lacks it: stranded by the same documented double failure
+    // (ca-rollover-old-ca-removed-first.toml seed 3 of a sweep: a drawn switchover to an
+    // instance whose HA link the configuration refuses showed 867 such events as bug
+    // candidates).
+    let stranded: Vec<_> = unready.iter().filter(|e| e.at_ms < 45).cloned().collect();
+    let c = classify(
+        &s.topology,
+        &Trace {
+            events: stranded.clone(),
+        },
+    );
+    assert_eq!(c.get("desk-1"), Some(&LossClass::DoubleFailure), "{c:?}");
+    // Stranded after a promotion of a ready instance: a bug candidate.
+    let mut stranded_ready = stranded;
+    stranded_ready.push(sync(32, "ts_backup", "ts_backup", "ts_primary"));
+    stranded_ready.sort_by_key(|e| e.at_ms);
+    let c = classify(
+        &s.topology,
+        &Trace {
+            events: stranded_ready,
+        },
+    );
+    assert_eq!(c.get("desk-1"), Some(&LossClass::Other), "{c:?}");
     // The same, but the promoted instance had synchronised after its restart: it was ready
     // and still lacked the event, so the survivor's copy was overwritten by a bug candidate.
     let mut ready = unready.clone();

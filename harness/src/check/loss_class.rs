@@ -7,7 +7,10 @@
 //!   instance stopped, or it was overwritten by a peer promoted before that peer was ready (no
 //!   HA synchronisation since it started). Genesys documents the second case for SIP Server:
 //!   "a switchover while readiness is 0 is a double failure" (../shared/notes/genesys-options.md,
-//!   [S-SIPS-UPG]); hapair reads it the same way for every hot-standby pair.
+//!   [S-SIPS-UPG]); hapair reads it the same way for every hot-standby pair. So are copies
+//!   still running on the backup at the end, stranded there because the pair's primary was
+//!   promoted before it was ready and has not been synchronised since (a manual switchover
+//!   to a backup whose HA link a configuration refuses, say).
 //! - **Unreplicated**: only one copy ever existed, the event was acknowledged while the HA link
 //!   was not synced, and no synchronisation ran while it was held: the documented risk of a
 //!   pair whose link is down (`scenarios/switchover-while-ha-link-down.toml`).
@@ -157,8 +160,19 @@ pub fn classify(t: &Topology, trace: &Trace) -> BTreeMap<String, LossClass> {
         let acked_synced = acks
             .get(id.as_str())
             .is_some_and(|(by, at)| synced_at(t, &all, by, *at));
+        let stranded = c.gone.is_none()
+            && !c.holders.is_empty()
+            && acks
+                .get(id.as_str())
+                .and_then(|(by, _)| t.pair_of(by))
+                .is_some_and(|p| {
+                    [&p.primary.name.value, &p.backup.name.value]
+                        .iter()
+                        .any(|m| unready.get(m.as_str()) == Some(&true))
+                });
         let class = match c.gone {
             Some(Gone::Stopped | Gone::Unready) if c.most >= 2 => LossClass::DoubleFailure,
+            None if stranded => LossClass::DoubleFailure,
             Some(_) if c.most == 1 && !acked_synced && !c.synced_while_held => {
                 LossClass::Unreplicated
             }
