@@ -45,8 +45,10 @@ const CALM: Duration = Duration::from_secs(30);
 const LATENCY_LIFTED: Duration = Duration::from_millis(1);
 
 /// Clock skews drawn, in seconds: some that TLS validity notices (two days back, before a
-/// generated leaf's `not-before`; 380 days on, after its `not-after`), some it does not.
-const SKEWS: [i64; 6] = [-172_800, -3_600, -30, 30, 600, 32_832_000];
+/// generated leaf's `not-before`; 366 days on, after its `not-after` a year on), some it
+/// does not. Each one a scenario file may write (at most 366 days), so that a seed's written
+/// file loads.
+const SKEWS: [i64; 6] = [-172_800, -3_600, -30, 30, 600, 31_622_400];
 
 /// Latencies drawn, in milliseconds.
 const DELAYS: [u64; 5] = [20, 100, 400, 1_500, 5_000];
