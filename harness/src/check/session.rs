@@ -8,9 +8,13 @@
 //! `plain-start`, `start-tls`, `handshake-ok`) and is one session under TLS: the dialler's
 //! `connected` comes after the handshake and says `tls = true`, so an expectation of a TLS
 //! session holds for it.
+//!
+//! A backup's HA link ends when the backup leaves that role (promoted, say): its dialler is
+//! aborted at the role change and traces no `disconnected` of its own.
 
 use crate::check::verdict::{Differs, Miss};
 use crate::scenario::TlsExpect;
+use crate::topology::{Purpose, Role};
 use crate::trace::{Kind, Trace};
 
 /// One session from a dialler to a listener.
@@ -65,6 +69,8 @@ pub fn sessions(trace: &Trace) -> Vec<Session> {
     let mut dials: Vec<(String, String, String)> = Vec::new();
     // Per dialler: the last completed handshake towards (peer, port), waiting for its session.
     let mut handshakes: Vec<(String, String, String, String, Option<String>)> = Vec::new();
+    // Whether each session of `out` is an HA link (its dialler the backup).
+    let mut ha_links: Vec<bool> = Vec::new();
     for (i, e) in trace.events.iter().enumerate() {
         match &e.kind {
             Kind::ConnectAttempt { to, port, .. } => {
@@ -90,7 +96,10 @@ pub fn sessions(trace: &Trace) -> Vec<Session> {
                 ));
             }
             Kind::Connected {
-                peer, port, tls, ..
+                peer,
+                port,
+                tls,
+                purpose,
             } => {
                 let Some(d) = dials
                     .iter()
@@ -109,6 +118,7 @@ pub fn sessions(trace: &Trace) -> Vec<Session> {
                     }
                     None => (None, None),
                 };
+                ha_links.push(*purpose == Purpose::HaLink);
                 out.push(Session {
                     from: e.node.clone(),
                     to: peer.clone(),
@@ -136,6 +146,19 @@ pub fn sessions(trace: &Trace) -> Vec<Session> {
                 for s in out
                     .iter_mut()
                     .filter(|s| s.closed.is_none() && (s.from == e.node || s.to == e.node))
+                {
+                    s.closed = Some(e.at_ms);
+                    s.closed_event = Some(i);
+                }
+            }
+            Kind::RoleChanged {
+                from: Some(Role::Backup),
+                to,
+            } if *to != Role::Backup => {
+                for (s, _) in out
+                    .iter_mut()
+                    .zip(&ha_links)
+                    .filter(|(s, ha)| **ha && s.closed.is_none() && s.from == e.node)
                 {
                     s.closed = Some(e.at_ms);
                     s.closed_event = Some(i);
