@@ -1,0 +1,151 @@
+//! `hapair run --format html|md`, `report.html` in `--out`, and `hapair report DIR`, as a
+//! process: a failing run's page shows its lanes, role bands, a failed handshake, fault windows
+//! and the red expectation; user text is escaped; nothing is fetched; the page rendered again
+//! from the folder is the page the run wrote; the Markdown summary is a snapshot (wall times
+//! and paths redacted). `tests/report_browser.rs` loads the page in headless Chromium.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn hapair(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hapair"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the hapair binary runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// The shipped rotation scenario, renamed with markup in its name and given an expectation
+/// that fails (the crashed primary is not primary after the crash).
+fn failing(dir: &Path) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+    let shipped = std::fs::read_to_string(root.join("unknown-ca-after-rotation.toml"))
+        .expect("the shipped scenario");
+    let topology = root.join("topologies/tserver-pair.toml");
+    let body = shipped
+        .replace(
+            "name = \"Certificate rotated to an unknown CA breaks the rejoin after a failover\"",
+            "name = \"rotation <script>alert(1)</script> & rejoin\"",
+        )
+        .replace(
+            "topology = \"topologies/tserver-pair.toml\"",
+            &format!("topology = \"{}\"", topology.display()),
+        );
+    let body = format!(
+        "{body}\n[[expect]]\nrole = {{ app = \"ts_primary\", is = \"primary\" }}\n\
+         after = \"crash\"\nwithin = \"2s\"\n"
+    );
+    let path = dir.join("rotation.toml");
+    std::fs::write(&path, body).expect("written");
+    path.display().to_string()
+}
+
+/// Runs the failing scenario with `--out DIR/out`; returns the folder.
+fn run_out(dir: &Path) -> std::path::PathBuf {
+    let file = failing(dir);
+    let out = dir.join("out");
+    let o = hapair(&["run", &file, "--out", &out.display().to_string()]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}{}",
+        text(&o.stdout),
+        text(&o.stderr)
+    );
+    out
+}
+
+#[test]
+fn the_html_report_of_a_failing_run_shows_its_timeline_and_escapes_user_text() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = run_out(dir.path());
+    let html = std::fs::read_to_string(out.join("report.html")).expect("report.html");
+    assert!(html.len() < 1_000_000, "{} bytes", html.len());
+    for kind in [
+        "data-kind=\"lane\" data-app=\"ts_primary\"",
+        "data-kind=\"role-primary\"",
+        "data-kind=\"role-backup\"",
+        "data-kind=\"role-down\"",
+        "data-kind=\"handshake-failed\" data-class=\"unknown-ca\"",
+        "data-kind=\"fault-window\" data-fault=\"crash\"",
+        "data-kind=\"expect-fail\"",
+        "data-kind=\"expect-pass\"",
+        "data-kind=\"conn-tls\"",
+        "data-kind=\"latency\"",
+        "<caption>Certificates</caption>",
+        "CN=ts-a.lab.example",
+    ] {
+        assert!(html.contains(kind), "no {kind}");
+    }
+    // The certificate table carries serials and SHA-256 fingerprints (32 bytes, `:`-joined).
+    assert!(
+        html.split("<td>")
+            .any(|c| c.len() > 95 && c.as_bytes().get(2) == Some(&b':')),
+        "no fingerprint"
+    );
+    // The name is shown, escaped; no markup of the user's reaches the page, and no script.
+    assert!(html.contains("rotation &lt;script&gt;alert(1)&lt;/script&gt; &amp; rejoin"));
+    assert!(!html.contains("<script"), "a script in the page");
+    // Nothing to fetch: no remote source, link or style import.
+    for remote in ["src=\"http", "href=\"http", "url(http", "@import"] {
+        assert!(!html.contains(remote), "{remote} in the page");
+    }
+    assert!(
+        html.contains("hapair run ") && html.contains(" --seed 1"),
+        "no replay"
+    );
+}
+
+#[test]
+fn hapair_report_renders_the_page_the_run_wrote_again_from_its_folder() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = run_out(dir.path());
+    let written = std::fs::read_to_string(out.join("report.html")).expect("report.html");
+    let o = hapair(&["report", &out.display().to_string()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout) == written,
+        "the page differs from report.html"
+    );
+
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).expect("mkdir");
+    let o = hapair(&["report", &empty.display().to_string()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("no scenario folder with a report.json"));
+}
+
+/// Markdown with what changes between machines and runs replaced: wall times and the
+/// temporary folder.
+fn redact(md: &str, dir: &Path) -> String {
+    let md = md.replace(&dir.display().to_string(), "[dir]");
+    md.split("wall ")
+        .enumerate()
+        .map(|(i, part)| match (i, part.find(" ms")) {
+            (0, _) | (_, None) => part.to_string(),
+            (_, Some(end)) => format!("[wall]{}", &part[end..]),
+        })
+        .collect::<Vec<_>>()
+        .join("wall ")
+}
+
+#[test]
+fn the_markdown_summary_names_the_failure_and_draws_its_switchover() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = run_out(dir.path());
+    let o = hapair(&["report", &out.display().to_string(), "--format", "md"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let md = text(&o.stdout);
+    let file = failing(dir.path());
+    let run = hapair(&["run", &file, "--format", "md"]);
+    assert_eq!(
+        redact(&text(&run.stdout), dir.path()),
+        redact(&md, dir.path())
+    );
+    assert!(md.contains("```mermaid\nsequenceDiagram\n"), "{md}");
+    insta::assert_snapshot!("markdown", redact(&md, dir.path()));
+}
