@@ -22,6 +22,11 @@ fn text(b: &[u8]) -> String {
 /// The shipped rotation scenario, renamed with markup in its name and given an expectation
 /// that fails (the crashed primary is not primary after the crash).
 fn failing(dir: &Path) -> String {
+    failing_at(&dir.join("rotation.toml"))
+}
+
+/// [`failing`] written at `path`.
+fn failing_at(path: &Path) -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
     let shipped = std::fs::read_to_string(root.join("unknown-ca-after-rotation.toml"))
         .expect("the shipped scenario");
@@ -39,8 +44,7 @@ fn failing(dir: &Path) -> String {
         "{body}\n[[expect]]\nrole = {{ app = \"ts_primary\", is = \"primary\" }}\n\
          after = \"crash\"\nwithin = \"2s\"\n"
     );
-    let path = dir.join("rotation.toml");
-    std::fs::write(&path, body).expect("written");
+    std::fs::write(path, body).expect("written");
     path.display().to_string()
 }
 
@@ -103,7 +107,23 @@ fn the_html_report_of_a_failing_run_shows_its_timeline_and_escapes_user_text() {
 #[test]
 fn hapair_report_renders_the_page_the_run_wrote_again_from_its_folder() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = run_out(dir.path());
+    // Two scenarios whose folders (`alpha`, `omega`) sort unlike their paths, two seeds each.
+    let scenarios = dir.path().join("s");
+    for (sub, stem) in [("z", "alpha"), ("a", "omega")] {
+        std::fs::create_dir_all(scenarios.join(sub)).expect("mkdir");
+        failing_at(&scenarios.join(sub).join(format!("{stem}.toml")));
+    }
+    let out = dir.path().join("out");
+    let o = hapair(&[
+        "run",
+        &scenarios.display().to_string(),
+        "--seeds",
+        "2",
+        "--out",
+        &out.display().to_string(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    assert!(out.join("alpha/trace-seed-2.jsonl").is_file());
     let written = std::fs::read_to_string(out.join("report.html")).expect("report.html");
     let o = hapair(&["report", &out.display().to_string()]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));

@@ -243,4 +243,26 @@ mod tests {
         assert_eq!(text("a|b <script>&"), "a\\|b &lt;script&gt;&amp;");
         assert_eq!(label("x; y\n#z"), "x  y  z");
     }
+
+    #[test]
+    fn a_diagram_is_bounded() {
+        use crate::trace::{Event, FaultName, Kind};
+        let mut events = vec![Event {
+            at_ms: 0,
+            node: "ts_a".into(),
+            kind: Kind::Started { role: None },
+        }];
+        events.extend((1..500).map(|i| Event {
+            at_ms: i,
+            node: "sim".into(),
+            kind: Kind::Fault {
+                fault: FaultName::Step(if i % 2 == 0 { "crash" } else { "restart" }.into()),
+                target: "ts_a".into(),
+            },
+        }));
+        let d = diagram(&timeline::timeline(&events));
+        // The header, one participant, the bound, and the line saying how many were left out.
+        assert_eq!(d.lines().count(), 1 + 1 + DIAGRAM_BOUND + 1, "{d}");
+        assert!(d.ends_with("more (see report.html)\n"), "{d}");
+    }
 }

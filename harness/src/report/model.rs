@@ -218,11 +218,18 @@ impl Model {
                 scenarios.push(s);
             }
         }
+        Model::sorted(scenarios)
+    }
+
+    /// Scenarios in path order, the one order both a run and its folder can give (a folder
+    /// is named after its file's stem, which does not sort as the paths do).
+    fn sorted(mut scenarios: Vec<Scenario>) -> Model {
+        scenarios.sort_by(|a, b| a.path.cmp(&b.path));
         Model { scenarios }
     }
 
     /// Reads back an `--out` folder: each sub-folder with a `report.json`, its traces
-    /// (`trace.jsonl`, or `trace-seed-N.jsonl` per seed) and `tls-table.json`, in name order.
+    /// (`trace.jsonl`, or `trace-seed-N.jsonl` per seed) and `tls-table.json`.
     ///
     /// # Errors
     /// A file that cannot be read or parsed, or a folder with no scenario in it.
@@ -277,7 +284,7 @@ impl Model {
                 path: dir.to_path_buf(),
             });
         }
-        Ok(Model { scenarios })
+        Ok(Model::sorted(scenarios))
     }
 
     /// Every run of every scenario, with its scenario.
