@@ -79,6 +79,8 @@ fn the_html_report_of_a_failing_run_shows_its_timeline_and_escapes_user_text() {
         "data-kind=\"expect-fail\"",
         "data-kind=\"expect-pass\"",
         "data-kind=\"conn-tls\"",
+        "data-kind=\"conn-broken\"",
+        ">secure: TLS 1.3, ha: TLS 1.3</text>",
         "data-kind=\"latency\"",
         "<caption>Certificates</caption>",
         "CN=ts-a.lab.example",

@@ -141,7 +141,7 @@ pub fn timeline(events: &[Event]) -> Timeline {
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut state: HashMap<usize, (u64, Band)> = HashMap::new();
     let mut open: HashMap<(usize, String, String), usize> = HashMap::new();
-    let mut version: HashMap<(usize, String, String), String> = HashMap::new();
+    let mut version: HashMap<Link, String> = HashMap::new();
     let mut t = Timeline {
         end,
         ..Timeline::default()
@@ -222,13 +222,21 @@ fn band_of(role: Option<crate::topology::Role>) -> Band {
 
 type Key = (usize, String, String);
 
+/// A session seen from either end: the two applications in name order, and the port.
+type Link = (String, String, String);
+
+fn link(a: &str, b: &str, port: &str) -> Link {
+    let (x, y) = if a <= b { (a, b) } else { (b, a) };
+    (x.to_string(), y.to_string(), port.to_string())
+}
+
 /// Connection bars and failed handshakes of one lane's event.
 fn session(
     lane: &mut Lane,
     i: usize,
     e: &Event,
     open: &mut HashMap<Key, usize>,
-    version: &mut HashMap<Key, String>,
+    version: &mut HashMap<Link, String>,
 ) {
     match &e.kind {
         Kind::HandshakeOk {
@@ -237,7 +245,7 @@ fn session(
             version: v,
             ..
         } => {
-            version.insert((i, peer.clone(), port.clone()), v.clone());
+            version.insert(link(&lane.app, peer, port), v.clone());
         }
         Kind::HandshakeFailed {
             peer,
@@ -260,7 +268,7 @@ fn session(
             let key = (i, peer.clone(), port.clone());
             let tls = tls.then(|| {
                 version
-                    .get(&key)
+                    .get(&link(&lane.app, peer, port))
                     .cloned()
                     .unwrap_or_else(|| "tls".to_string())
             });

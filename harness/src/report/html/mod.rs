@@ -44,7 +44,8 @@ svg text { font: 11px system-ui, sans-serif; fill: var(--ink); }
 svg .axis { stroke: #d0d7de; } svg .lane-line { stroke: #eaeef2; }
 .role-primary { fill: var(--primary); } .role-backup { fill: var(--backup); }
 .role-running { fill: var(--running); } .role-down { fill: var(--down); stroke: #afb8c1; }
-.conn-tls { fill: #4ac26b; } .conn-plain { fill: #fff; stroke: #bf8700; stroke-dasharray: 3 2; }
+.conn-tls { fill: #4ac26b; } .conn-broken { stroke: var(--ink); stroke-width: 2; }
+svg text.badge { font-size: 9px; fill: var(--muted); } .conn-plain { fill: #fff; stroke: #bf8700; stroke-dasharray: 3 2; }
 .handshake-failed { fill: var(--fail); stroke: #fff; }
 .fault-window { fill: #bf8700; fill-opacity: .13; stroke: #bf8700; stroke-opacity: .5; }
 .fault-step { stroke: #bf8700; stroke-width: 2; }

@@ -1,6 +1,6 @@
 //! A run's timeline as inline SVG: a lane per application (`data-kind="lane"`) with its role
 //! bands (`role-primary`, `role-backup`, `role-running`, `role-down`), its sessions as bars
-//! (`conn-tls` with the version, `conn-plain`), failed handshakes (`handshake-failed`, with
+//! (`conn-tls` with the version, `conn-plain`; `conn-broken` where one closed), failed handshakes (`handshake-failed`, with
 //! their class); faults as shaded windows across the lanes (`fault-window`) or lines
 //! (`fault-step`); switchovers as dashed lines; each verdict pinned at the instant or window
 //! it judged (`expect-pass`, `expect-fail`). Every mark carries a `<title>` (its tooltip) and
@@ -103,7 +103,7 @@ pub(super) fn svg(out: &mut String, n: usize, t: &Timeline, verdicts: &[Verdict]
         );
     }
     for (i, lane) in t.lanes.iter().enumerate() {
-        lane_svg(out, &s, top + LANE * i as f64, lane);
+        lane_svg(out, &s, top + LANE * i as f64, t.end, lane);
     }
     for f in &steps {
         let _ = writeln!(
@@ -158,7 +158,7 @@ fn label_ms(ms: u64) -> String {
 }
 
 /// One application's lane: name, role bands, sessions, failed handshakes.
-fn lane_svg(out: &mut String, s: &Scale, y: f64, lane: &crate::report::timeline::Lane) {
+fn lane_svg(out: &mut String, s: &Scale, y: f64, end: u64, lane: &crate::report::timeline::Lane) {
     let app = esc(&lane.app);
     let _ = writeln!(
         out,
@@ -204,20 +204,46 @@ fn lane_svg(out: &mut String, s: &Scale, y: f64, lane: &crate::report::timeline:
             b.to,
             esc(&ended)
         );
+        if let (Some(why), true) = (&b.ended, b.to < end) {
+            let x = s.x(b.to);
+            let _ = writeln!(
+                out,
+                "<line class=\"conn-broken\" data-kind=\"conn-broken\" x1=\"{x:.1}\" \
+                 x2=\"{x:.1}\" y1=\"{:.1}\" y2=\"{:.1}\"><title>{app} ↔ {} on {} closed at {} ms: \
+                 {}</title></line>",
+                by - 2.0,
+                by + 6.0,
+                esc(&b.peer),
+                esc(&b.port),
+                b.to,
+                esc(why)
+            );
+        }
     }
-    if let Some(b) = lane.bars.first() {
-        let badge = b.tls.as_ref().map_or("plain".to_string(), |v| {
-            if v == "tls" {
-                "TLS".to_string()
-            } else {
-                format!("TLS {v}")
-            }
-        });
+    // Per port, the TLS badge of its first session (or the plaintext mark), under the name.
+    let mut ports: Vec<(&str, String)> = Vec::new();
+    for b in &lane.bars {
+        if !ports.iter().any(|(p, _)| *p == b.port) {
+            let badge = match b.tls.as_deref() {
+                Some("tls") => "TLS".to_string(),
+                Some(v) => format!("TLS {v}"),
+                None => "plaintext".to_string(),
+            };
+            ports.push((&b.port, badge));
+        }
+    }
+    if !ports.is_empty() {
+        let words: Vec<String> = ports
+            .iter()
+            .take(2)
+            .map(|(p, b)| format!("{p}: {b}"))
+            .collect();
+        let more = if ports.len() > 2 { ", …" } else { "" };
         let _ = writeln!(
             out,
-            "<text class=\"badge\" x=\"4\" y=\"{:.1}\">{}</text>",
-            y + 30.0,
-            esc(&badge)
+            "<text class=\"badge\" x=\"4\" y=\"{:.1}\">{}{more}</text>",
+            y + 28.0,
+            esc(&words.join(", "))
         );
     }
     for f in &lane.failed {
@@ -292,6 +318,7 @@ fn legend(out: &mut String) {
         ("role-down", "down"),
         ("conn-tls", "TLS session"),
         ("conn-plain", "plaintext session"),
+        ("conn-broken", "session closed"),
         ("handshake-failed", "failed handshake"),
         ("fault-window", "fault active"),
         ("expect-pass", "held"),
