@@ -171,3 +171,75 @@ fn the_markdown_summary_names_the_failure_and_draws_its_switchover() {
     assert!(md.contains("```mermaid\nsequenceDiagram\n"), "{md}");
     insta::assert_snapshot!("markdown", redact(&md, dir.path()));
 }
+
+/// 60 s of virtual time, 100 requests a second, three crashes and a rotation to an unknown
+/// CA (tens of thousands of events, handshakes failing all along): the page stays small.
+const HEAVY: &str = r#"
+name = "heavy"
+topology = "TOPOLOGY"
+clock = 2026-06-01T08:00:00Z
+seed = 3
+duration = "60s"
+
+[pki.ca.vendor-ca]
+subject = "CN=Vendor CA,O=a vendor"
+
+[[step]]
+at = "0s"
+traffic = { from = "desk", rate = "100/s" }
+
+[[step]]
+at = "5s"
+rotate = { cert = "ts-b", issuer = "vendor-ca" }
+
+[[step]]
+at = "10s"
+crash = "ts_primary"
+
+[[step]]
+at = "15s"
+restart = "ts_primary"
+
+[[step]]
+at = "25s"
+crash = "ts_backup"
+
+[[step]]
+at = "30s"
+restart = "ts_backup"
+
+[[step]]
+at = "40s"
+crash = "ts_primary"
+
+[[step]]
+at = "45s"
+restart = "ts_primary"
+"#;
+
+#[test]
+fn the_page_of_a_60_s_run_under_traffic_stays_below_1_mb() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let topology =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/topologies/tserver-pair.toml");
+    let file = dir.path().join("heavy.toml");
+    std::fs::write(
+        &file,
+        HEAVY.replace("TOPOLOGY", &topology.display().to_string()),
+    )
+    .expect("written");
+    let out = dir.path().join("out");
+    hapair(&[
+        "run",
+        &file.display().to_string(),
+        "--out",
+        &out.display().to_string(),
+    ]);
+    let trace = std::fs::read_to_string(out.join("heavy/trace.jsonl")).expect("trace");
+    assert!(trace.lines().count() > 10_000, "a light run");
+    let html = std::fs::read_to_string(out.join("report.html")).expect("report.html");
+    assert!(html.len() < 1_000_000, "{} bytes", html.len());
+    assert!(
+        html.contains("data-kind=\"handshake-failed\"") && html.contains("data-kind=\"latency\"")
+    );
+}

@@ -1,8 +1,8 @@
 //! `report.html` in a real browser: headless Chromium (Debian `chromium`; `ci/test` installs
 //! it) loads a failing run's page from disk with the network off (every request sent to a
 //! closed proxy port), and the DOM it built holds the lanes, role bands, the failed-handshake
-//! marker, a fault window and the red expectation. A screenshot is kept as a CI artefact:
-//! `target/ci-artefacts/report.png`.
+//! marker, a fault window and the red expectation. A screenshot and the page printed to PDF are
+//! kept as CI artefacts: `target/ci-artefacts/report.png`, `report.pdf`.
 //!
 //! Chromium is required, not optional: a machine without it fails this test, naming it.
 
@@ -139,6 +139,25 @@ fn chromium_shows_a_failing_runs_timeline_offline() {
     assert!(
         size > 10_000,
         "no screenshot ({size} bytes): {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+
+    // Printed (the print style sheet: a page per run), kept beside the screenshot.
+    let pdf = artefacts.join("report.pdf");
+    let _ = std::fs::remove_file(&pdf);
+    let o = browse(
+        &profile,
+        &[
+            &format!("--print-to-pdf={}", pdf.display()),
+            "--no-pdf-header-footer",
+            &url,
+        ],
+    );
+    let printed = std::fs::read(&pdf).unwrap_or_default();
+    assert!(
+        printed.starts_with(b"%PDF") && printed.len() > 10_000,
+        "not printed ({} bytes): {}",
+        printed.len(),
         String::from_utf8_lossy(&o.stderr)
     );
 }
