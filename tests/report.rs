@@ -40,9 +40,13 @@ fn failing_at(path: &Path) -> String {
             "topology = \"topologies/tserver-pair.toml\"",
             &format!("topology = \"{}\"", topology.display()),
         );
+    // Two failures: a role never taken, and a refusal of another class (its nearest miss:
+    // refused, but as unknown-ca).
     let body = format!(
         "{body}\n[[expect]]\nrole = {{ app = \"ts_primary\", is = \"primary\" }}\n\
-         after = \"crash\"\nwithin = \"2s\"\n"
+         after = \"crash\"\nwithin = \"2s\"\n\n[[expect]]\nrefused = {{ from = \"ts_primary\", \
+         to = \"ts_backup\", port = \"ha\", class = \"expired\" }}\nafter = \"restart\"\n\
+         within = \"5s\"\n"
     );
     std::fs::write(path, body).expect("written");
     path.display().to_string()
@@ -78,6 +82,7 @@ fn the_html_report_of_a_failing_run_shows_its_timeline_and_escapes_user_text() {
         "data-kind=\"fault-window\" data-fault=\"crash\"",
         "data-kind=\"expect-fail\"",
         "data-kind=\"expect-pass\"",
+        "data-kind=\"expect-miss\"",
         "data-kind=\"conn-tls\"",
         "data-kind=\"conn-broken\"",
         ">secure: TLS 1.3, ha: TLS 1.3</text>",

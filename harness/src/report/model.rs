@@ -129,6 +129,11 @@ impl Verdict {
         }
     }
 
+    /// The instant of the nearest miss, when there is one.
+    pub fn miss_at(&self) -> Option<u64> {
+        self.miss.as_ref()?.get("at_ms")?.as_u64()
+    }
+
     /// The nearest miss in words: `at N ms: key value, …`.
     pub fn miss_text(&self) -> Option<String> {
         let m = self.miss.as_ref()?;

@@ -50,6 +50,7 @@ svg text.badge { font-size: 9px; fill: var(--muted); } .conn-plain { fill: #fff;
 .fault-window { fill: #bf8700; fill-opacity: .13; stroke: #bf8700; stroke-opacity: .5; }
 .fault-step { stroke: #bf8700; stroke-width: 2; }
 .expect-pass { fill: var(--pass); } .expect-fail { fill: var(--fail); }
+.expect-miss { fill: #fff; stroke: var(--fail); stroke-width: 2; }
 .switchover { stroke: var(--ink); stroke-dasharray: 4 3; }
 .latency-point { fill: #0969da; }
 .legend span { display: inline-block; margin-right: 1rem; }

@@ -1,10 +1,11 @@
 //! A run's timeline as inline SVG: a lane per application (`data-kind="lane"`) with its role
 //! bands (`role-primary`, `role-backup`, `role-running`, `role-down`), its sessions as bars
-//! (`conn-tls` with the version, `conn-plain`; `conn-broken` where one closed), failed handshakes (`handshake-failed`, with
-//! their class); faults as shaded windows across the lanes (`fault-window`) or lines
-//! (`fault-step`); switchovers as dashed lines; each verdict pinned at the instant or window
-//! it judged (`expect-pass`, `expect-fail`). Every mark carries a `<title>` (its tooltip) and
-//! the verdicts and faults take the keyboard focus. Then the clients' latency as a chart.
+//! (`conn-tls` with the version, `conn-plain`; `conn-broken` where one closed), failed
+//! handshakes (`handshake-failed`, with their class); faults as shaded windows across the lanes
+//! (`fault-window`) or lines (`fault-step`); switchovers as dashed lines; each verdict pinned at
+//! the instant or window it judged (`expect-pass`, `expect-fail`), a failure's nearest miss as
+//! a ring (`expect-miss`). Every mark carries a `<title>` (its tooltip); verdicts, faults and
+//! failed handshakes take the keyboard focus. Then the clients' latency as a chart.
 
 use std::fmt::Write as _;
 
@@ -298,6 +299,17 @@ fn pins(out: &mut String, s: &Scale, top: f64, pinned: &[&Verdict]) {
             y + 9.0,
             esc(&short(&v.what))
         );
+        if let Some(at) = v.miss_at() {
+            let _ = writeln!(
+                out,
+                "<g tabindex=\"0\"><title>nearest miss of {}: {}</title><circle class=\"expect-miss\" \
+                 data-kind=\"expect-miss\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\"/></g>",
+                esc(&v.what),
+                esc(&v.miss_text().unwrap_or_default()),
+                s.x(at),
+                y + 5.0
+            );
+        }
     }
 }
 
@@ -323,6 +335,7 @@ fn legend(out: &mut String) {
         ("fault-window", "fault active"),
         ("expect-pass", "held"),
         ("expect-fail", "failed"),
+        ("expect-miss", "nearest miss"),
     ] {
         let _ = write!(
             out,
