@@ -316,3 +316,56 @@ pub fn tls_tables(results: &[FileResult]) -> Vec<Option<String>> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folder(report: &str, trace: &str) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = dir.path().join("s");
+        std::fs::create_dir(&s).expect("mkdir");
+        std::fs::write(s.join("report.json"), report).expect("write");
+        std::fs::write(s.join("trace.jsonl"), trace).expect("write");
+        dir
+    }
+
+    const RUN: &str = r#"{"schema": "hapair.run/1", "scenarios": [{"path": "s.toml",
+        "name": "s", "passed": true, "error": null, "runs": [{"seed": 1, "passed": true,
+        "wall_ms": 3, "handshakes": 0, "trace_digest": "d", "replay": "r",
+        "verdicts": [], "findings": []}]}]}"#;
+
+    #[test]
+    fn a_folder_reads_back_or_says_which_file_is_wrong() {
+        let good = folder(
+            RUN,
+            "{\"at_ms\": 5, \"node\": \"a\", \"event\": \"store-cleared\"}\n",
+        );
+        let m = Model::read(good.path()).expect("reads");
+        let runs: Vec<_> = m.runs().collect();
+        assert_eq!(runs.len(), 1);
+        assert_eq!(runs.first().map(|(_, r)| r.events.len()), Some(1));
+
+        let other = folder(&RUN.replace("hapair.run/1", "hapair.sweep/1"), "");
+        let e = Model::read(other.path()).err().map(|e| e.to_string());
+        assert!(
+            e.as_deref()
+                .is_some_and(|e| e.contains("schema is \"hapair.sweep/1\"")),
+            "{e:?}"
+        );
+
+        let bad = folder(RUN, "\n{\"at_ms\": 1}\n");
+        let e = Model::read(bad.path()).err().map(|e| e.to_string());
+        assert!(
+            e.as_deref()
+                .is_some_and(|e| e.contains("trace.jsonl:2: not a trace event")),
+            "{e:?}"
+        );
+
+        let empty = tempfile::tempdir().expect("tempdir");
+        assert!(matches!(
+            Model::read(empty.path()),
+            Err(ModelError::Empty { .. })
+        ));
+    }
+}
