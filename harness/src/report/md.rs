@@ -11,6 +11,9 @@ use crate::check::LIST_BOUND;
 /// At most this many messages and notes in one sequence diagram.
 pub const DIAGRAM_BOUND: usize = 40;
 
+/// Two ends' records of one closed session are this close in time (ms).
+const CLOSE_SLACK_MS: u64 = 100;
+
 /// At most this many failing runs shown in detail.
 pub const FAILING_BOUND: usize = 5;
 
@@ -143,6 +146,7 @@ pub fn diagram(t: &Timeline) -> String {
     }
     let first = || id(apps.first().copied().unwrap_or_default());
     let mut items: Vec<(u64, String)> = Vec::new();
+    let mut closed: Vec<((&str, &str), &str, u64)> = Vec::new();
     let mut faults = t.faults.clone();
     timeline::close(&mut faults, t.end);
     for f in &faults {
@@ -199,6 +203,19 @@ pub fn diagram(t: &Timeline) -> String {
             .filter(|b| b.ended.is_some() && b.to < t.end)
         {
             if let (Some(p), Some(why)) = (id(&b.peer), &b.ended) {
+                // Both ends record a closed session: draw it once.
+                let pair = if lane.app <= b.peer {
+                    (lane.app.as_str(), b.peer.as_str())
+                } else {
+                    (b.peer.as_str(), lane.app.as_str())
+                };
+                let again = closed.iter().any(|(x, port, at): &(_, &str, u64)| {
+                    *x == pair && *port == b.port && at.abs_diff(b.to) <= CLOSE_SLACK_MS
+                });
+                if again {
+                    continue;
+                }
+                closed.push((pair, &b.port, b.to));
                 items.push((
                     b.to,
                     format!(
