@@ -7,6 +7,7 @@ mod input;
 mod merge;
 mod options;
 mod out;
+mod report;
 mod rules;
 mod run;
 mod shrink;
@@ -170,7 +171,8 @@ pub enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = run::RunFormat::Human)]
         format: run::RunFormat,
-        /// Write per-scenario trace.jsonl, report.json, tls-table.json and a junit.xml here.
+        /// Write per-scenario trace.jsonl, report.json, tls-table.json, and a junit.xml and a
+        /// report.html for the whole run here.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
         /// Scenario runs done at once (default: the number of cores).
@@ -190,6 +192,8 @@ pub enum Command {
     Shrink(shrink::Args),
     /// Merge the JSON and JUnit files of a sharded sweep (or run) into one.
     Merge(merge::Args),
+    /// Render the HTML or Markdown report of a run again from its `--out` folder.
+    Report(report::Args),
     /// The topology's certificates.
     Certs {
         /// What to do with them.
@@ -214,6 +218,7 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Sweep(args) => sweep::execute(&args),
         Command::Shrink(args) => shrink::execute(&args),
         Command::Merge(args) => merge::execute(&args),
+        Command::Report(args) => report::execute(&args),
         Command::Run {
             paths,
             seed,

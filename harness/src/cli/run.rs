@@ -5,6 +5,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use super::{Outcome, colour, out};
+use crate::report::model::Model;
 use crate::report::run::{self, FileResult};
 use crate::runner::{self, Batch, Seeds, artefacts};
 use crate::shard::Shard;
@@ -18,6 +19,10 @@ pub enum RunFormat {
     Json,
     /// JUnit XML.
     Junit,
+    /// One self-contained HTML file: per scenario a timeline, the TLS table, the findings.
+    Html,
+    /// A Markdown summary with a sequence diagram of each failing run, for a pull request.
+    Md,
 }
 
 /// Options of `hapair run`.
@@ -82,14 +87,24 @@ pub(super) fn execute(o: &Options) -> Outcome {
             colour(),
         ));
     });
+    // One PKI for every view of the run: the page and the folder show the same certificates.
+    let tables = if o.out.is_some() || o.format == RunFormat::Html {
+        crate::report::model::tls_tables(&results)
+    } else {
+        Vec::new()
+    };
     let text = match o.format {
         RunFormat::Human => run::human(&results, colour()),
         RunFormat::Json => run::json_in(&results, range),
         RunFormat::Junit => crate::report::junit::junit_in(&results, count > 1),
+        RunFormat::Html => {
+            crate::report::html::render(&Model::of_results(&results, range, &tables))
+        }
+        RunFormat::Md => crate::report::md::render(&Model::of_results(&results, range, &tables)),
     };
     let printed = out::print(&text);
     if let Some(dir) = &o.out {
-        if let Err(e) = artefacts::write(dir, &results, range) {
+        if let Err(e) = artefacts::write(dir, &results, range, &tables) {
             out::eprint(&format!("hapair: cannot write to {}: {e}\n", dir.display()));
             return Outcome::Internal;
         }

@@ -43,6 +43,11 @@ pub struct CertInfo {
     pub self_signed: bool,
     /// Key algorithm and size, e.g. `ECDSA P-256`, `RSA 2048`.
     pub key_type: String,
+    /// Serial number, hex bytes joined by `:`.
+    pub serial: String,
+    /// SHA-256 fingerprint of the DER, hex bytes joined by `:` (what `openssl x509
+    /// -fingerprint -sha256` prints, in lower case).
+    pub sha256: String,
     /// The SANs with their kind, for name matching.
     #[serde(skip)]
     names: Vec<San>,
@@ -90,6 +95,13 @@ pub fn inspect(material: &Material) -> Result<Inspected, PkiError> {
     Ok(out)
 }
 
+/// The SHA-256 of a certificate's DER, hex bytes joined by `:`.
+fn fingerprint(der: &CertificateDer<'_>) -> String {
+    let d = ring::digest::digest(&ring::digest::SHA256, der.as_ref());
+    let hex: Vec<String> = d.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    hex.join(":")
+}
+
 impl CertInfo {
     /// Reads a DER certificate.
     ///
@@ -120,6 +132,8 @@ impl CertInfo {
             issuer: x509.issuer().to_string(),
             self_signed: pem::issued_by(&x509, &x509),
             key_type: key_type(&x509),
+            serial: x509.raw_serial_as_string(),
+            sha256: fingerprint(der),
             names,
             common_names: x509
                 .subject()

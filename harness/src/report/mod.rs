@@ -1,11 +1,16 @@
-//! Renderers of outcomes: human text with source excerpts, and versioned JSON. Renderers only
-//! present what checks decided; they decide nothing.
+//! Renderers of outcomes: human text with source excerpts, versioned JSON, JUnit, and the
+//! HTML and Markdown reports of a run (`html`, `md`) over one `model` read from what `--out`
+//! writes. Renderers only present what checks decided; they decide nothing.
 
+pub mod html;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod md;
+pub mod model;
 pub mod run;
 pub mod table;
+pub mod timeline;
 
 use std::borrow::Cow;
 use std::path::PathBuf;

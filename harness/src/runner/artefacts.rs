@@ -1,5 +1,6 @@
 //! `hapair run --out DIR`: per scenario file a folder with `trace.jsonl` (one per seed when
-//! several run), `report.json` and `tls-table.json`, and `junit.xml` for the whole run. A
+//! several run), `report.json` and `tls-table.json`, and `junit.xml` and `report.html` for the
+//! whole run (`hapair report DIR` renders the latter again from the folder). A
 //! scenario whose topology has databases also keeps each run's IDBs there:
 //! `seed-<N>/idb/<database key>.sqlite` ([`idb_dir`]), written while the run goes.
 //!
@@ -13,9 +14,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
 
+use crate::report::model;
 use crate::report::run::{self, FileResult};
-use crate::report::table;
-use crate::scenario;
 
 /// Checks, before anything runs, that `dir` is a folder hapair can write into (made if
 /// missing).
@@ -36,14 +36,20 @@ pub fn prepare(dir: &Path) -> std::io::Result<()> {
     std::fs::remove_file(&probe)
 }
 
-/// Writes the artefacts of `results`, a run covering `range`, under `dir`.
+/// Writes the artefacts of `results`, a run covering `range`, under `dir`, with each file's
+/// TLS table from `tables` ([`model::tls_tables`]).
 ///
 /// # Errors
 /// The first file or folder that could not be written.
-pub fn write(dir: &Path, results: &[FileResult], range: run::Range) -> std::io::Result<()> {
+pub fn write(
+    dir: &Path,
+    results: &[FileResult],
+    range: run::Range,
+    tables: &[Option<String>],
+) -> std::io::Result<()> {
     private_dir(dir)?;
     let paths: Vec<&Path> = results.iter().map(|f| f.path.as_path()).collect();
-    for (f, name) in results.iter().zip(folders(&paths)) {
+    for ((f, name), table) in results.iter().zip(folders(&paths)).zip(tables) {
         let base = dir.join(name);
         private_dir(&base)?;
         std::fs::write(base.join("report.json"), run::json_one(f, range))?;
@@ -55,12 +61,12 @@ pub fn write(dir: &Path, results: &[FileResult], range: run::Range) -> std::io::
             };
             std::fs::write(base.join(name), r.trace.to_jsonl())?;
         }
-        if let Ok(s) = scenario::load(&f.path) {
-            let text = table::render(&s.topology, s.clock, table::json)
-                .unwrap_or_else(|e| format!("{{\"error\": {:?}}}\n", e.to_string()));
+        if let Some(text) = table {
             std::fs::write(base.join("tls-table.json"), text)?;
         }
     }
+    let model = model::Model::of_results(results, range, tables);
+    std::fs::write(dir.join("report.html"), crate::report::html::render(&model))?;
     let seeded = range.seeds.is_some_and(|n| n > 1);
     std::fs::write(
         dir.join("junit.xml"),

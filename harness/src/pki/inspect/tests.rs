@@ -115,3 +115,21 @@ fn inspect_reads_every_ca_and_leaf_of_the_material() {
     let json = serde_json::to_value(&i.certs["ts-a"]).expect("serialises");
     assert_eq!(json["not_after"], "2031-06-01T08:00:00Z");
 }
+
+#[test]
+fn serial_and_fingerprint_read_as_openssl_prints_them() {
+    // SHA-256 of nothing, the value every implementation agrees on.
+    assert_eq!(
+        fingerprint(&CertificateDer::from(Vec::new())),
+        "e3:b0:c4:42:98:fc:1c:14:9a:fb:f4:c8:99:6f:b9:24:\
+         27:ae:41:e4:64:9b:93:4c:a4:95:99:1b:78:52:b8:55"
+    );
+    let mut params = rcgen::CertificateParams::new(vec!["a.example".to_string()]).expect("params");
+    params.serial_number = Some(rcgen::SerialNumber::from_slice(&[0x3f, 0xa2, 0x01]));
+    let key = rcgen::KeyPair::generate().expect("key");
+    let cert = params.self_signed(&key).expect("certificate");
+    let info = CertInfo::from_der(cert.der()).expect("read back");
+    assert_eq!(info.serial, "3f:a2:01");
+    assert_eq!(info.sha256, fingerprint(cert.der()));
+    assert_eq!(info.sha256.len(), 32 * 3 - 1);
+}
