@@ -416,6 +416,20 @@ impl Topology {
 }
 
 /// Represents a message sent between two hosts on the network.
+/// (hapair patch.) How late a TCP segment lost to random loss (`fail_rate`)
+/// arrives: a real stack retransmits it after its retransmission timeout
+/// (Linux's minimum, `TCP_RTO_MIN`, 200 ms), and the receiver's reordering by
+/// sequence number holds back what follows it, as on a real path. Upstream
+/// dropped it: the receiver then waited for that sequence number forever, and
+/// the connection stayed up with nothing delivered again.
+const RETRANSMIT: Duration = Duration::from_millis(200);
+
+/// (hapair patch.) Whether a lost segment is sent again by TCP: data and FIN
+/// are; a SYN's loss is left to the dialler's timeout, a RST is not resent.
+fn retransmitted(p: &Protocol) -> bool {
+    matches!(p, Protocol::Tcp(Segment::Data(..) | Segment::Fin(_)))
+}
+
 struct Sent {
     src: SocketAddr,
     dst: SocketAddr,
@@ -517,6 +531,12 @@ impl Link {
                 tracing::trace!(target: TRACING_TARGET,?src, ?dst, protocol = %message, "Hold");
                 DeliveryStatus::Hold
             }
+            // (hapair patch.) Random loss: TCP data and FINs arrive late,
+            // retransmitted (`retransmitted`), instead of never.
+            State::RandPartition if retransmitted(&message) => {
+                let delay = self.delay(global_config.latency(), rand);
+                DeliveryStatus::DeliverAfter(self.now + delay + RETRANSMIT)
+            }
             _ => {
                 tracing::trace!(target: TRACING_TARGET,?src, ?dst, protocol = %message, "Drop");
                 // (hapair patch.) A lost SYN is not refused: no answer at all.
@@ -599,8 +619,21 @@ impl Link {
                 self.state_b_a = State::RandPartition;
 
                 // (hapair patch.) Messages in flight are lost: a SYN among
-                // them gets no answer (`lose`), instead of a refusal.
-                self.sent.drain(..).for_each(|sent| lose(sent.protocol));
+                // them gets no answer (`lose`), instead of a refusal. TCP
+                // data and FINs are retransmitted (`retransmitted`): late,
+                // not gone.
+                let now = self.now;
+                let sent = std::mem::take(&mut self.sent);
+                for mut s in sent {
+                    if retransmitted(&s.protocol) {
+                        if let DeliveryStatus::DeliverAfter(t) = s.status {
+                            s.status = DeliveryStatus::DeliverAfter(t.max(now) + RETRANSMIT);
+                        }
+                        self.sent.push_back(s);
+                    } else {
+                        lose(s.protocol);
+                    }
+                }
             }
             (State::RandPartition, _) | (_, State::RandPartition)
                 if self.rand_repair(global_config.message_loss(), rand) =>
