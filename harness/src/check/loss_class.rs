@@ -152,6 +152,17 @@ pub fn classify(t: &Topology, trace: &Trace) -> BTreeMap<String, LossClass> {
         }
     }
     let all = sessions(trace);
+    // The listener's end of each link going down: (listener, dialler, port, when).
+    let downs: Vec<(&str, &str, &str, u64)> = trace
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            Kind::Disconnected { peer, port, .. } => {
+                Some((e.node.as_str(), peer.as_str(), port.as_str(), e.at_ms))
+            }
+            _ => None,
+        })
+        .collect();
     let mut out = BTreeMap::new();
     for id in &lost {
         let Some(c) = copies.get(id.as_str()) else {
@@ -159,7 +170,7 @@ pub fn classify(t: &Topology, trace: &Trace) -> BTreeMap<String, LossClass> {
         };
         let acked_synced = acks
             .get(id.as_str())
-            .is_some_and(|(by, at)| synced_at(t, &all, by, *at));
+            .is_some_and(|(by, at)| synced_at(t, &all, &downs, by, *at));
         let stranded = c.gone.is_none()
             && !c.holders.is_empty()
             && acks
@@ -200,8 +211,17 @@ fn drop_all<'a>(
     }
 }
 
-/// Whether the HA link of `primary`'s pair was up and synced at `at`.
-fn synced_at(t: &Topology, all: &[Session], primary: &str, at: u64) -> bool {
+/// Whether the HA link of `primary`'s pair was up and synced at `at`: a session from the
+/// partner, synced by then, that neither end had seen go down (`downs`: the primary's own
+/// `disconnected`, when it notices first, say by ADDP across a partition the backup's end
+/// has not noticed yet).
+fn synced_at(
+    t: &Topology,
+    all: &[Session],
+    downs: &[(&str, &str, &str, u64)],
+    primary: &str,
+    at: u64,
+) -> bool {
     let Some(pair) = t.pair_of(primary) else {
         return false;
     };
@@ -215,5 +235,12 @@ fn synced_at(t: &Topology, all: &[Session], primary: &str, at: u64) -> bool {
             && s.to == primary
             && s.synced.is_some_and(|x| x <= at)
             && s.closed.is_none_or(|c| c > at)
+            && !downs.iter().any(|(node, peer, port, when)| {
+                *node == primary
+                    && peer == other
+                    && *port == s.port
+                    && *when >= s.opened
+                    && *when <= at
+            })
     })
 }
