@@ -313,4 +313,45 @@ fn losses_are_classified_by_what_happened_to_their_holders() {
     ]);
     let c = classify(&s.topology, &Trace { events: noticed });
     assert_eq!(c.get("desk-1"), Some(&LossClass::Unreplicated), "{c:?}");
+    // The HA link went down and the backup was promoted in the middle of its resync (its copy
+    // cleared, the new one not complete): not ready, although it had been synchronised before
+    // the link went down; its synchronisation then overwrote the last copy: the documented
+    // double failure (the SIP node logs `double-failure` there; sip-backup-init-check.toml
+    // seed 71 of a sweep counted it a bug candidate).
+    let mut midsync = base.clone();
+    midsync.extend([
+        sync(5, "ts_primary", "ts_primary", "ts_backup"),
+        ev(12, "ts_backup", stored("desk-1")),
+        ev(
+            20,
+            "ts_backup",
+            Kind::Disconnected {
+                peer: "ts_primary".into(),
+                port: "ha".into(),
+                reason: hapair::trace::DisconnectReason::AddpTimeout,
+            },
+        ),
+        ev(25, "ts_backup", Kind::StoreCleared),
+        ev(
+            30,
+            "ts_primary",
+            Kind::RoleChanged {
+                from: Some(hapair::topology::Role::Primary),
+                to: hapair::topology::Role::Backup,
+            },
+        ),
+        ev(
+            30,
+            "ts_backup",
+            Kind::RoleChanged {
+                from: Some(hapair::topology::Role::Backup),
+                to: hapair::topology::Role::Primary,
+            },
+        ),
+        sync(31, "ts_backup", "ts_backup", "ts_primary"),
+        ev(32, "ts_primary", Kind::StoreCleared),
+    ]);
+    midsync.sort_by_key(|e| e.at_ms);
+    let c = classify(&s.topology, &Trace { events: midsync });
+    assert_eq!(c.get("desk-1"), Some(&LossClass::DoubleFailure), "{c:?}");
 }

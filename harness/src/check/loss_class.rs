@@ -85,6 +85,15 @@ pub fn classify(t: &Topology, trace: &Trace) -> BTreeMap<String, LossClass> {
     let mut ready: HashMap<&str, bool> = HashMap::new();
     let mut unready: HashMap<&str, bool> = HashMap::new();
     let mut acks: HashMap<&str, (&str, u64)> = HashMap::new();
+    let partner = |node: &str| {
+        t.pair_of(node).map(|p| {
+            if p.primary.name.value == node {
+                p.backup.name.value.clone()
+            } else {
+                p.primary.name.value.clone()
+            }
+        })
+    };
     for e in &trace.events {
         let node = e.node.as_str();
         match &e.kind {
@@ -114,13 +123,7 @@ pub fn classify(t: &Topology, trace: &Trace) -> BTreeMap<String, LossClass> {
                 unready.remove(node);
             }
             Kind::StoreCleared => {
-                let peer = t.pair_of(node).map(|p| {
-                    if p.primary.name.value == node {
-                        p.backup.name.value.clone()
-                    } else {
-                        p.primary.name.value.clone()
-                    }
-                });
+                let peer = partner(node);
                 let how = if peer.is_some_and(|p| unready.get(p.as_str()) == Some(&true)) {
                     Gone::Unready
                 } else {
@@ -138,6 +141,12 @@ pub fn classify(t: &Topology, trace: &Trace) -> BTreeMap<String, LossClass> {
                 }
                 _ => {}
             },
+            // The HA link lost at either end: the backup needs a new synchronisation to be
+            // ready again (a SIP Server's readiness drops to 0 until its resync is done).
+            Kind::Disconnected { peer, .. } if partner(node).as_deref() == Some(peer) => {
+                ready.remove(node);
+                ready.remove(peer.as_str());
+            }
             Kind::HaSynced {
                 primary, backup, ..
             } if node == primary.as_str() => {
