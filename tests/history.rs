@@ -354,4 +354,26 @@ fn losses_are_classified_by_what_happened_to_their_holders() {
     midsync.sort_by_key(|e| e.at_ms);
     let c = classify(&s.topology, &Trace { events: midsync });
     assert_eq!(c.get("desk-1"), Some(&LossClass::DoubleFailure), "{c:?}");
+    // Split brain, then the SCS's primary crashed and was restarted straight into the primary
+    // role with an empty store (its partner out of the SCS's reach); at the heal the partner,
+    // holding every copy left, was demoted and overwritten: two failures (the partition and
+    // the crash), not a bug (split-brain-left-to-liveness.toml, 5 of 40 seeds of a sweep).
+    let rc = |at_ms: u64, node: &str, from, to| ev(at_ms, node, Kind::RoleChanged { from, to });
+    use hapair::topology::Role::{Backup, Primary};
+    let mut restarted = base.clone();
+    restarted.extend([
+        sync(5, "ts_primary", "ts_primary", "ts_backup"),
+        ev(12, "ts_backup", stored("desk-1")),
+        rc(20, "ts_backup", Some(Backup), Primary),
+        crashed(30, "ts_backup"),
+        ev(40, "ts_backup", Kind::Started { role: None }),
+        ev(40, "ts_backup", Kind::StoreCleared),
+        rc(41, "ts_backup", None, Primary),
+        rc(50, "ts_primary", Some(Primary), Backup),
+        sync(51, "ts_backup", "ts_backup", "ts_primary"),
+        ev(52, "ts_primary", Kind::StoreCleared),
+    ]);
+    restarted.sort_by_key(|e| e.at_ms);
+    let c = classify(&s.topology, &Trace { events: restarted });
+    assert_eq!(c.get("desk-1"), Some(&LossClass::DoubleFailure), "{c:?}");
 }

@@ -10,7 +10,9 @@
 //!   [S-SIPS-UPG]); hapair reads it the same way for every hot-standby pair. So are copies
 //!   still running on the backup at the end, stranded there because the pair's primary was
 //!   promoted before it was ready and has not been synchronised since (a manual switchover
-//!   to a backup whose HA link a configuration refuses, say).
+//!   to a backup whose HA link a configuration refuses, say). A process restarted straight
+//!   into the primary role (in a split brain, its partner out of the SCS's reach) counts as
+//!   promoted before it was ready.
 //! - **Unreplicated**: only one copy ever existed, the event was acknowledged while the HA link
 //!   was not synced, and no synchronisation ran while it was held: the documented risk of a
 //!   pair whose link is down (`scenarios/switchover-while-ha-link-down.toml`).
@@ -85,6 +87,8 @@ pub fn classify(t: &Topology, trace: &Trace) -> BTreeMap<String, LossClass> {
     let mut ready: HashMap<&str, bool> = HashMap::new();
     let mut unready: HashMap<&str, bool> = HashMap::new();
     let mut acks: HashMap<&str, (&str, u64)> = HashMap::new();
+    // Instances that stopped once: a later start is a restart.
+    let mut restarted: HashSet<&str> = HashSet::new();
     let partner = |node: &str| {
         t.pair_of(node).map(|p| {
             if p.primary.name.value == node {
@@ -114,6 +118,7 @@ pub fn classify(t: &Topology, trace: &Trace) -> BTreeMap<String, LossClass> {
                 acks.entry(id).or_insert((by, e.at_ms));
             }
             Kind::Stopped { .. } => {
+                restarted.insert(node);
                 drop_all(node, Gone::Stopped, &mut held, &mut copies);
                 ready.remove(node);
                 unready.remove(node);
@@ -133,6 +138,11 @@ pub fn classify(t: &Topology, trace: &Trace) -> BTreeMap<String, LossClass> {
             }
             Kind::RoleChanged { from, to } => match (from, to) {
                 (Some(Role::Backup), Role::Primary) => {
+                    unready.insert(node, !ready.get(node).copied().unwrap_or(false));
+                }
+                // Restarted straight into the primary role (its partner out of the SCS's
+                // reach, in a split brain): its state is what it rebuilt since, unsynchronised.
+                (None, Role::Primary) if restarted.contains(node) => {
                     unready.insert(node, !ready.get(node).copied().unwrap_or(false));
                 }
                 (_, Role::Backup) => {
