@@ -260,3 +260,32 @@ fn random_loss_delays_a_resync_it_does_not_swallow_it() {
         assert!(failed(&o).is_empty(), "seed {seed}: {:?}", failed(&o));
     }
 }
+
+/// A client restarted (its host powered off and on) goes on numbering its requests: it used
+/// to start again at `desk-1`, so every request after the restart was counted as a duplicate
+/// of an earlier one and losses were misread (backup-host-power-off seed 67 of a sweep: 1,859
+/// "duplicated").
+#[test]
+fn a_restarted_client_does_not_reuse_request_ids() {
+    let s = scenario(
+        "topologies/tserver-pair.toml",
+        "20s",
+        "[[step]]\nat = \"0s\"\ntraffic = { from = \"desk\", rate = \"20/s\" }\n\n\
+         [[step]]\nat = \"5s\"\npower-off = \"desk-1\"\n\n\
+         [[step]]\nat = \"8s\"\npower-on = \"desk-1\"\n",
+    );
+    let o = hapair::execute::execute(&s, 1).expect("the scenario runs");
+    let mut ids = std::collections::BTreeMap::new();
+    for e in &o.trace.events {
+        if let hapair::trace::Kind::Requested { id, .. } = &e.kind {
+            *ids.entry(id.clone()).or_insert(0) += 1;
+        }
+    }
+    let reused: Vec<_> = ids.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(
+        ids.len() > 200,
+        "requests on both sides of the restart: {}",
+        ids.len()
+    );
+    assert!(reused.is_empty(), "request IDs reused: {reused:?}");
+}

@@ -193,7 +193,7 @@ async fn drive<N: Net>(
 ) {
     let mut rate = w.board.traffic.get(&name).map(|t| t.subscribe());
     let mut sessions: BTreeMap<String, (Role, mpsc::UnboundedSender<Message>)> = BTreeMap::new();
-    let mut sent: u64 = 0;
+    let mut sent: u64 = w.board.requests.borrow().get(&name).copied().unwrap_or(0);
     let mut next_at = tokio::time::Instant::now();
     loop {
         let per_second = rate.as_ref().map_or(0.0, |r| *r.borrow());
@@ -235,6 +235,7 @@ async fn drive<N: Net>(
                 // holds, or failed at once when it holds none (a client history's three
                 // values: acknowledged, failed, or sent and never answered).
                 sent = sent.saturating_add(1);
+                w.board.requests.borrow_mut().insert(name.clone(), sent);
                 let id = format!("{name}-{sent}");
                 let primary = order
                     .iter()

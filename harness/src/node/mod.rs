@@ -99,6 +99,10 @@ pub struct Board {
     attachments: Cell<u64>,
     /// IDB faults in force (Step 9, ICON): read by the ICONs at their writes and starts.
     pub idb: RefCell<IdbFaults>,
+    /// Each client's last request number, kept across its restarts: request IDs identify a
+    /// request for the whole run (a client history), so a desktop whose host was powered off
+    /// and on goes on numbering where it stopped instead of reusing `desk-1`, `desk-2`, ...
+    pub requests: RefCell<BTreeMap<String, u64>>,
 }
 
 impl Board {
@@ -128,6 +132,7 @@ impl Board {
             sources: RefCell::default(),
             attachments: Cell::new(0),
             idb: RefCell::default(),
+            requests: RefCell::default(),
         }
     }
 
