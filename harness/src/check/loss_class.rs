@@ -27,8 +27,9 @@ use serde::{Deserialize, Serialize};
 
 use super::loss::lost_acknowledged;
 use super::session::{Session, sessions};
+use crate::tls::FailureClass;
 use crate::topology::{Role, Topology};
-use crate::trace::{Kind, Trace};
+use crate::trace::{DisconnectReason, Kind, Trace};
 
 /// Why an acknowledged event was lost.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -153,7 +154,16 @@ pub fn classify(t: &Topology, trace: &Trace) -> BTreeMap<String, LossClass> {
             },
             // The HA link lost at either end: the backup needs a new synchronisation to be
             // ready again (a SIP Server's readiness drops to 0 until its resync is done).
-            Kind::Disconnected { peer, .. } if partner(node).as_deref() == Some(peer) => {
+            // Lost by a failure (ADDP, a broken stream), not left on a switchover's orders
+            // (`demoted`, and the `peer-closed` the other end then sees).
+            Kind::Disconnected { peer, reason, .. }
+                if partner(node).as_deref() == Some(peer)
+                    && match reason {
+                        DisconnectReason::AddpTimeout => true,
+                        DisconnectReason::Failed(c) => *c != FailureClass::PeerClosed,
+                        _ => false,
+                    } =>
+            {
                 ready.remove(node);
                 ready.remove(peer.as_str());
             }
