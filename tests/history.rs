@@ -114,6 +114,8 @@ fn losses_are_classified_by_what_happened_to_their_holders() {
     // restarted and never synchronised; the survivor took its empty state: the documented
     // "switchover while readiness is 0" double failure (cert-expires-mid-run.toml seed 4 of a
     // sweep showed it as a bug candidate).
+    // A synchronisation as the backup's end reports it ("Full Sync Done" received), which is
+    // what the loss classes read (the primary's end reports it when sent).
     let sync = |at_ms: u64, node: &str, primary: &str, backup: &str| {
         ev(
             at_ms,
@@ -157,7 +159,7 @@ fn losses_are_classified_by_what_happened_to_their_holders() {
                 to: hapair::topology::Role::Primary,
             },
         ),
-        sync(45, "ts_primary", "ts_primary", "ts_backup"),
+        sync(47, "ts_backup", "ts_primary", "ts_backup"),
         ev(46, "ts_backup", Kind::StoreCleared),
     ]);
     let c = classify(
@@ -182,7 +184,7 @@ fn losses_are_classified_by_what_happened_to_their_holders() {
     assert_eq!(c.get("desk-1"), Some(&LossClass::DoubleFailure), "{c:?}");
     // Stranded after a promotion of a ready instance: a bug candidate.
     let mut stranded_ready = stranded;
-    stranded_ready.push(sync(32, "ts_backup", "ts_backup", "ts_primary"));
+    stranded_ready.push(sync(32, "ts_primary", "ts_backup", "ts_primary"));
     stranded_ready.sort_by_key(|e| e.at_ms);
     let c = classify(
         &s.topology,
@@ -194,7 +196,7 @@ fn losses_are_classified_by_what_happened_to_their_holders() {
     // The same, but the promoted instance had synchronised after its restart: it was ready
     // and still lacked the event, so the survivor's copy was overwritten by a bug candidate.
     let mut ready = unready.clone();
-    ready.push(sync(32, "ts_backup", "ts_backup", "ts_primary"));
+    ready.push(sync(32, "ts_primary", "ts_backup", "ts_primary"));
     ready.sort_by_key(|e| e.at_ms);
     let c = classify(&s.topology, &Trace { events: ready });
     assert_eq!(c.get("desk-1"), Some(&LossClass::Other), "{c:?}");
@@ -202,7 +204,7 @@ fn losses_are_classified_by_what_happened_to_their_holders() {
     // `resync-drops-last` defect): replication failed, a bug candidate.
     let mut dropped = base.clone();
     dropped.extend([
-        sync(15, "ts_primary", "ts_primary", "ts_backup"),
+        sync(15, "ts_backup", "ts_primary", "ts_backup"),
         crashed(20, "ts_primary"),
         ev(20, "ts_backup", role(hapair::topology::Role::Primary)),
     ]);
@@ -320,7 +322,7 @@ fn losses_are_classified_by_what_happened_to_their_holders() {
     // seed 71 of a sweep counted it a bug candidate).
     let mut midsync = base.clone();
     midsync.extend([
-        sync(5, "ts_primary", "ts_primary", "ts_backup"),
+        sync(5, "ts_backup", "ts_primary", "ts_backup"),
         ev(12, "ts_backup", stored("desk-1")),
         ev(
             20,
@@ -348,7 +350,7 @@ fn losses_are_classified_by_what_happened_to_their_holders() {
                 to: hapair::topology::Role::Primary,
             },
         ),
-        sync(31, "ts_backup", "ts_backup", "ts_primary"),
+        sync(33, "ts_primary", "ts_backup", "ts_primary"),
         ev(32, "ts_primary", Kind::StoreCleared),
     ]);
     midsync.sort_by_key(|e| e.at_ms);
@@ -362,7 +364,7 @@ fn losses_are_classified_by_what_happened_to_their_holders() {
     use hapair::topology::Role::{Backup, Primary};
     let mut restarted = base.clone();
     restarted.extend([
-        sync(5, "ts_primary", "ts_primary", "ts_backup"),
+        sync(5, "ts_backup", "ts_primary", "ts_backup"),
         ev(12, "ts_backup", stored("desk-1")),
         rc(20, "ts_backup", Some(Backup), Primary),
         crashed(30, "ts_backup"),
@@ -370,7 +372,7 @@ fn losses_are_classified_by_what_happened_to_their_holders() {
         ev(40, "ts_backup", Kind::StoreCleared),
         rc(41, "ts_backup", None, Primary),
         rc(50, "ts_primary", Some(Primary), Backup),
-        sync(51, "ts_backup", "ts_backup", "ts_primary"),
+        sync(53, "ts_primary", "ts_backup", "ts_primary"),
         ev(52, "ts_primary", Kind::StoreCleared),
     ]);
     restarted.sort_by_key(|e| e.at_ms);

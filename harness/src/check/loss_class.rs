@@ -167,11 +167,14 @@ pub fn classify(t: &Topology, trace: &Trace) -> BTreeMap<String, LossClass> {
                 ready.remove(node);
                 ready.remove(peer.as_str());
             }
+            // Judged at the backup's end: a synchronisation the primary sent counts once the
+            // backup has it all ("Full Sync Done" received). One sent just before the
+            // primary's host went down, still in flight, copied nothing.
             Kind::HaSynced {
                 primary, backup, ..
-            } if node == primary.as_str() => {
+            } if node == backup.as_str() => {
                 ready.insert(backup.as_str(), true);
-                for id in held.get(node).into_iter().flatten() {
+                for id in held.get(primary.as_str()).into_iter().flatten() {
                     if let Some(c) = copies.get_mut(id) {
                         c.synced_while_held = true;
                     }
