@@ -88,6 +88,9 @@ pub fn classify(t: &Topology, trace: &Trace) -> BTreeMap<String, LossClass> {
     let mut ready: HashMap<&str, bool> = HashMap::new();
     let mut unready: HashMap<&str, bool> = HashMap::new();
     let mut acks: HashMap<&str, (&str, u64)> = HashMap::new();
+    // When each lost event was accepted, and when each instance stopped.
+    let mut accepted: HashMap<&str, u64> = HashMap::new();
+    let mut stops: HashMap<&str, Vec<u64>> = HashMap::new();
     // Instances that stopped once: a later start is a restart.
     let mut restarted: HashSet<&str> = HashSet::new();
     let partner = |node: &str| {
@@ -115,10 +118,22 @@ pub fn classify(t: &Topology, trace: &Trace) -> BTreeMap<String, LossClass> {
                     }
                 }
             }
+            Kind::Accepted { id } if lost.contains(id) => {
+                accepted.entry(id).or_insert(e.at_ms);
+            }
+            // Judged when the server sent it: no later than the end of the instance that
+            // accepted the event (an acknowledgement can reach its client long after, over a
+            // slow or lossy link, when that instance is gone and the pair resynchronised).
             Kind::Acknowledged { id, by } if lost.contains(id) => {
-                acks.entry(id).or_insert((by, e.at_ms));
+                let since = accepted.get(id.as_str()).copied().unwrap_or(0);
+                let sent = stops
+                    .get(by.as_str())
+                    .and_then(|s| s.iter().find(|t| **t >= since))
+                    .map_or(e.at_ms, |t| e.at_ms.min(*t));
+                acks.entry(id).or_insert((by, sent));
             }
             Kind::Stopped { .. } => {
+                stops.entry(node).or_default().push(e.at_ms);
                 restarted.insert(node);
                 drop_all(node, Gone::Stopped, &mut held, &mut copies);
                 ready.remove(node);
