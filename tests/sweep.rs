@@ -364,3 +364,38 @@ fn check_determinism_runs_a_sample_twice_and_finds_them_the_same() {
             .all(|d| d.same && d.first_difference.is_none())
     );
 }
+
+/// Coverage counts a `never two-primaries`, `no-acked-event-lost` or one-primary verdict as
+/// exercised when a promotion put it to the test (it held, resting on that promotion), and
+/// leaves out a verdict on the topology as written (a finding), which no schedule can
+/// exercise. Both were reported "never exercised" in every sweep.
+#[test]
+fn coverage_counts_a_held_never_as_exercised_by_a_promotion_and_skips_findings() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let body = "[[expect]]\nnever = { two-primaries = \"ts_primary\" }\n\
+                [[expect]]\nno-acked-event-lost = true\n\
+                [[expect]]\nfinding = { rule = \"ADDP-GE-10S\", present = false }\n";
+    let file = scenario(dir.path(), "promoted", body);
+    let o = hapair(&[
+        "sweep", &file, "--seeds", "2", "--faults", "latency", "--format", "json",
+    ]);
+    let r = report(&o);
+    let exercised = |what: &str| r.coverage.exercised.get(what).copied().unwrap_or(0);
+    assert_eq!(
+        exercised("expect: never two primaries in the pair of ts_primary"),
+        2,
+        "{:?}",
+        r.coverage
+    );
+    assert_eq!(
+        exercised("expect: no acknowledged event lost"),
+        2,
+        "{:?}",
+        r.coverage
+    );
+    assert!(
+        r.coverage.judged.keys().all(|k| !k.contains("ADDP-GE-10S")),
+        "a finding is no run's coverage: {:?}",
+        r.coverage.judged
+    );
+}

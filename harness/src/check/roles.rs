@@ -109,3 +109,28 @@ pub fn primaries_windows(trace: &Trace, a: &str, b: &str) -> Vec<(u64, u64)> {
     }
     out
 }
+
+/// Indices of the events in `w` that made `a` or `b` primary, beyond the pair's first primary
+/// of the run: the promotions (switchovers, restarts into the role) that put a verdict about
+/// the pair's primaries or its acknowledged events to the test. A held verdict rests on them;
+/// a run without any never exercised it (the sweep's coverage).
+pub fn promotions(trace: &Trace, a: &str, b: &str, w: (u64, u64)) -> Vec<usize> {
+    trace
+        .events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| {
+            (e.node == a || e.node == b)
+                && matches!(
+                    e.kind,
+                    Kind::RoleChanged {
+                        to: Role::Primary,
+                        ..
+                    }
+                )
+        })
+        .skip(1)
+        .filter(|(_, e)| e.at_ms >= w.0 && e.at_ms <= w.1)
+        .map(|(i, _)| i)
+        .collect()
+}

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::report::Coverage;
 use super::{FaultKind, Schedule};
 use crate::check::invariant::step_words;
-use crate::check::verdict::Verdict;
+use crate::check::verdict::{Judged, Verdict};
 use crate::execute::Outcome;
 use crate::fault::Fault;
 use crate::trace::{FaultName, Kind};
@@ -135,7 +135,13 @@ pub fn of_run(outcome: &Outcome, schedule: &Schedule, effects: &[Option<bool>]) 
     }
     let mut judged = BTreeSet::new();
     let mut exercised = BTreeSet::new();
-    for v in &outcome.verdicts {
+    // A verdict on the topology as written (a static finding) is the same under every seed:
+    // no schedule can exercise it, so it is left out rather than reported as never exercised.
+    for v in outcome
+        .verdicts
+        .iter()
+        .filter(|v| v.judged != Judged::Topology)
+    {
         let name = format!("{}: {}", v.kind.as_str(), v.what);
         if !v.held || !v.evidence.is_empty() {
             exercised.insert(name.clone());

@@ -9,7 +9,8 @@
 
 use super::Context;
 use crate::check::loss::lost_acknowledged;
-use crate::check::verdict::{Judgement, bounded, thousands};
+use crate::check::roles::promotions;
+use crate::check::verdict::{Judgement, LIST_BOUND, bounded, thousands};
 use crate::scenario::Timing;
 use crate::trace::{Kind, Trace};
 
@@ -61,5 +62,29 @@ pub fn judge(cx: &Context<'_>, none: bool) -> Judgement {
         (_, true) => format!("{total_s} acknowledged event(s) lost: {list}"),
         (_, false) => format!("{total_s} acknowledged event(s) lost, as rehearsed: {list}"),
     };
-    Judgement::plain((total == 0) == none, detail)
+    // Put to the test by a promotion after the first acknowledgement: a copy had to survive
+    // a change of primary.
+    let first = cx
+        .trace
+        .events
+        .iter()
+        .find(|x| matches!(x.kind, Kind::Acknowledged { .. }))
+        .map_or(0, |x| x.at_ms);
+    let end = cx.trace.events.last().map_or(0, |x| x.at_ms);
+    let promoted = cx
+        .scenario
+        .topology
+        .pairs()
+        .flat_map(|p| {
+            promotions(
+                cx.trace,
+                &p.primary.name.value,
+                &p.backup.name.value,
+                (first, end),
+            )
+        })
+        .take(LIST_BOUND)
+        .collect();
+    let held = (total == 0) == none;
+    Judgement::plain(held, detail).with_evidence(if held { promoted } else { Vec::new() })
 }

@@ -5,7 +5,7 @@
 use super::Context;
 use super::refused::refusals;
 use crate::check::evidence::{describe_event, in_window, indexed};
-use crate::check::roles::primaries_windows;
+use crate::check::roles::{primaries_windows, promotions};
 use crate::check::verdict::{Judgement, LIST_BOUND, spans, thousands};
 use crate::scenario::Never;
 use crate::trace::{Event, Kind};
@@ -62,7 +62,8 @@ fn two_primaries(cx: &Context<'_>, pair: &str, w: (u64, u64)) -> Judgement {
         .filter(|(a, b)| *a <= w.1 && *b >= w.0)
         .collect();
     if inside.is_empty() {
-        Judgement::plain(true, "never two primaries".into())
+        let promoted = promotions(cx.trace, &p.primary.name.value, &p.backup.name.value, w);
+        Judgement::plain(true, "never two primaries".into()).with_evidence(promoted)
     } else {
         Judgement::plain(
             false,

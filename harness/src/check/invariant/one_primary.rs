@@ -9,7 +9,7 @@
 //! the fault lasts and for the liveness bound after it is lifted (the time a correct pair takes
 //! to converge; the liveness phase then proves it did). Without the fault it still fails.
 
-use crate::check::roles::primaries_windows;
+use crate::check::roles::{primaries_windows, promotions};
 use crate::check::verdict::{Judged, Verdict, VerdictKind, spans};
 use crate::fault::Fault;
 use crate::scenario::{Check, Scenario};
@@ -49,7 +49,16 @@ pub fn judge(s: &Scenario, trace: &Trace, end: u64) -> Vec<Verdict> {
                 ),
                 held: long.is_empty() || expected_split,
                 judged: Judged::Window(0, end),
-                evidence: Vec::new(),
+                evidence: if long.is_empty() {
+                    promotions(
+                        trace,
+                        &pair.primary.name.value,
+                        &pair.backup.name.value,
+                        (0, end),
+                    )
+                } else {
+                    Vec::new()
+                },
                 miss: None,
                 detail: if long.is_empty() && !split.is_empty() {
                     format!(
