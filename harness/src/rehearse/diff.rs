@@ -145,7 +145,11 @@ fn refuse_unrollable(from: &Side, to: &Side) -> Result<(), RehearseError> {
                 Problem::new(
                     "cannot-roll",
                     h.key.span,
-                    format!("host `{}` is not in {}", h.key.value, from.source.path.display()),
+                    format!(
+                        "host `{}` is not in {}",
+                        h.key.value,
+                        from.source.path.display()
+                    ),
                 )
                 .help(help),
             );
@@ -264,7 +268,10 @@ fn rename_new_pki(from: &Table, to: &mut Table) -> BTreeMap<String, String> {
             continue;
         };
         for (name, def) in &theirs {
-            let ours = from.get("pki").and_then(|p| p.get(kind)).and_then(|t| t.get(name));
+            let ours = from
+                .get("pki")
+                .and_then(|p| p.get(kind))
+                .and_then(|t| t.get(name));
             if ours.is_some_and(|o| o != def) {
                 let mut fresh = format!("{name}-to");
                 let mut n = 2u32;

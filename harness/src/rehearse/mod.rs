@@ -218,12 +218,7 @@ fn judge_to(diff: &diff::Diff) -> Result<(), RehearseError> {
 }
 
 /// Runs every step of `plan`, each in its own folder of a temporary directory.
-fn run_plan(
-    diff: &diff::Diff,
-    plan: Plan,
-    why: &str,
-    seed: u64,
-) -> Result<PlanRun, RehearseError> {
+fn run_plan(diff: &diff::Diff, plan: Plan, why: &str, seed: u64) -> Result<PlanRun, RehearseError> {
     let dir = tempfile::Builder::new()
         .prefix("hapair-rehearse-")
         .tempdir()

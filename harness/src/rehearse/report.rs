@@ -24,8 +24,21 @@ pub fn json(r: &Rehearsal) -> Result<String, String> {
 /// The text for people (`md`: Markdown).
 pub fn text(r: &Rehearsal, md: bool) -> String {
     let mut s = String::new();
-    let h = |level: usize| if md { "#".repeat(level) + " " } else { String::new() };
-    let _ = writeln!(s, "{}Rehearsal of {} -> {} (seed {})\n", h(1), r.from, r.to, r.seed);
+    let h = |level: usize| {
+        if md {
+            "#".repeat(level) + " "
+        } else {
+            String::new()
+        }
+    };
+    let _ = writeln!(
+        s,
+        "{}Rehearsal of {} -> {} (seed {})\n",
+        h(1),
+        r.from,
+        r.to,
+        r.seed
+    );
     let _ = writeln!(s, "{}What changes", h(2));
     for a in &r.changes {
         let _ = writeln!(s, "- {}:", a.app);

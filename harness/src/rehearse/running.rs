@@ -12,7 +12,6 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::Path;
-use std::time::Duration;
 
 use super::RehearseError;
 use super::diff::Diff;
@@ -153,10 +152,23 @@ pub fn run_step(
         .map(|v| format!("{}: {}", v.what, v.detail))
         .collect();
     let safe = outcome.passed();
+    let lost_held = outcome.verdicts.get(links.len()).is_some_and(|v| v.held);
+    let off: Vec<&'static str> = outcome
+        .verdicts
+        .iter()
+        .skip(expects)
+        .filter(|v| !v.held)
+        .filter_map(|v| switch_for(&v.what))
+        .collect();
     let scenario_text = if safe {
         text
     } else {
-        let observed = script.text(&judged, Some(acked_lost), seed);
+        let seen = Observed {
+            acked_lost,
+            lost_held,
+            off,
+        };
+        let observed = script.text(&judged, Some(&seen), seed);
         std::fs::write(&path, &observed).map_err(|e| io(&path, e))?;
         observed
     };
@@ -181,6 +193,27 @@ pub fn run_step(
         scenario_text,
         topology_text,
     })
+}
+
+/// What a run that broke showed, for the file that expects it.
+struct Observed {
+    /// Acknowledged requests lost.
+    acked_lost: usize,
+    /// Whether `no-acked-event-lost` held (it fails too when nothing was acknowledged).
+    lost_held: bool,
+    /// The `[invariants]` switches of the invariants that failed.
+    off: Vec<&'static str>,
+}
+
+/// The `[invariants]` key that switches off a failed invariant, by its wording.
+fn switch_for(what: &str) -> Option<&'static str> {
+    if what.contains("took effect") {
+        Some("faults-take-effect")
+    } else if what.contains("plain") {
+        Some("no-plaintext-on-secured")
+    } else {
+        None
+    }
 }
 
 fn io(path: &Path, e: std::io::Error) -> RehearseError {
@@ -218,7 +251,12 @@ fn links(t: &Topology, action: &Action, after: &State) -> Vec<Link> {
     if t.app(app).is_some_and(|a| a.kind.value == AppType::Client) {
         for c in t.connections_from(app) {
             let to = target(&c.to.value);
-            out.push(link(app, &to, c.port.as_ref().map(|p| p.value.clone()), false));
+            out.push(link(
+                app,
+                &to,
+                c.port.as_ref().map(|p| p.value.clone()),
+                false,
+            ));
         }
         return out;
     }
@@ -274,7 +312,7 @@ impl<'a> Script<'a> {
 
     /// The scenario text: expecting every link to hold (`observed` `None`), or what the run
     /// showed (`Some(acked lost)`, the links judged).
-    fn text(&self, links: &[Link], observed: Option<usize>, seed: u64) -> String {
+    fn text(&self, links: &[Link], observed: Option<&Observed>, seed: u64) -> String {
         let t = &self.diff.from.topology;
         let mut s = String::new();
         self.header(&mut s, links, observed);
@@ -339,13 +377,19 @@ impl<'a> Script<'a> {
         for l in links {
             let _ = writeln!(s, "{}", expectation(l, observed.is_some()));
         }
-        if observed.is_none_or(|lost| lost == 0) {
-            let _ = writeln!(s, "[[expect]]\nno-acked-event-lost = true");
+        if observed.is_none_or(|o| o.lost_held) {
+            let _ = writeln!(s, "[[expect]]\nno-acked-event-lost = true\n");
+        }
+        if let Some(o) = observed.filter(|o| !o.off.is_empty()) {
+            let _ = writeln!(s, "[invariants]");
+            for key in &o.off {
+                let _ = writeln!(s, "{key} = false");
+            }
         }
         s
     }
 
-    fn header(&self, s: &mut String, links: &[Link], observed: Option<usize>) {
+    fn header(&self, s: &mut String, links: &[Link], observed: Option<&Observed>) {
         let d = &self.diff;
         let _ = writeln!(
             s,
@@ -386,18 +430,25 @@ impl<'a> Script<'a> {
                      nothing acknowledged is lost."
                 );
             }
-            Some(lost) => {
+            Some(o) => {
                 let _ = writeln!(
                     s,
                     "# Expectations: this step BREAKS the rollout; the expectations state what \
                      the rehearsal predicts (refusals by class{}), so a run that passes \
                      confirms the prediction.",
-                    if lost > 0 {
-                        ", acknowledged requests lost"
+                    if o.acked_lost > 0 {
+                        ", not that nothing acknowledged is lost"
                     } else {
                         ""
                     }
                 );
+                if !o.off.is_empty() {
+                    let _ = writeln!(
+                        s,
+                        "#   invariants that failed are switched off below: {}",
+                        o.off.join(", ")
+                    );
+                }
                 for l in links.iter().filter(|l| !l.held) {
                     let _ = writeln!(
                         s,
@@ -458,14 +509,4 @@ fn expectation(l: &Link, observed: bool) -> String {
 
 fn quote(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()
-}
-
-/// How long a step's run lasts in virtual time.
-pub fn duration() -> Duration {
-    Duration::from_secs(
-        ACTION_S
-            .saturating_add(DOWN_S)
-            .saturating_add(WITHIN_S)
-            .saturating_add(15),
-    )
 }

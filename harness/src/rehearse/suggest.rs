@@ -3,8 +3,8 @@
 //! new CAs trusted everywhere before any certificate from them is served (and the old ones
 //! dropped last), the clients changed before their servers, and both.
 
-use super::order::{Plan, default_order, trust_changes};
 use super::diff::Diff;
+use super::order::{Plan, default_order, trust_changes};
 
 /// The orders to try after `base` broke, most conservative change first, without `base`
 /// itself and without repeats.
