@@ -199,6 +199,47 @@ fn a_plan_file_overrides_the_order() {
 }
 
 #[test]
+fn a_strict_protocol_change_of_a_pair_has_no_safe_order() {
+    // Both T-Servers from `TLSv12` to `TLSv13`: half-changed, the pair has no version in
+    // common on its HA link, whatever the order.
+    let dir = tempfile::tempdir().expect("temp");
+    let (from, _) = example("sec-protocol-tls13");
+    let base = std::fs::read_to_string(&from).expect("from");
+    let strict = |v: &str| {
+        let mut t = base.clone();
+        for cert in ["ts-a", "ts-b"] {
+            t = t.replace(
+                &format!("security = {{ certificate = \"{cert}\", trusted-ca = \"lab-ca\" }}"),
+                &format!("security = {{ certificate = \"{cert}\", trusted-ca = \"lab-ca\", sec-protocol = \"{v}\" }}"),
+            );
+        }
+        t
+    };
+    let f = dir.path().join("from.toml");
+    let t = dir.path().join("to.toml");
+    std::fs::write(&f, strict("TLSv12")).expect("from");
+    std::fs::write(&t, strict("TLSv13")).expect("to");
+    let o = hapair(&[
+        "rehearse",
+        &f.display().to_string(),
+        &t.display().to_string(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code(&o), 1, "{}", text(&o));
+    let r: Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    let d = steps(&r["default"]);
+    assert_eq!(d[0].2, ["ts_backup->ts_primary:protocol-version"]);
+    assert!(
+        r["tried"]
+            .as_array()
+            .expect("tried")
+            .iter()
+            .all(|p| p["safe"] == false)
+    );
+}
+
+#[test]
 fn bad_input_is_refused_with_file_and_line() {
     let dir = tempfile::tempdir().expect("temp");
     let (from, to) = example("ca-rollover");

@@ -188,7 +188,11 @@ fn refuse_unrollable(from: &Side, to: &Side) -> Result<(), RehearseError> {
             );
             continue;
         };
-        let backup = |x: &topology::App| x.backup.as_ref().map(|b| b.value.clone());
+        let backup = |x: &topology::App| {
+            x.backup
+                .as_ref()
+                .map_or_else(|| "none".to_string(), |b| format!("`{}`", b.value))
+        };
         if old.host.value != a.host.value {
             problems.push(Problem::new(
                 "cannot-roll",
@@ -211,7 +215,7 @@ fn refuse_unrollable(from: &Side, to: &Side) -> Result<(), RehearseError> {
                 "cannot-roll",
                 a.name.span,
                 format!(
-                    "`{}` changes its backup (from {:?} to {:?}): the pairs must stay the same",
+                    "`{}` changes its backup (from {} to {}): the pairs must stay the same",
                     a.name.value,
                     backup(old),
                     backup(a)

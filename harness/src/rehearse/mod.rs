@@ -165,7 +165,18 @@ pub fn rehearse(req: &Request<'_>) -> Result<Rehearsal, RehearseError> {
     let default = run_plan(&diff, base.clone(), why, req.seed)?;
     let mut tried = Vec::new();
     if !default.safe {
+        // Orders that come to the same steps (a client that does not change, moved first)
+        // are run once.
+        let actions = |p: &Plan| -> Vec<order::Action> {
+            order::steps(&diff, p).into_iter().map(|(a, _)| a).collect()
+        };
+        let mut seen = vec![actions(&base)];
         for (plan, why) in suggest::candidates(&diff, &base) {
+            let these = actions(&plan);
+            if seen.contains(&these) {
+                continue;
+            }
+            seen.push(these);
             let run = run_plan(&diff, plan, why, req.seed)?;
             let safe = run.safe;
             tried.push(run);

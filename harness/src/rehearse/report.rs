@@ -137,6 +137,13 @@ fn plan(s: &mut String, title: &str, p: &PlanRun, md: bool) {
         for i in &st.invariants_failed {
             let _ = writeln!(s, "{pad}invariant: {i}");
         }
+        if !st.trust_both.is_empty() && !st.findings.is_empty() {
+            let _ = writeln!(
+                s,
+                "{pad}(trusting both CAs: {}; the findings below judge the written topology, which names one)",
+                st.trust_both.join(", ")
+            );
+        }
         for f in &st.findings {
             let _ = writeln!(s, "{pad}finding {} ({}): {}", f.rule, f.severity, f.message);
         }

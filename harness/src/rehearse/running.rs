@@ -72,6 +72,9 @@ pub struct StepRun {
     pub links: Vec<Link>,
     /// Acknowledged requests lost (any class).
     pub acked_lost: usize,
+    /// Applications that trust both the old and the new CAs in this state (a `trust` step of
+    /// the scenario: the static findings, judging the written topology, do not see it).
+    pub trust_both: Vec<String>,
     /// Invariants that failed, in words.
     pub invariants_failed: Vec<String>,
     /// Whether nothing broke.
@@ -188,6 +191,10 @@ pub fn run_step(
             .collect(),
         links: judged,
         acked_lost,
+        trust_both: state::overlays(diff, after)
+            .into_iter()
+            .map(|(app, _)| app)
+            .collect(),
         invariants_failed,
         safe,
         scenario_text,
