@@ -155,6 +155,7 @@ pub fn rehearse(req: &Request<'_>) -> Result<Rehearsal, RehearseError> {
         None => Plan {
             order: order::default_order(t, false),
             trust_first: false,
+            relax_first: false,
         },
     };
     let why = if req.plan.is_some() {

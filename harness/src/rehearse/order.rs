@@ -6,7 +6,8 @@
 //! gives exactly that sequence. Pairs go first (in FROM's file order), then the other servers,
 //! then the clients; a plan file (`order = ["desk", "ts_backup", …]`, `trust-first = true`)
 //! overrides the order of applications, and may ask for the new CAs to be trusted everywhere
-//! first (the old ones are then dropped at the end).
+//! first (the old ones are then dropped at the end), or for every `sec-protocol` that changes
+//! to be left empty first (`relax-first = true`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -23,6 +24,8 @@ use crate::topology::{AppType, Topology};
 pub enum Level {
     /// Today's configuration.
     From,
+    /// Today's, with `sec-protocol` left empty (the highest common version from TLS 1.2).
+    Relaxed,
     /// Today's, also trusting the CAs it will trust after the rollout.
     TrustBoth,
     /// The new one, still trusting the CAs it trusted today.
@@ -41,6 +44,7 @@ impl Level {
     pub fn words(self) -> &'static str {
         match self {
             Level::From => "today's configuration",
+            Level::Relaxed => "today's configuration with sec-protocol left empty",
             Level::TrustBoth => "today's configuration, trusting the new CAs too",
             Level::ToTrustBoth => "the new configuration, still trusting the old CAs",
             Level::To => "the new configuration",
@@ -85,6 +89,9 @@ pub struct Plan {
     pub order: Vec<String>,
     /// Whether every trust store gets the new CAs first, and loses the old ones last.
     pub trust_first: bool,
+    /// Whether every application whose `sec-protocol` changes goes through an empty one
+    /// first (not with `trust_first`).
+    pub relax_first: bool,
 }
 
 /// The state of the rollout: each application's level, and each pair's current primary.
@@ -162,6 +169,8 @@ pub fn steps(diff: &Diff, plan: &Plan) -> Vec<(Action, State)> {
     let mut out = Vec::new();
     let phases: &[Level] = if plan.trust_first {
         &[Level::TrustBoth, Level::ToTrustBoth, Level::To]
+    } else if plan.relax_first {
+        &[Level::Relaxed, Level::To]
     } else {
         &[Level::To]
     };
@@ -196,7 +205,19 @@ pub fn differs(diff: &Diff, app: &str, a: Level, b: Level) -> bool {
     let Some(d) = diff.app(app) else {
         return false;
     };
-    (a.is_to() != b.is_to() && !d.changes.is_empty()) || trust(diff, app, a) != trust(diff, app, b)
+    (a.is_to() != b.is_to() && !d.changes.is_empty())
+        || ((a == Level::Relaxed) != (b == Level::Relaxed) && relaxes(diff, app))
+        || trust(diff, app, a) != trust(diff, app, b)
+}
+
+/// Whether an application's `sec-protocol` is set today and changes: going through an empty
+/// one keeps it talking to peers on either value.
+pub fn relaxes(diff: &Diff, app: &str) -> bool {
+    diff.app(app).is_some_and(|d| {
+        d.changes
+            .iter()
+            .any(|c| c.path.ends_with("sec-protocol") && c.from.is_some())
+    })
 }
 
 /// The CAs an application trusts at a level.
@@ -205,7 +226,7 @@ pub fn trust(diff: &Diff, app: &str, level: Level) -> BTreeSet<String> {
         return BTreeSet::new();
     };
     match level {
-        Level::From => d.trust_from.clone(),
+        Level::From | Level::Relaxed => d.trust_from.clone(),
         Level::To => d.trust_to.clone(),
         Level::TrustBoth | Level::ToTrustBoth => d.trust_from.union(&d.trust_to).cloned().collect(),
     }
@@ -229,6 +250,8 @@ pub fn read_plan(path: &Path, t: &Topology) -> Result<Plan, RehearseError> {
         order: Vec<toml::Spanned<String>>,
         #[serde(default)]
         trust_first: bool,
+        #[serde(default)]
+        relax_first: bool,
     }
     let source = Source::read(path).map_err(|e| match e {
         ReadError::Io(e) => RehearseError::Unreadable {
@@ -241,7 +264,7 @@ pub fn read_plan(path: &Path, t: &Topology) -> Result<Plan, RehearseError> {
         RehearseError::Invalid(Invalid {
             source_file: Arc::clone(&source),
             problems: vec![Problem::new("bad-plan", span, message).help(
-                "a plan is `order = [\"APP\", …]` (applications of FROM) and `trust-first = true|false`",
+                "a plan is `order = [\"APP\", …]` (applications of FROM), `trust-first = true|false` and `relax-first = true|false`",
             )],
         })
     };
@@ -270,8 +293,16 @@ pub fn read_plan(path: &Path, t: &Topology) -> Result<Plan, RehearseError> {
             order.push(app);
         }
     }
+    if file.trust_first && file.relax_first {
+        return Err(problem(
+            Span::default(),
+            "`trust-first` and `relax-first` cannot be combined: rehearse one change, then the other"
+                .to_string(),
+        ));
+    }
     Ok(Plan {
         order,
         trust_first: file.trust_first,
+        relax_first: file.relax_first,
     })
 }

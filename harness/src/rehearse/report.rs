@@ -95,6 +95,8 @@ fn plan(s: &mut String, title: &str, p: &PlanRun, md: bool) {
         p.plan.order.join(", "),
         if p.plan.trust_first {
             " (new CAs trusted first)"
+        } else if p.plan.relax_first {
+            " (sec-protocol left empty first)"
         } else {
             ""
         }

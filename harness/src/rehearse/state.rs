@@ -6,6 +6,7 @@
 //! A level that trusts both the old and the new CAs cannot be written in a topology
 //! (`trusted-ca` names one CA): the state's scenario trusts both with a `trust` step at 0 s
 //! ([`overlays`]), as an operator would by adding the new CA to the trust store's bundle.
+//! A relaxed level is FROM's tables without their `sec-protocol` keys.
 
 use std::collections::BTreeSet;
 
@@ -31,10 +32,18 @@ pub fn topology_text(diff: &Diff, state: &State, name: &str) -> Result<String, S
     let mut conns = Vec::new();
     for a in &t.apps {
         let name = &a.name.value;
+        let relaxed = state.level(name) == Level::Relaxed;
+        let fix = |v: &Value| {
+            let mut v = v.clone();
+            if relaxed {
+                strip_sec_protocol(&mut v);
+            }
+            v
+        };
         if let Some(v) = app_table(side(name), name) {
-            apps.insert(name.clone(), v.clone());
+            apps.insert(name.clone(), fix(v));
         }
-        conns.extend(connections_of(side(name), name).cloned());
+        conns.extend(connections_of(side(name), name).map(fix));
     }
     let mut hosts = Table::new();
     for h in &t.hosts {
@@ -56,6 +65,18 @@ pub fn topology_text(diff: &Diff, state: &State, name: &str) -> Result<String, S
         doc.insert("connection".into(), Value::Array(conns));
     }
     toml::to_string(&doc).map_err(|e| e.to_string())
+}
+
+/// Removes every `sec-protocol` key below `v` (the transport-string form is left as it is).
+fn strip_sec_protocol(v: &mut Value) {
+    match v {
+        Value::Table(t) => {
+            t.remove("sec-protocol");
+            t.iter_mut().for_each(|(_, x)| strip_sec_protocol(x));
+        }
+        Value::Array(a) => a.iter_mut().for_each(strip_sec_protocol),
+        _ => {}
+    }
 }
 
 /// FROM's `[pki]` with TO's CAs and certificates added (renamed ones included).
