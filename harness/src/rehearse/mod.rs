@@ -15,6 +15,8 @@ pub mod report;
 pub mod running;
 pub mod state;
 pub mod suggest;
+#[cfg(test)]
+mod tests;
 
 use std::path::{Path, PathBuf};
 
