@@ -7,6 +7,7 @@ mod input;
 mod merge;
 mod options;
 mod out;
+mod rehearse;
 mod report;
 mod rules;
 mod run;
@@ -194,6 +195,9 @@ pub enum Command {
     Merge(merge::Args),
     /// Render the HTML or Markdown report of a run again from its `--out` folder.
     Report(report::Args),
+    /// Rehearse a rolling change from one topology to another: every intermediate state
+    /// run in the simulator, which step breaks which connection, and a safe order.
+    Rehearse(rehearse::Args),
     /// The topology's certificates.
     Certs {
         /// What to do with them.
@@ -219,6 +223,7 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Shrink(args) => shrink::execute(&args),
         Command::Merge(args) => merge::execute(&args),
         Command::Report(args) => report::execute(&args),
+        Command::Rehearse(args) => rehearse::execute(&args),
         Command::Run {
             paths,
             seed,

@@ -1,6 +1,7 @@
 //! Finding the scenario files to run: every `.toml` under the folders given, outside folders
-//! named `topologies` (they hold the topologies scenarios refer to), plus the files given by
-//! name. The one copy of this walk: `hapair run` and the test suites use it alike.
+//! named `topologies` (they hold the topologies scenarios refer to) and folders that hold a
+//! rehearsal example (`from.toml` and `to.toml`, the topologies `hapair rehearse` compares),
+//! plus the files given by name. The one copy of this walk: `hapair run` and the test suites use it alike.
 
 use std::path::{Path, PathBuf};
 
@@ -66,7 +67,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
             continue;
         }
         if path.is_dir() {
-            if path.file_name().is_some_and(|n| n != "topologies") {
+            if path.file_name().is_some_and(|n| n != "topologies") && !is_rehearsal(&path) {
                 walk(&path, out)?;
             }
         } else if path.extension().is_some_and(|e| e == "toml") {
@@ -74,6 +75,12 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Whether a folder is a rehearsal example of `hapair rehearse` (a `from.toml` and a
+/// `to.toml`: two topologies, not scenarios), which `hapair run` leaves alone.
+fn is_rehearsal(dir: &Path) -> bool {
+    dir.join("from.toml").is_file() && dir.join("to.toml").is_file()
 }
 
 #[cfg(test)]
@@ -98,6 +105,8 @@ mod tests {
             "notes.md",
             "deep/c.toml",
             "topologies/t.toml",
+            "rehearse/x/from.toml",
+            "rehearse/x/to.toml",
         ] {
             let path = dir.join(f);
             std::fs::create_dir_all(path.parent().expect("parent")).expect("folder");
