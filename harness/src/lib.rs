@@ -77,6 +77,7 @@ pub mod merge;
 pub mod net;
 pub mod node;
 pub mod pki;
+pub mod probe;
 pub mod report;
 pub mod rules;
 pub mod runner;

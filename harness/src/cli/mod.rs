@@ -7,6 +7,7 @@ mod input;
 mod merge;
 mod options;
 mod out;
+mod probe;
 mod report;
 mod rules;
 mod run;
@@ -194,6 +195,10 @@ pub enum Command {
     Merge(merge::Args),
     /// Render the HTML or Markdown report of a run again from its `--out` folder.
     Report(report::Args),
+    /// Probe real TLS endpoints (protocol versions, cipher, chain, trust, names, key,
+    /// days left), and with --topology the HA pair's ports; exit 1 on a medium finding or
+    /// worse.
+    Probe(probe::Args),
     /// The topology's certificates.
     Certs {
         /// What to do with them.
@@ -219,6 +224,7 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Shrink(args) => shrink::execute(&args),
         Command::Merge(args) => merge::execute(&args),
         Command::Report(args) => report::execute(&args),
+        Command::Probe(args) => probe::execute(&args),
         Command::Run {
             paths,
             seed,
