@@ -544,3 +544,32 @@ fn the_pair_checks_find_a_port_level_certificate_on_the_ha_sync_port() {
     }
     assert_eq!(code, 1);
 }
+
+#[test]
+fn a_server_that_still_speaks_tls11_is_found_by_the_raw_client_hello() {
+    // Debian's openssl refuses TLS 1.1 at its default security level; level 0 allows it.
+    let srv = s_server("good", None, &["-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0"]);
+    let (code, doc) = probe(&[&at(srv.port)]);
+    has(&doc, "tls11-offered", "medium");
+    has(&doc, "tls10-not-offered", "ok");
+    has(&doc, "no-tls-version", "high");
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn a_port_that_closes_at_once_is_connection_closed() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let serve = std::thread::spawn(move || {
+        // Every connection the probe opens is closed unanswered (two attempts and the two
+        // legacy ClientHellos at most).
+        listener.set_nonblocking(false).expect("blocking");
+        for c in listener.incoming().take(2) {
+            drop(c);
+        }
+    });
+    let (code, doc) = probe(&[&at(port)]);
+    has(&doc, "connection-closed", "high");
+    assert_eq!(code, 1);
+    let _ = serve.join();
+}

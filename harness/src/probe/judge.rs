@@ -28,6 +28,12 @@ pub fn endpoint(report: &mut EndpointReport, seen: &Seen, opts: &Options) {
         return;
     }
     protocols(report, seen);
+    let any_offered = seen.attempts.iter().any(|a| a.offered() == Some(true));
+    let all_answered = seen.attempts.iter().all(|a| a.offered().is_some());
+    if !any_offered && !all_answered {
+        report.findings.push(no_handshake(seen));
+        return;
+    }
     let Some(preferred) = seen.preferred() else {
         return;
     };
@@ -107,6 +113,40 @@ fn connection(f: &Failure, opts: &Options) -> Finding {
         ),
         other => Finding::new("handshake-failed", Severity::High, failure_words(other)),
     }
+}
+
+/// Neither TLS 1.3 nor TLS 1.2 got as far as a ServerHello, and not for want of a version.
+fn no_handshake(seen: &Seen) -> Finding {
+    let failures: Vec<&Failure> = seen
+        .attempts
+        .iter()
+        .filter_map(|a| a.failure.as_ref())
+        .collect();
+    if failures.iter().all(|f| matches!(f, Failure::Closed { .. })) {
+        let reset = failures
+            .iter()
+            .any(|f| matches!(f, Failure::Closed { reset: true }));
+        return Finding::new(
+            "connection-closed",
+            Severity::High,
+            format!(
+                "the port accepted the connection and {} it without a ServerHello (not TLS, or a server that refuses this client)",
+                if reset { "reset" } else { "closed" }
+            ),
+        );
+    }
+    Finding::new(
+        "handshake-failed",
+        Severity::High,
+        format!(
+            "no handshake got as far as a ServerHello: {}",
+            failures
+                .iter()
+                .map(|f| failure_words(f))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+    )
 }
 
 fn failure_words(f: &Failure) -> String {

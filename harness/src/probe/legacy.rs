@@ -8,7 +8,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use super::handshake::Version;
+use super::version::Version;
 
 /// Cipher suites a TLS 1.0/1.1 client of the last decade offered (ECDHE and RSA with AES-CBC
 /// and 3DES), so that a server which speaks the version finds one in common.

@@ -18,6 +18,7 @@ pub mod judge;
 pub mod legacy;
 pub mod pair;
 pub mod target;
+pub mod version;
 
 use std::sync::Arc;
 use std::time::Duration;
