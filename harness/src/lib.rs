@@ -34,6 +34,8 @@
 //! - [`runner`]: running in bulk: discovery, seeds, parallel jobs, isolation, artefacts.
 //! - [`shrink`]: a sweep's failing seed reduced to the smallest scenario file that fails
 //!   the same way.
+//! - [`probe`]: `hapair probe`: the TLS facts of real endpoints and the HA pair checks, from
+//!   real rustls handshakes (no simulation).
 //! - [`report`]: renderers (human, JSON, JUnit, the TLS table); no checking logic.
 //! - [`cli`]: the clap front end; `main.rs` only parses, runs and maps to an exit code.
 
@@ -78,6 +80,7 @@ pub mod net;
 pub mod node;
 pub mod pki;
 pub mod rehearse;
+pub mod probe;
 pub mod report;
 pub mod rules;
 pub mod runner;

@@ -8,6 +8,7 @@ mod merge;
 mod options;
 mod out;
 mod rehearse;
+mod probe;
 mod report;
 mod rules;
 mod run;
@@ -198,6 +199,10 @@ pub enum Command {
     /// Rehearse a rolling change from one topology to another: every intermediate state
     /// run in the simulator, which step breaks which connection, and a safe order.
     Rehearse(rehearse::Args),
+    /// Probe real TLS endpoints (protocol versions, cipher, chain, trust, names, key,
+    /// days left), and with --topology the HA pair's ports; exit 1 on a medium finding or
+    /// worse.
+    Probe(probe::Args),
     /// The topology's certificates.
     Certs {
         /// What to do with them.
@@ -224,6 +229,7 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Merge(args) => merge::execute(&args),
         Command::Report(args) => report::execute(&args),
         Command::Rehearse(args) => rehearse::execute(&args),
+        Command::Probe(args) => probe::execute(&args),
         Command::Run {
             paths,
             seed,

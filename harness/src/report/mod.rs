@@ -8,6 +8,7 @@ pub mod json;
 pub mod junit;
 pub mod md;
 pub mod model;
+pub mod probe;
 pub mod run;
 pub mod table;
 pub mod timeline;
