@@ -123,6 +123,22 @@ pub fn execute_into(
     wall_limit: Duration,
     idb_dir: Option<&Path>,
 ) -> Result<Outcome, RunError> {
+    execute_on(s, seed, skip_idle, wall_limit, idb_dir, None)
+}
+
+/// [`execute_into`] on the engine `live` says: the simulation (`None`), or real sockets and
+/// timers ([`crate::live`]; one run, not deterministic; `skip_idle` is the simulation's only).
+///
+/// # Errors
+/// [`RunError`] when the material or the run cannot be made, or the run is stopped.
+pub fn execute_on(
+    s: &Scenario,
+    seed: u64,
+    skip_idle: bool,
+    wall_limit: Duration,
+    idb_dir: Option<&Path>,
+    live: Option<crate::live::Options>,
+) -> Result<Outcome, RunError> {
     let started = Instant::now();
     // The liveness phase: the faults lifted at the end of the scenario's own run, and the
     // run long enough for the bound.
@@ -152,7 +168,10 @@ pub fn execute_into(
         }
     }
     let idb_place = plan.idb.clone();
-    let (trace, stats) = sim::run_counted(plan)?;
+    let (trace, stats) = match live {
+        None => sim::run_counted(plan)?,
+        Some(options) => crate::live::run(plan, options)?,
+    };
     let idbs = idb_place.map_or_else(BTreeMap::new, |place| {
         s.topology
             .databases

@@ -25,6 +25,8 @@
 //! - [`engine`]: the engine seam: the world of nodes assembled on an engine, steps applied at
 //!   their instants (faults on nodes through the board, on the network through the engine).
 //! - [`sim`]: the simulated engine (turmoil): a topology, steps and a seed in, a trace out.
+//! - [`live`]: the live engine: the same world on real loopback sockets and real timers,
+//!   time scaled (`hapair run --live`).
 //! - [`trace`]: typed events stamped with virtual time; the only input of checks.
 //! - [`check`]: judging a run: each expectation and invariant against the trace, into typed
 //!   verdicts (one file per expectation kind and per invariant).
@@ -75,6 +77,7 @@ pub mod execute;
 pub mod fault;
 pub mod idb;
 pub mod limits;
+pub mod live;
 pub mod merge;
 pub mod net;
 pub mod node;

@@ -151,7 +151,8 @@ pub enum Command {
         /// Rule ID (e.g. HA-SYNC-PORT-CERT), `options`, or an option (`KEY` or `SECTION.KEY`).
         id: String,
     },
-    /// Run scenario files (default: the suite in scenarios/) in the simulator.
+    /// Run scenario files (default: the suite in scenarios/) in the simulator, or on real
+    /// loopback sockets and timers (`--live`).
     Run {
         /// Scenario files or folders (folders: every .toml outside `topologies/`).
         #[arg(default_value = "scenarios")]
@@ -185,6 +186,23 @@ pub enum Command {
         #[arg(long, value_name = "SECS", default_value_t = 600,
               value_parser = clap::value_parser!(u64).range(1..=86_400))]
         timeout: u64,
+        /// Run on real sockets and timers instead of the simulator: each host on its own
+        /// loopback address (127.0.1.1, 127.0.1.2, ...), faults through the in-process fault
+        /// proxy. One run per scenario (`--seeds` is refused): a live run is not
+        /// deterministic, its seed only draws the switch's calls and lost chunks. Scenarios
+        /// marked `simulation-only` are skipped with their reason. Runs one at a time unless
+        /// `--jobs` says otherwise.
+        #[arg(long, conflicts_with_all = ["seeds", "shard"])]
+        live: bool,
+        /// With `--live`: virtual time runs K times faster than real time (timeouts shrink K
+        /// times; the trace and the expectations stay in the scenario's time). 1 to 1000.
+        #[arg(long, value_name = "K", default_value_t = 1, requires = "live",
+              value_parser = clap::value_parser!(u32).range(1..=1000))]
+        time_scale: u32,
+        /// With `--live`: the first host's address instead of 127.0.1.1 (the next hosts count
+        /// up from it); the only way to bind anything but 127.0.1.x.
+        #[arg(long, value_name = "ADDR", requires = "live")]
+        bind: Option<std::net::Ipv4Addr>,
     },
     /// Sweep scenarios over many seeds, each seed adding a fault schedule drawn from it and a
     /// liveness phase; group the failures by signature, and shrink them (`--shrink`).
@@ -240,6 +258,9 @@ pub fn run(cli: Cli) -> Outcome {
             out,
             jobs,
             timeout,
+            live,
+            time_scale,
+            bind,
         } => run::execute(&run::Options {
             paths,
             seed,
@@ -248,8 +269,19 @@ pub fn run(cli: Cli) -> Outcome {
             shard,
             format,
             out,
-            jobs: jobs.unwrap_or_else(crate::runner::pool::default_workers),
+            jobs: jobs.unwrap_or_else(|| {
+                if live {
+                    1
+                } else {
+                    crate::runner::pool::default_workers()
+                }
+            }),
             timeout: std::time::Duration::from_secs(timeout),
+            live: live.then(|| crate::live::Options {
+                time_scale,
+                first: bind.unwrap_or(crate::net::live::FIRST_ADDRESS),
+                announce: true,
+            }),
         }),
     }
 }

@@ -45,6 +45,8 @@ pub struct Options {
     pub jobs: usize,
     /// Wall-clock limit of one scenario run.
     pub timeout: std::time::Duration,
+    /// `--live`: real sockets and timers instead of the simulator.
+    pub live: Option<crate::live::Options>,
 }
 
 /// Runs the command.
@@ -60,6 +62,16 @@ pub(super) fn execute(o: &Options) -> Outcome {
         out::eprint("hapair: no scenario files to run\n");
         return Outcome::BadInput;
     }
+    let files = if o.live.is_some() {
+        let live = live_files(files);
+        if live.is_empty() {
+            out::eprint("hapair: every scenario is simulation-only: nothing to run live\n");
+            return Outcome::Held;
+        }
+        live
+    } else {
+        files
+    };
     if let Some(dir) = &o.out {
         if let Err(e) = artefacts::prepare(dir) {
             out::eprint(&format!("hapair: --out {}: {e}\n", dir.display()));
@@ -79,6 +91,7 @@ pub(super) fn execute(o: &Options) -> Outcome {
         wall_limit: o.timeout,
         progress: std::io::stdout().is_terminal() && std::io::stderr().is_terminal(),
         out: o.out.clone(),
+        live: o.live,
         ..Batch::of_shard(&files, &seeds, o.shard)
     };
     let results = runner::run_files(&batch, |invalid| {
@@ -113,6 +126,31 @@ pub(super) fn execute(o: &Options) -> Outcome {
         return outcome;
     }
     outcome(&results)
+}
+
+/// The files a live run runs: a scenario marked `simulation-only` is left out, its reason
+/// printed (not a failure); a file that does not load stays, for the run to report.
+fn live_files(files: Vec<PathBuf>) -> Vec<PathBuf> {
+    out::eprint(
+        "hapair: live run on real sockets and timers: one run per scenario, not deterministic \
+         (a failure may not repeat; its seed replays only in the simulator)\n",
+    );
+    files
+        .into_iter()
+        .filter(|path| match crate::scenario::load(path) {
+            Ok(s) => match &s.simulation_only {
+                Some(reason) => {
+                    out::eprint(&format!(
+                        "hapair: skipped {} (simulation-only: {reason})\n",
+                        path.display()
+                    ));
+                    false
+                }
+                None => true,
+            },
+            Err(_) => true,
+        })
+        .collect()
 }
 
 /// Exit 3 when hapair failed on a scenario, else 2 when one could not run for its input,

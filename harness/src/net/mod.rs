@@ -1,12 +1,13 @@
 //! The network seam: listen, connect, and virtual time, as one host sees them. Node code is
 //! generic over [`Net`] and never names turmoil; `sim` implements it over turmoil's simulated
-//! TCP (a live implementation over tokio sockets slots in beside it). The engine hands each
-//! host its own value.
+//! TCP, `live` over real tokio sockets on loopback (with the fault proxy on every link). The
+//! engine hands each host its own value.
 //!
 //! How a link dies is the network's business, as on a real one: a partition or a powered-off
 //! host answers nothing (a connect times out, a session stalls), a host with no listener on a
 //! port refuses, and the host of a [`Process`] that died resets its connections.
 
+pub mod live;
 pub mod sim;
 
 use std::future::Future;

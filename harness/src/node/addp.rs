@@ -161,7 +161,7 @@ impl Addp {
             asked: None,
             asked_trace: false,
             sent: None,
-            heard: Instant::now(),
+            heard: crate::node::clock::instant(),
             polled: None,
         }
     }
@@ -227,7 +227,7 @@ impl Addp {
             let got = match deadline {
                 None => s.rx.recv().await,
                 Some(at) => {
-                    let left = at.saturating_duration_since(Instant::now());
+                    let left = at.saturating_duration_since(crate::node::clock::instant());
                     match s.timers.timeout(left, s.rx.recv()).await {
                         Ok(got) => got,
                         Err(_) => {
@@ -235,7 +235,7 @@ impl Addp {
                                 return Err(DisconnectReason::AddpTimeout);
                             }
                             let t = timeout.unwrap_or_default();
-                            self.polled = Some((Instant::now(), t));
+                            self.polled = Some((crate::node::clock::instant(), t));
                             s.send(Message::Ping);
                             if self.traced() {
                                 (self.emit)(Kind::AddpPoll {
@@ -254,7 +254,7 @@ impl Addp {
                 None => return Err(DisconnectReason::Closed),
             };
             // Anything from the peer is life.
-            self.heard = Instant::now();
+            self.heard = crate::node::clock::instant();
             let poll = self.polled.take();
             match m {
                 Message::Ping => s.send(Message::Pong),

@@ -12,8 +12,14 @@
 //!
 //! Deadlines are virtual time since the run started (the network's clock), so the hosts'
 //! separate runtimes share one registry.
+//!
+//! On real time (the live engine, `hapair run --live --time-scale K`) virtual time runs K times
+//! faster than the wall clock: the engine sets the thread's [`Scale`], every wait here lasts
+//! 1/K of its virtual length, and node code reads instants with [`instant`] (a virtual
+//! instant, K times as far from the start as the real one) instead of `Instant::now()`. Without
+//! a scale (the simulation) both are the plain tokio ones, so simulated traces are unchanged.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::IpAddr;
@@ -23,6 +29,75 @@ use std::time::Duration;
 use tokio::time::{Instant, error::Elapsed};
 
 use crate::net::Clock;
+
+/// How virtual time relates to real time on this thread: virtual time runs `factor` times
+/// faster than real time from `base` on (the live engine's start).
+#[derive(Clone, Copy, Debug)]
+pub struct Scale {
+    /// The real instant at which virtual and real instants coincide.
+    pub base: Instant,
+    /// How many times faster virtual time runs (1: real time).
+    pub factor: u32,
+}
+
+thread_local! {
+    /// The scale of the live engine running on this thread (`None`: the simulation's time).
+    static SCALE: Cell<Option<Scale>> = const { Cell::new(None) };
+}
+
+/// Sets this thread's time scale until the guard is dropped (the live engine holds it for its
+/// run).
+pub fn scaled(scale: Scale) -> ScaleGuard {
+    let before = SCALE.with(|s| s.replace(Some(scale)));
+    ScaleGuard(before)
+}
+
+/// Restores the thread's previous time scale when dropped.
+pub struct ScaleGuard(Option<Scale>);
+
+impl Drop for ScaleGuard {
+    fn drop(&mut self) {
+        SCALE.with(|s| s.set(self.0));
+    }
+}
+
+fn scale() -> Option<Scale> {
+    SCALE.with(Cell::get).filter(|s| s.factor > 1)
+}
+
+/// The present as a virtual instant: `Instant::now()` unless the thread runs scaled, then the
+/// start plus K times the real time since.
+pub fn instant() -> Instant {
+    let now = Instant::now();
+    match scale() {
+        None => now,
+        Some(s) => {
+            let real = now.saturating_duration_since(s.base);
+            s.base
+                .checked_add(real.saturating_mul(s.factor))
+                .unwrap_or(now)
+        }
+    }
+}
+
+/// The real length of a wait of virtual length `d`.
+fn real(d: Duration) -> Duration {
+    match scale() {
+        None => d,
+        Some(s) => d.checked_div(s.factor).unwrap_or(d),
+    }
+}
+
+/// The real instant of the virtual instant `at`.
+fn real_at(at: Instant) -> Instant {
+    match scale() {
+        None => at,
+        Some(s) => {
+            let virt = at.saturating_duration_since(s.base);
+            s.base.checked_add(real(virt)).unwrap_or(at)
+        }
+    }
+}
 
 /// Which host set a timer (`None`: unknown, counts for every host).
 type Host = Option<IpAddr>;
@@ -109,14 +184,14 @@ impl Timers {
     /// `tokio::time::sleep`, registered.
     pub async fn sleep(&self, d: Duration) {
         let _held = self.hold(d);
-        tokio::time::sleep(d).await;
+        tokio::time::sleep(real(d)).await;
     }
 
-    /// `tokio::time::sleep_until`, registered.
+    /// `tokio::time::sleep_until`, registered; `at` is a virtual instant ([`instant`]).
     pub async fn sleep_until(&self, at: Instant) {
-        let d = at.saturating_duration_since(Instant::now());
+        let d = at.saturating_duration_since(instant());
         let _held = self.hold(d);
-        tokio::time::sleep_until(at).await;
+        tokio::time::sleep_until(real_at(at)).await;
     }
 
     /// `tokio::time::timeout`, registered for as long as the future runs.
@@ -125,7 +200,7 @@ impl Timers {
     /// [`Elapsed`] when `fut` did not finish within `d`.
     pub async fn timeout<F: Future>(&self, d: Duration, fut: F) -> Result<F::Output, Elapsed> {
         let _held = self.hold(d);
-        tokio::time::timeout(d, fut).await
+        tokio::time::timeout(real(d), fut).await
     }
 
     /// A ticker firing now and then every `period` (as `tokio::time::interval`, whose missed
@@ -133,7 +208,7 @@ impl Timers {
     pub fn every(&self, period: Duration) -> Every {
         Every {
             timers: self.clone(),
-            next: Some(Instant::now()),
+            next: Some(instant()),
             period,
         }
     }
@@ -278,6 +353,32 @@ mod tests {
         assert_eq!(t.next_on(b), None);
         drop(on_a);
         assert!(t.is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_scaled_thread_waits_a_kth_and_reads_k_times_the_time() {
+        let (t, _) = timers();
+        let start = Instant::now();
+        let guard = scaled(Scale {
+            base: start,
+            factor: 10,
+        });
+        t.sleep(Duration::from_secs(1)).await;
+        assert_eq!(start.elapsed(), Duration::from_millis(100));
+        assert_eq!(instant().duration_since(start), Duration::from_secs(1));
+        // A virtual deadline 2 s on is 200 ms of real time away.
+        t.sleep_until(instant() + Duration::from_secs(2)).await;
+        assert_eq!(start.elapsed(), Duration::from_millis(300));
+        let late = t
+            .timeout(Duration::from_secs(5), std::future::pending::<()>())
+            .await;
+        assert!(late.is_err());
+        assert_eq!(start.elapsed(), Duration::from_millis(800));
+        drop(guard);
+        // Unscaled again: the plain tokio instant and waits.
+        assert_eq!(instant(), Instant::now());
+        t.sleep(Duration::from_secs(1)).await;
+        assert_eq!(start.elapsed(), Duration::from_millis(1800));
     }
 
     #[tokio::test(start_paused = true)]

@@ -194,7 +194,7 @@ async fn drive<N: Net>(
     let mut rate = w.board.traffic.get(&name).map(|t| t.subscribe());
     let mut sessions: BTreeMap<String, (Role, mpsc::UnboundedSender<Message>)> = BTreeMap::new();
     let mut sent: u64 = w.board.requests.borrow().get(&name).copied().unwrap_or(0);
-    let mut next_at = tokio::time::Instant::now();
+    let mut next_at = crate::node::clock::instant();
     loop {
         let per_second = rate.as_ref().map_or(0.0, |r| *r.borrow());
         // The loader takes rates from 0.001/s; a tinier one (an API caller's) sends nothing
@@ -225,7 +225,7 @@ async fn drive<N: Net>(
             },
             changed = async { match rate.as_mut() { Some(r) => r.changed().await, None => std::future::pending().await } } => {
                 if changed.is_err() { rate = None; }
-                next_at = tokio::time::Instant::now();
+                next_at = crate::node::clock::instant();
             },
             () = tick => {
                 next_at = next_at

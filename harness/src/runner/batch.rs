@@ -43,6 +43,9 @@ pub struct Batch {
     /// `--out DIR`: each run keeps its IDBs under it ([`artefacts::idb_dir`]); without it
     /// they go in a temporary folder.
     pub out: Option<PathBuf>,
+    /// `--live`: run on real sockets and timers ([`crate::live`]) instead of the simulator;
+    /// a scenario marked simulation-only is skipped.
+    pub live: Option<crate::live::Options>,
 }
 
 impl Batch {
@@ -80,6 +83,7 @@ impl Batch {
             wall_limit: crate::sim::WALL_LIMIT,
             progress: false,
             out: None,
+            live: None,
         }
     }
 }
@@ -107,7 +111,13 @@ pub fn run(batch: &Batch, mut done: impl FnMut(&Job, JobReport)) {
             let report = if file.shared.first_failure.load(Ordering::Relaxed) < i {
                 JobReport::skipped(job)
             } else {
-                job::execute(loaded, job, batch.wall_limit, file.folder.as_deref())
+                job::execute(
+                    loaded,
+                    job,
+                    batch.wall_limit,
+                    batch.live,
+                    file.folder.as_deref(),
+                )
             };
             if matches!(report.result, JobResult::Failed(_)) {
                 file.shared.first_failure.fetch_min(i, Ordering::Relaxed);

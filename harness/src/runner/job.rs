@@ -2,7 +2,6 @@
 //! batch's wall-clock limit, and reported as an outcome or as the reason there is none.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use super::isolate::isolated;
 use crate::execute::Outcome;
@@ -96,11 +95,12 @@ pub struct Failure {
 pub(super) type Loaded = Option<(PathBuf, Scenario)>;
 
 /// Runs `job`, loading its scenario unless `loaded` holds it already; with `folder` (its
-/// file's folder under `--out`), the run keeps its IDBs there.
+/// file's folder under `--out`), the run keeps its IDBs there; with `live`, it runs on the live engine.
 pub(super) fn execute(
     loaded: &mut Loaded,
     job: &Job,
-    wall_limit: Duration,
+    wall_limit: std::time::Duration,
+    live: Option<crate::live::Options>,
     folder: Option<&Path>,
 ) -> JobReport {
     let s: &Scenario = match loaded.take() {
@@ -119,7 +119,7 @@ pub(super) fn execute(
     let seed = job.seed.resolve(s.seed);
     let idb_dir = folder.map(|f| super::artefacts::idb_dir(f, seed));
     let result = match isolated(&job.path, || {
-        crate::execute::execute_into(s, seed, true, wall_limit, idb_dir.as_deref())
+        crate::execute::execute_on(s, seed, true, wall_limit, idb_dir.as_deref(), live)
     }) {
         Ok(Ok(outcome)) => JobResult::Ran(Box::new(outcome)),
         Ok(Err(e)) => JobResult::Failed(Failure {

@@ -201,3 +201,40 @@ fn a_pki_clock_in_the_scenario_is_not_ignored() {
     let s = load(&path).expect("valid");
     assert_eq!(s.clock, time::macros::datetime!(2027-01-01 00:00 UTC));
 }
+
+#[test]
+fn simulation_only_needs_a_reason_and_reads_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("sim-only.toml");
+    let text = base().replace(
+        "clock = 2026-06-01T08:00:00Z\n",
+        "clock = 2026-06-01T08:00:00Z\nsimulation-only = \"needs clock skew of 400 days\"\n",
+    );
+    std::fs::write(&path, &text).expect("written");
+    let s = load(&path).expect("valid");
+    assert_eq!(
+        s.simulation_only.as_deref(),
+        Some("needs clock skew of 400 days")
+    );
+    let written = crate::scenario::to_toml(&s).expect("writes");
+    assert!(written.contains("simulation-only = \"needs clock skew of 400 days\""));
+    // An empty reason is refused where it is written; a number is the wrong type.
+    for (value, code) in [("\"  \"", "bad-value"), ("3", "wrong-type")] {
+        let text = base().replace(
+            "clock = 2026-06-01T08:00:00Z\n",
+            &format!("clock = 2026-06-01T08:00:00Z\nsimulation-only = {value}\n"),
+        );
+        std::fs::write(&path, &text).expect("written");
+        match load(&path) {
+            Err(LoadError::Invalid(invalid)) => {
+                let p = invalid
+                    .problems
+                    .iter()
+                    .find(|p| p.code == code)
+                    .unwrap_or_else(|| panic!("{code} for {value}: {:?}", invalid.problems));
+                assert_eq!(invalid.source_file.locate(p.span.start).line, 4, "{value}");
+            }
+            other => panic!("{value}: expected invalid, got ok={}", other.is_ok()),
+        }
+    }
+}

@@ -90,6 +90,7 @@ pub fn parse(
             "expect",
             "invariants",
             "liveness",
+            "simulation-only",
         ],
         "the scenario",
     );
@@ -163,6 +164,18 @@ pub fn parse(
     let expects = decode_expects(&mut r, doc, &topology, &steps);
     let invariants = decode_invariants(&mut r, doc);
     let liveness = super::liveness::decode(&mut r, doc, &topology, &steps);
+    let simulation_only = r.string(doc, "simulation-only").and_then(|s| {
+        let reason = s.value.trim().to_string();
+        if reason.is_empty() {
+            r.push(
+                Problem::new("bad-value", s.span, "`simulation-only` gives no reason")
+                    .help("simulation-only = \"needs clock skew of 400 days\""),
+            );
+            None
+        } else {
+            Some(reason)
+        }
+    });
     let explicit = r.duration(doc, "duration");
     let too_long = super::bounds::check(&steps, &expects, explicit.as_ref());
     let over = !too_long.is_empty();
@@ -210,6 +223,7 @@ pub fn parse(
         expects,
         invariants,
         liveness,
+        simulation_only,
     })
 }
 

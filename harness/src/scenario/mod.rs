@@ -64,6 +64,9 @@ pub struct Scenario {
     /// The liveness phase (`[liveness]`, or a sweep's): after the last step every fault still
     /// active is lifted, and the pair must converge within a bound. `None`: no such phase.
     pub liveness: Option<Liveness>,
+    /// `simulation-only = "REASON"`: the scenario cannot run on real sockets and timers
+    /// (`hapair run --live` skips it and prints the reason).
+    pub simulation_only: Option<String>,
 }
 
 /// The liveness phase after the faults (Step 10): every fault still active is lifted (heal,

@@ -41,6 +41,9 @@ pub fn to_toml(s: &Scenario) -> Result<String, WriteError> {
     if !s.rehearses.is_empty() {
         doc.insert("rehearses".into(), s.rehearses.clone().into());
     }
+    if let Some(reason) = &s.simulation_only {
+        doc.insert("simulation-only".into(), reason.clone().into());
+    }
     for key in ["topology", "pki"] {
         if let Some(v) = original.get(key) {
             doc.insert(key.into(), v.clone());

@@ -177,7 +177,7 @@ pub(super) async fn run<N: Net>(
                 if icon.pending() >= BATCH_ROWS && !writer.retrying {
                     due = writer.flush(&w, &name, &mut *idb, &mut icon);
                 } else if due.is_none() && icon.changed() {
-                    due = Instant::now().checked_add(FLUSH_INTERVAL);
+                    due = crate::node::clock::instant().checked_add(FLUSH_INTERVAL);
                 }
             },
             () = tick => due = writer.flush(&w, &name, &mut *idb, &mut icon),
@@ -247,7 +247,7 @@ impl Writer {
                 );
                 icon.refused(batch);
                 self.retrying = true;
-                Instant::now().checked_add(RETRY_INTERVAL)
+                crate::node::clock::instant().checked_add(RETRY_INTERVAL)
             }
         }
     }

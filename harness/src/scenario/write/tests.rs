@@ -36,6 +36,7 @@ fn meaning(s: &Scenario) -> impl PartialEq + std::fmt::Debug + use<> {
         expects,
         s.invariants.clone(),
         s.topology_path.clone(),
+        s.simulation_only.clone(),
     )
 }
 
