@@ -15,7 +15,9 @@
 //!   promoted before it was ready.
 //! - **Unreplicated**: only one copy ever existed, the event was acknowledged while the HA link
 //!   was not synced, and no synchronisation ran while it was held: the documented risk of a
-//!   pair whose link is down (`scenarios/switchover-while-ha-link-down.toml`).
+//!   pair whose link is down (`scenarios/switchover-while-ha-link-down.toml`); and every
+//!   single-copy loss of a warm-standby pair, which copies no event to its backup by design
+//!   (`scenarios/warm-standby-event-loss.toml`).
 //! - **Other**: anything else, a bug candidate. Among them: one copy although the link was
 //!   synced when the event was acknowledged, or although a synchronisation ran while the
 //!   primary held it (replication failed); the last copy overwritten by a ready primary that
@@ -28,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use super::loss::lost_acknowledged;
 use super::session::{Session, sessions};
 use crate::tls::FailureClass;
-use crate::topology::{Role, Topology};
+use crate::topology::{Redundancy, Role, Topology};
 use crate::trace::{DisconnectReason, Kind, Trace};
 
 /// Why an acknowledged event was lost.
@@ -228,7 +230,13 @@ pub fn classify(t: &Topology, trace: &Trace) -> BTreeMap<String, LossClass> {
                         .iter()
                         .any(|m| unready.get(m.as_str()) == Some(&true))
                 });
+        // Warm standby copies no event to the backup (by design): one copy is all there is.
+        let warm = acks
+            .get(id.as_str())
+            .and_then(|(by, _)| t.pair_of(by))
+            .is_some_and(|p| p.redundancy() == Redundancy::WarmStandby);
         let class = match c.gone {
+            _ if warm && c.most == 1 => LossClass::Unreplicated,
             Some(Gone::Stopped | Gone::Unready) if c.most >= 2 => LossClass::DoubleFailure,
             None if stranded => LossClass::DoubleFailure,
             Some(_) if c.most == 1 && !acked_synced && !c.synced_while_held => {
