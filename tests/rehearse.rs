@@ -156,6 +156,17 @@ fn tls_mutual_breaks_the_desk_at_the_switchover_and_clients_first_is_safe() {
     assert_eq!(suggested["safe"], true);
     assert_eq!(suggested["plan"]["order"][0], "desk");
     written_files_pass(dir.path());
+    // The same files rehearse the rollout in the lab: on real sockets and timers.
+    let live = dir.path().join("suggested");
+    let o = hapair(&[
+        "run",
+        "--live",
+        "--time-scale",
+        "20",
+        &live.display().to_string(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    assert!(text(&o).contains("4 passed, 0 failed"), "{}", text(&o));
 }
 
 #[test]
