@@ -523,18 +523,39 @@ impl std::fmt::Display for State {
 #[derive(Clone, Default)]
 pub struct Recorder {
     events: Rc<RefCell<Vec<Event>>>,
+    /// Where each event is also written as a JSON line, flushed at once (`hapair node`).
+    sink: Option<Rc<RefCell<Box<dyn std::io::Write>>>>,
 }
 
 impl Recorder {
+    /// A recorder that also writes each event to `sink` as one JSON line, flushed at once (a
+    /// process killed mid-run leaves every event recorded before).
+    pub fn writing_to(sink: Box<dyn std::io::Write>) -> Self {
+        Self {
+            events: Rc::default(),
+            sink: Some(Rc::new(RefCell::new(sink))),
+        }
+    }
+
     /// Appends an event stamped `at`.
     pub fn emit(&self, at: Duration, node: &str, kind: Kind) {
         let at_ms = u64::try_from(at.as_millis()).unwrap_or(u64::MAX);
         tracing::debug!(target: "hapair::trace", at_ms, node, ?kind);
-        self.events.borrow_mut().push(Event {
+        let event = Event {
             at_ms,
             node: node.to_string(),
             kind,
-        });
+        };
+        if let Some(sink) = &self.sink {
+            use std::io::Write as _;
+            let mut line = serde_json::to_string(&event).unwrap_or_default();
+            line.push('\n');
+            let mut sink = sink.borrow_mut();
+            if let Err(e) = sink.write_all(line.as_bytes()).and_then(|()| sink.flush()) {
+                tracing::warn!("cannot write the trace: {e}");
+            }
+        }
+        self.events.borrow_mut().push(event);
     }
 
     /// How many events are recorded.

@@ -46,6 +46,7 @@ pub(super) fn assemble<E: Engine>(
     sessions_per_listener: usize,
     idb: Option<Rc<crate::idb::Place>>,
     seed: u64,
+    trace: Recorder,
 ) -> Shared {
     let t = Rc::clone(&topology);
     let scs_host_key = t
@@ -61,7 +62,7 @@ pub(super) fn assemble<E: Engine>(
         topology,
         material: Rc::new(RefCell::new(material)),
         board: Rc::new(Board::seeded(&t, seed)),
-        trace: Recorder::default(),
+        trace,
         timers: Timers::new(engine.clock()),
         names: t
             .hosts

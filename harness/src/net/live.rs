@@ -36,6 +36,8 @@ use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::Notify;
 use tokio::time::{Instant, Sleep};
 
+pub mod peers;
+
 use super::{Clock, Net, Process};
 use crate::splitmix::SplitMix;
 
@@ -82,6 +84,8 @@ pub struct Fabric {
     first: Ipv4Addr,
     /// Draws of lost chunks.
     rng: RefCell<SplitMix>,
+    /// The peer directory of `hapair node` (hosts in other processes), if any.
+    peers: RefCell<Option<peers::Directory>>,
 }
 
 impl Fabric {
@@ -97,7 +101,64 @@ impl Fabric {
             factor: factor.max(1),
             first,
             rng: RefCell::new(SplitMix::new(seed, 0x11FE)),
+            peers: RefCell::new(None),
         })
+    }
+
+    /// Hosts this process does not run are found through `directory` (`hapair node`); the
+    /// host it runs publishes its listeners there, at address `ip` when given.
+    pub fn use_directory(&self, directory: peers::Directory, ip: Option<IpAddr>) {
+        if let Some(ip) = ip
+            && let Some(h) = self
+                .hosts
+                .borrow_mut()
+                .iter_mut()
+                .find(|h| h.name == directory.host)
+        {
+            h.ip = ip;
+        }
+        *self.peers.borrow_mut() = Some(directory);
+    }
+
+    /// The address of the host `name`.
+    pub fn ip_of(&self, name: &str) -> Option<IpAddr> {
+        self.hosts
+            .borrow()
+            .iter()
+            .find(|h| h.name == name)
+            .map(|h| h.ip)
+    }
+
+    /// Virtual time started at the real instant `at` (a shared epoch).
+    pub fn start_at(&self, at: std::time::Instant) {
+        let _ = self.start.set(at);
+    }
+
+    /// Writes the published host's file again (after a bind).
+    fn publish(&self, host: &str) {
+        let Some(d) = self.peers.borrow().clone().filter(|d| d.host == host) else {
+            return;
+        };
+        let Some(ip) = self.ip_of(host) else { return };
+        let ports = self
+            .ports
+            .borrow()
+            .iter()
+            .filter(|((h, _), _)| h == host)
+            .map(|((_, p), a)| (*p, *a))
+            .collect();
+        if let Err(e) = peers::publish(&d.dir, host, ip, &ports) {
+            tracing::warn!("cannot write {}: {e}", peers::file(&d.dir, host).display());
+        }
+    }
+
+    /// Where `host` listens for `port`: in this process, or in the peer directory.
+    fn target(&self, host: &str, port: u16) -> Option<SocketAddr> {
+        if let Some(a) = self.ports.borrow().get(&(host.to_string(), port)) {
+            return Some(*a);
+        }
+        let d = self.peers.borrow().clone()?;
+        peers::lookup(&d.dir, host, port)
     }
 
     /// Adds the host `name` with the next address; says where it is (an address past the
@@ -165,12 +226,18 @@ impl Fabric {
     }
 
     fn by_ip(&self, ip: IpAddr) -> Option<(usize, String)> {
-        self.hosts
+        let known = self
+            .hosts
             .borrow()
             .iter()
             .enumerate()
             .find(|(_, h)| h.ip == ip)
-            .map(|(i, h)| (i, h.name.clone()))
+            .map(|(i, h)| (i, h.name.clone()));
+        known.or_else(|| {
+            let d = self.peers.borrow().clone()?;
+            let name = peers::host_of(&d.dir, ip)?;
+            Some((self.index(&name)?, name))
+        })
     }
 
     fn key(a: usize, b: usize) -> (usize, usize) {
@@ -309,6 +376,7 @@ impl LiveNet {
             if let Ok(l) = TcpListener::bind((self.ip, real)).await {
                 let addr = l.local_addr()?;
                 self.fabric.ports.borrow_mut().insert(key, addr);
+                self.fabric.publish(&self.name);
                 return Ok(l);
             }
         }
@@ -353,18 +421,12 @@ impl Net for LiveNet {
         if !latency.is_zero() {
             tokio::time::sleep(self.fabric.real(latency)).await;
         }
-        let to = self
-            .fabric
-            .ports
-            .borrow()
-            .get(&(host.to_string(), port))
-            .copied()
-            .ok_or_else(|| {
-                io::Error::new(
-                    io::ErrorKind::ConnectionRefused,
-                    format!("nothing listens on {host}:{port}"),
-                )
-            })?;
+        let to = self.fabric.target(host, port).ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::ConnectionRefused,
+                format!("nothing listens on {host}:{port}"),
+            )
+        })?;
         let socket = match to {
             SocketAddr::V4(_) => TcpSocket::new_v4()?,
             SocketAddr::V6(_) => TcpSocket::new_v6()?,
