@@ -18,7 +18,12 @@ pub struct NodeArgs {
     #[arg(long, value_name = "FILE")]
     pub topology: PathBuf,
     /// Run this application's host: its LCA, and the applications the topology places there.
-    #[arg(long, value_name = "NAME", required_unless_present = "scs", conflicts_with = "scs")]
+    #[arg(
+        long,
+        value_name = "NAME",
+        required_unless_present = "scs",
+        conflicts_with = "scs"
+    )]
     pub app: Option<String>,
     /// Run the Management Layer's SCS (on its host).
     #[arg(long)]

@@ -153,10 +153,11 @@ fn material(
         .map_err(|e| NodeError::Internal(format!("cannot open {}: {e}", lock_path.display())))?;
     lock.lock()
         .map_err(|e| NodeError::Internal(format!("cannot lock {}: {e}", lock_path.display())))?;
-    let made = crate::pki::store::ensure(&dir.join("certs"), &t.pki, clock).and_then(|(mut m, _)| {
-        crate::pki::paths::add_paths(t, &mut m)?;
-        Ok(m)
-    });
+    let made =
+        crate::pki::store::ensure(&dir.join("certs"), &t.pki, clock).and_then(|(mut m, _)| {
+            crate::pki::paths::add_paths(t, &mut m)?;
+            Ok(m)
+        });
     drop(lock);
     made.map_err(|e| {
         if e.is_bad_input() {
@@ -178,7 +179,12 @@ fn on_signal() -> Result<Arc<AtomicBool>, NodeError> {
         .map_err(|e| NodeError::Internal(format!("cannot start a runtime: {e}")))?;
     // The handlers are installed before the node starts: a signal is never missed.
     let (mut term, mut int) = rt
-        .block_on(async { Ok::<_, std::io::Error>((signal(SignalKind::terminate())?, signal(SignalKind::interrupt())?)) })
+        .block_on(async {
+            Ok::<_, std::io::Error>((
+                signal(SignalKind::terminate())?,
+                signal(SignalKind::interrupt())?,
+            ))
+        })
         .map_err(|e| NodeError::Internal(format!("cannot watch signals: {e}")))?;
     std::thread::spawn(move || {
         rt.block_on(async {
@@ -206,7 +212,9 @@ pub fn run(topology: Rc<Topology>, o: &NodeOptions) -> Result<(), NodeError> {
         .checked_add(Duration::from_millis(epoch_ms))
         .ok_or_else(|| NodeError::BadInput(format!("epoch {epoch_ms} is out of range")))?;
     // The epoch as a real instant of this process (now, if the epoch is in the future).
-    let since = SystemTime::now().duration_since(epoch_time).unwrap_or_default();
+    let since = SystemTime::now()
+        .duration_since(epoch_time)
+        .unwrap_or_default();
     let start = std::time::Instant::now().checked_sub(since);
     let clock = match o.clock {
         Some(c) => c,
@@ -234,8 +242,8 @@ pub fn run(topology: Rc<Topology>, o: &NodeOptions) -> Result<(), NodeError> {
         first: crate::net::live::FIRST_ADDRESS,
         announce: true,
     };
-    let mut engine = super::LiveEngine::new(&plan, options)
-        .map_err(|e| NodeError::Internal(e.to_string()))?;
+    let mut engine =
+        super::LiveEngine::new(&plan, options).map_err(|e| NodeError::Internal(e.to_string()))?;
     let _ = writeln!(
         std::io::stderr(),
         "hapair node: {} on {host}, folder {}, epoch {epoch_ms}, trace {}",
