@@ -5,7 +5,7 @@
 use std::rc::Rc;
 
 use super::apply::apply;
-use super::world::assemble;
+use super::world::{Settings, assemble};
 use super::{Engine, Plan, SimError, Stats};
 use crate::trace::Trace;
 
@@ -20,10 +20,12 @@ pub fn run<E: Engine>(mut engine: E, plan: Plan) -> Result<(Trace, Stats), SimEr
         plan.topology,
         plan.material,
         plan.clock,
-        plan.sessions_per_listener,
-        plan.idb.map(Rc::new),
-        plan.seed,
-        plan.recorder,
+        Settings {
+            sessions_per_listener: plan.sessions_per_listener,
+            idb: plan.idb.map(Rc::new),
+            seed: plan.seed,
+            trace: plan.recorder,
+        },
     );
     engine.start();
     let mut steps = plan.steps;

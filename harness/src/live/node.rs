@@ -8,8 +8,8 @@
 //! - `HOST.addr`: where each host listens, rewritten at every bind, re-read at every dial;
 //! - `epoch`: the shared start of virtual time (unix milliseconds), written by the first
 //!   process that needs it (or given with `--epoch`), so that every trace is on one time axis;
-//! - `certs/`: the key material, made once by the first process under a lock and read back by
-//!   the others (private keys 0600, as `hapair certs` writes them);
+//! - `certs/`: the key material, made once by the first process (renamed into place) and read
+//!   back by the others (private keys 0600, as `hapair certs` writes them);
 //! - `NAME.trace.jsonl`: the process's trace (the `--out` trace format), one event a line,
 //!   flushed at once; [`merge_traces`] joins them by time.
 //!
@@ -138,34 +138,32 @@ pub fn epoch(dir: &Path, given: Option<u64>) -> Result<u64, NodeError> {
     }
 }
 
-/// The material in `DIR/certs`, made by the first process under a lock.
+/// The material in `DIR/certs`: the first process makes it in a folder of its own and renames
+/// that into place (a rename onto a folder that is there fails, so exactly one wins); every
+/// process then reads it back from `DIR/certs`.
 fn material(
     t: &Topology,
     dir: &Path,
     clock: OffsetDateTime,
 ) -> Result<crate::pki::Material, NodeError> {
-    let lock_path = dir.join("certs.lock");
-    let lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|e| NodeError::Internal(format!("cannot open {}: {e}", lock_path.display())))?;
-    lock.lock()
-        .map_err(|e| NodeError::Internal(format!("cannot lock {}: {e}", lock_path.display())))?;
-    let made =
-        crate::pki::store::ensure(&dir.join("certs"), &t.pki, clock).and_then(|(mut m, _)| {
-            crate::pki::paths::add_paths(t, &mut m)?;
-            Ok(m)
-        });
-    drop(lock);
-    made.map_err(|e| {
+    let certs = dir.join("certs");
+    let pki = |e: crate::pki::PkiError| {
         if e.is_bad_input() {
             NodeError::BadInput(e.to_string())
         } else {
             NodeError::Internal(e.to_string())
         }
-    })
+    };
+    if !certs.is_dir() {
+        let mine = dir.join(format!(".certs.{}", std::process::id()));
+        crate::pki::store::ensure(&mine, &t.pki, clock).map_err(pki)?;
+        if std::fs::rename(&mine, &certs).is_err() {
+            let _ = std::fs::remove_dir_all(&mine);
+        }
+    }
+    let (mut m, _) = crate::pki::store::ensure(&certs, &t.pki, clock).map_err(pki)?;
+    crate::pki::paths::add_paths(t, &mut m).map_err(pki)?;
+    Ok(m)
 }
 
 /// The flag SIGTERM and SIGINT set (watched by a thread of its own).
