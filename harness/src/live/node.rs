@@ -302,3 +302,40 @@ pub fn merge_traces(dirs: &[PathBuf]) -> Result<Trace, NodeError> {
     events.sort_by_key(|e| e.at_ms);
     Ok(Trace { events })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traces_merge_by_time_and_a_line_cut_by_a_kill_is_left_out() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ev = |at: u64, node: &str| {
+            format!(r#"{{"at_ms":{at},"node":"{node}","event":"started","role":null}}"#)
+        };
+        let a = format!("{}\n{}\n", ev(5, "a"), ev(30, "a"));
+        let b = format!("{}\n{}\n{{\"at_ms\":4", ev(1, "b"), ev(20, "b"));
+        std::fs::write(dir.path().join("a.trace.jsonl"), a).expect("write");
+        std::fs::write(dir.path().join("b.trace.jsonl"), b).expect("write");
+        std::fs::write(dir.path().join("a.addr"), "ip 127.0.1.1\n").expect("write");
+        let t = merge_traces(&[dir.path().to_path_buf()]).expect("merged");
+        let at: Vec<u64> = t.events.iter().map(|e| e.at_ms).collect();
+        assert_eq!(at, [1, 5, 20, 30]);
+        // A bad line that is not the last one is an error, with its file and line.
+        std::fs::write(dir.path().join("c.trace.jsonl"), "nonsense\n").expect("write");
+        let e = merge_traces(&[dir.path().to_path_buf()]).expect_err("bad line");
+        assert!(e.to_string().contains("c.trace.jsonl:1:"), "{e}");
+    }
+
+    #[test]
+    fn the_first_process_writes_the_epoch_and_the_others_read_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let first = epoch(dir.path(), None).expect("made");
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(epoch(dir.path(), None).expect("read"), first);
+        assert_eq!(epoch(dir.path(), Some(7)).expect("given"), 7);
+        std::fs::write(dir.path().join("epoch"), "soon\n").expect("write");
+        let e = epoch(dir.path(), None).expect_err("bad epoch");
+        assert!(e.to_string().contains("epoch:1:"), "{e}");
+    }
+}
