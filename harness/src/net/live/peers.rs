@@ -110,6 +110,59 @@ pub fn host_of(dir: &Path, ip: IpAddr) -> Option<String> {
     None
 }
 
+impl super::Fabric {
+    /// Hosts this process does not run are found through `directory` (`hapair node`); the
+    /// host it runs publishes its listeners there, at address `ip` when given.
+    pub fn use_directory(&self, directory: Directory, ip: Option<IpAddr>) {
+        if let Some(ip) = ip
+            && let Some(h) = self
+                .hosts
+                .borrow_mut()
+                .iter_mut()
+                .find(|h| h.name == directory.host)
+        {
+            h.ip = ip;
+        }
+        *self.peers.borrow_mut() = Some(directory);
+    }
+
+    /// The address of the host `name`.
+    pub fn ip_of(&self, name: &str) -> Option<IpAddr> {
+        self.hosts
+            .borrow()
+            .iter()
+            .find(|h| h.name == name)
+            .map(|h| h.ip)
+    }
+
+    /// Writes the published host's file again (after a bind).
+    pub(super) fn publish(&self, host: &str) {
+        let Some(d) = self.peers.borrow().clone().filter(|d| d.host == host) else {
+            return;
+        };
+        let Some(ip) = self.ip_of(host) else { return };
+        let ports = self
+            .ports
+            .borrow()
+            .iter()
+            .filter(|((h, _), _)| h == host)
+            .map(|((_, p), a)| (*p, *a))
+            .collect();
+        if let Err(e) = publish(&d.dir, host, ip, &ports) {
+            tracing::warn!("cannot write {}: {e}", file(&d.dir, host).display());
+        }
+    }
+
+    /// Where `host` listens for `port`: in this process, or in the peer directory.
+    pub(super) fn target(&self, host: &str, port: u16) -> Option<SocketAddr> {
+        if let Some(a) = self.ports.borrow().get(&(host.to_string(), port)) {
+            return Some(*a);
+        }
+        let d = self.peers.borrow().clone()?;
+        lookup(&d.dir, host, port)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
