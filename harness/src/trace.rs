@@ -4,21 +4,19 @@
 //! Nothing random or wall-clock reaches an event: the same scenario, seed and version give the
 //! same trace (TLS record bytes never appear in it).
 
-use std::cell::RefCell;
-use std::rc::Rc;
-use std::time::Duration;
-
 use serde::{Deserialize, Serialize};
 
 use crate::tls::FailureClass;
 use crate::topology::{ListenMode, Role};
 
 mod reason;
+mod recorder;
 
 pub use reason::{
     ConnectFailure, DialError, DisconnectReason, FaultName, NotReady, StopReason, SwitchoverReason,
     SwitchoverRefusal, Undistributed, Unsent,
 };
+pub use recorder::Recorder;
 
 /// One thing that happened.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -516,40 +514,6 @@ impl std::fmt::Display for State {
             State::In(Role::Primary) => "primary",
             State::In(Role::Backup) => "backup",
         })
-    }
-}
-
-/// Where nodes append events; cheap to clone (one simulation, one thread).
-#[derive(Clone, Default)]
-pub struct Recorder {
-    events: Rc<RefCell<Vec<Event>>>,
-}
-
-impl Recorder {
-    /// Appends an event stamped `at`.
-    pub fn emit(&self, at: Duration, node: &str, kind: Kind) {
-        let at_ms = u64::try_from(at.as_millis()).unwrap_or(u64::MAX);
-        tracing::debug!(target: "hapair::trace", at_ms, node, ?kind);
-        self.events.borrow_mut().push(Event {
-            at_ms,
-            node: node.to_string(),
-            kind,
-        });
-    }
-
-    /// How many events are recorded.
-    pub fn len(&self) -> usize {
-        self.events.borrow().len()
-    }
-
-    /// Whether nothing is recorded yet.
-    pub fn is_empty(&self) -> bool {
-        self.events.borrow().is_empty()
-    }
-
-    /// Everything recorded so far.
-    pub fn events(&self) -> Vec<Event> {
-        self.events.borrow().clone()
     }
 }
 

@@ -5,6 +5,7 @@ mod certs;
 mod check;
 mod input;
 mod merge;
+mod node;
 mod options;
 mod out;
 mod probe;
@@ -221,6 +222,12 @@ pub enum Command {
     /// days left), and with --topology the HA pair's ports; exit 1 on a medium finding or
     /// worse.
     Probe(probe::Args),
+    /// Run one application's host (`--app`) or the SCS (`--scs`) as a process of its own, on
+    /// real sockets; the processes find each other through `--dir` (see README, live mode).
+    Node(node::NodeArgs),
+    /// Merge the traces `hapair node` processes wrote in their folders, by time, and print
+    /// them as JSON lines.
+    MergeTraces(node::MergeTracesArgs),
     /// The topology's certificates.
     Certs {
         /// What to do with them.
@@ -248,6 +255,8 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Report(args) => report::execute(&args),
         Command::Rehearse(args) => rehearse::execute(&args),
         Command::Probe(args) => probe::execute(&args),
+        Command::Node(args) => node::execute(&args),
+        Command::MergeTraces(args) => node::merge_traces(&args),
         Command::Run {
             paths,
             seed,

@@ -5,7 +5,7 @@
 use std::rc::Rc;
 
 use super::apply::apply;
-use super::world::assemble;
+use super::world::{Settings, assemble};
 use super::{Engine, Plan, SimError, Stats};
 use crate::trace::Trace;
 
@@ -20,16 +20,24 @@ pub fn run<E: Engine>(mut engine: E, plan: Plan) -> Result<(Trace, Stats), SimEr
         plan.topology,
         plan.material,
         plan.clock,
-        plan.sessions_per_listener,
-        plan.idb.map(Rc::new),
-        plan.seed,
+        Settings {
+            sessions_per_listener: plan.sessions_per_listener,
+            idb: plan.idb.map(Rc::new),
+            seed: plan.seed,
+            trace: plan.recorder,
+        },
     );
     engine.start();
     let mut steps = plan.steps;
     steps.sort_by_key(|s| s.at);
     let mut steps = steps.into_iter().peekable();
     let started = std::time::Instant::now();
-    while engine.elapsed() < plan.duration {
+    let stopped = || {
+        plan.stop
+            .as_ref()
+            .is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed))
+    };
+    while engine.elapsed() < plan.duration && !stopped() {
         // The watchdog: read every 256 steps, it only ever ends a run, never shapes one.
         if engine.stats().steps % 256 == 0 {
             if started.elapsed() > plan.wall_limit {

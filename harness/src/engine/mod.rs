@@ -160,6 +160,10 @@ pub struct Plan {
     /// Where the run's IDBs are (an ICON writes to its DAP's database there); `None`: ICONs
     /// have no database to write to, and say so in the trace.
     pub idb: Option<crate::idb::Place>,
+    /// Where the nodes' events go (a default recorder keeps them in memory only).
+    pub recorder: crate::trace::Recorder,
+    /// Set from outside to end the run at the next step (`hapair node` on SIGTERM).
+    pub stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// Default wall-clock limit per run.
@@ -195,6 +199,8 @@ impl Plan {
             max_events: MAX_EVENTS,
             sessions_per_listener: crate::limits::MAX_SESSIONS_PER_LISTENER,
             idb: None,
+            recorder: crate::trace::Recorder::default(),
+            stop: None,
         }
     }
 }

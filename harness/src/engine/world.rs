@@ -36,6 +36,18 @@ pub(super) struct Shared {
     pub names: BTreeMap<String, String>,
 }
 
+/// What the nodes of a run share besides the topology, its material and its clock.
+pub(super) struct Settings {
+    /// Most sessions one server listener holds open at once.
+    pub sessions_per_listener: usize,
+    /// Where the run's IDBs are.
+    pub idb: Option<Rc<crate::idb::Place>>,
+    /// The seed of the board's draws.
+    pub seed: u64,
+    /// Where events go.
+    pub trace: Recorder,
+}
+
 /// Adds every host to `engine` with its software (its LCA, its applications, the SCS where it
 /// runs).
 pub(super) fn assemble<E: Engine>(
@@ -43,10 +55,14 @@ pub(super) fn assemble<E: Engine>(
     topology: Rc<Topology>,
     material: Material,
     epoch: OffsetDateTime,
-    sessions_per_listener: usize,
-    idb: Option<Rc<crate::idb::Place>>,
-    seed: u64,
+    settings: Settings,
 ) -> Shared {
+    let Settings {
+        sessions_per_listener,
+        idb,
+        seed,
+        trace,
+    } = settings;
     let t = Rc::clone(&topology);
     let scs_host_key = t
         .apps
@@ -61,7 +77,7 @@ pub(super) fn assemble<E: Engine>(
         topology,
         material: Rc::new(RefCell::new(material)),
         board: Rc::new(Board::seeded(&t, seed)),
-        trace: Recorder::default(),
+        trace,
         timers: Timers::new(engine.clock()),
         names: t
             .hosts

@@ -10,11 +10,13 @@
 //! the trace is stamped in virtual time, so expectations' windows are the scenario's. A live
 //! run is not deterministic: the same seed need not give the same trace.
 
+pub mod node;
+
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::io::Write as _;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::time::Duration;
@@ -23,6 +25,7 @@ use tokio::task::{JoinHandle, LocalSet};
 
 use crate::engine::{Engine, Plan, SimError, Stats};
 use crate::net::Clock;
+use crate::net::live::peers::Directory;
 use crate::net::live::{Fabric, LiveNet};
 use crate::node::clock::{self, ScaleGuard, Timers};
 use crate::trace::Trace;
@@ -72,6 +75,11 @@ pub struct LiveEngine {
     shown: usize,
     /// Errors met while adding hosts (reported by the first advance).
     error: Option<String>,
+    /// `hapair node`: the one host whose software runs in this process (the others run in
+    /// other processes, found through the peer directory), and the epoch's real instant.
+    only: Option<(String, Option<std::time::Instant>)>,
+    /// `hapair node`: the peer directory and the address of the host this process runs.
+    directory: Option<(Directory, Option<IpAddr>)>,
 }
 
 impl LiveEngine {
@@ -95,7 +103,23 @@ impl LiveEngine {
             stats: Stats::default(),
             shown: 0,
             error: None,
+            only: None,
+            directory: None,
         })
+    }
+
+    /// Runs only the host `host` in this process (`hapair node`): the other hosts are added
+    /// (their addresses and names stay known) but their software runs elsewhere, found through
+    /// `directory`; `ip` replaces the host's address; virtual time starts at `epoch` (a real
+    /// instant shared with the other processes) instead of [`Engine::start`].
+    pub fn confine(
+        &mut self,
+        directory: Directory,
+        ip: Option<IpAddr>,
+        epoch: Option<std::time::Instant>,
+    ) {
+        self.only = Some((directory.host.clone(), epoch));
+        self.directory = Some((directory, ip));
     }
 
     /// Starts the software of host `name`, in a `LocalSet` of its own.
@@ -139,7 +163,17 @@ impl Engine for LiveEngine {
 
     fn net(&mut self, name: &str) -> LiveNet {
         match self.fabric.add(name) {
-            Ok((i, ip)) => LiveNet::on(Rc::clone(&self.fabric), i, name, ip),
+            Ok((i, ip)) => {
+                // `hapair node`: the host this process runs may have an address of its own.
+                let ip = match &self.directory {
+                    Some((d, Some(own))) if d.host == name => {
+                        self.fabric.use_directory(d.clone(), Some(*own));
+                        *own
+                    }
+                    _ => ip,
+                };
+                LiveNet::on(Rc::clone(&self.fabric), i, name, ip)
+            }
             Err(e) => {
                 self.error = Some(format!("host {name}: {e}"));
                 LiveNet::on(
@@ -157,6 +191,10 @@ impl Engine for LiveEngine {
         F: Fn() -> Fut + 'static,
         Fut: Future<Output = ()> + 'static,
     {
+        if self.only.as_ref().is_some_and(|(only, _)| only != name) {
+            // `hapair node`: this host's software runs in another process.
+            return;
+        }
         let software: Software = Rc::new(move || Box::pin(software()));
         self.software.push((name.to_string(), software));
     }
@@ -166,6 +204,12 @@ impl Engine for LiveEngine {
     }
 
     fn start(&mut self) {
+        if let Some((d, _)) = &self.directory {
+            self.fabric.use_directory(d.clone(), None);
+        }
+        if let Some((_, Some(epoch))) = &self.only {
+            self.fabric.start_at(*epoch);
+        }
         self.fabric.start();
         if let Some(base) = self.fabric.started() {
             self.scale = Some(clock::scaled(clock::Scale {

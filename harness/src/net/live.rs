@@ -36,6 +36,8 @@ use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::Notify;
 use tokio::time::{Instant, Sleep};
 
+pub mod peers;
+
 use super::{Clock, Net, Process};
 use crate::splitmix::SplitMix;
 
@@ -82,6 +84,8 @@ pub struct Fabric {
     first: Ipv4Addr,
     /// Draws of lost chunks.
     rng: RefCell<SplitMix>,
+    /// The peer directory of `hapair node` (hosts in other processes), if any.
+    peers: RefCell<Option<peers::Directory>>,
 }
 
 impl Fabric {
@@ -97,6 +101,7 @@ impl Fabric {
             factor: factor.max(1),
             first,
             rng: RefCell::new(SplitMix::new(seed, 0x11FE)),
+            peers: RefCell::new(None),
         })
     }
 
@@ -118,6 +123,11 @@ impl Fabric {
             powered: true,
         });
         Ok((i, IpAddr::V4(ip)))
+    }
+
+    /// Virtual time started at the real instant `at` (a shared epoch).
+    pub fn start_at(&self, at: std::time::Instant) {
+        let _ = self.start.set(at);
     }
 
     /// Virtual time starts now.
@@ -165,12 +175,18 @@ impl Fabric {
     }
 
     fn by_ip(&self, ip: IpAddr) -> Option<(usize, String)> {
-        self.hosts
+        let known = self
+            .hosts
             .borrow()
             .iter()
             .enumerate()
             .find(|(_, h)| h.ip == ip)
-            .map(|(i, h)| (i, h.name.clone()))
+            .map(|(i, h)| (i, h.name.clone()));
+        known.or_else(|| {
+            let d = self.peers.borrow().clone()?;
+            let name = peers::host_of(&d.dir, ip)?;
+            Some((self.index(&name)?, name))
+        })
     }
 
     fn key(a: usize, b: usize) -> (usize, usize) {
@@ -309,6 +325,7 @@ impl LiveNet {
             if let Ok(l) = TcpListener::bind((self.ip, real)).await {
                 let addr = l.local_addr()?;
                 self.fabric.ports.borrow_mut().insert(key, addr);
+                self.fabric.publish(&self.name);
                 return Ok(l);
             }
         }
@@ -353,18 +370,12 @@ impl Net for LiveNet {
         if !latency.is_zero() {
             tokio::time::sleep(self.fabric.real(latency)).await;
         }
-        let to = self
-            .fabric
-            .ports
-            .borrow()
-            .get(&(host.to_string(), port))
-            .copied()
-            .ok_or_else(|| {
-                io::Error::new(
-                    io::ErrorKind::ConnectionRefused,
-                    format!("nothing listens on {host}:{port}"),
-                )
-            })?;
+        let to = self.fabric.target(host, port).ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::ConnectionRefused,
+                format!("nothing listens on {host}:{port}"),
+            )
+        })?;
         let socket = match to {
             SocketAddr::V4(_) => TcpSocket::new_v4()?,
             SocketAddr::V6(_) => TcpSocket::new_v6()?,
