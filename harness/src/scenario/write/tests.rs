@@ -59,7 +59,10 @@ fn scenario_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).expect("scenarios directory") {
         let path = entry.expect("entry").path();
         if path.is_dir() {
-            if path.file_name().is_some_and(|n| n != "topologies") {
+            // Topologies, and rehearsal examples (a from.toml and a to.toml), are no scenarios:
+            // `runner::discover` leaves both alone too.
+            let rehearsal = path.join("from.toml").is_file() && path.join("to.toml").is_file();
+            if path.file_name().is_some_and(|n| n != "topologies") && !rehearsal {
                 scenario_files(&path, out);
             }
         } else if path.extension().is_some_and(|e| e == "toml") {
