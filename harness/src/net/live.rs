@@ -550,51 +550,39 @@ impl AsyncRead for LiveStream {
     }
 }
 
+impl LiveStream {
+    /// The real stream, when a write may go on now: a dead process's stream is reset, a cut
+    /// link stalls the writer (until the link changes).
+    fn writable(&mut self, cx: &Context<'_>) -> Poll<io::Result<Pin<&mut TcpStream>>> {
+        if self.reset_if_dead() {
+            return Poll::Ready(Err(dead()));
+        }
+        if self.gate().0 {
+            self.stall(cx);
+            return Poll::Pending;
+        }
+        match self.inner.as_mut() {
+            Some(inner) => Poll::Ready(Ok(Pin::new(inner))),
+            None => Poll::Ready(Err(dead())),
+        }
+    }
+}
+
 impl AsyncWrite for LiveStream {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        if self.reset_if_dead() {
-            return Poll::Ready(Err(dead()));
-        }
-        if self.gate().0 {
-            self.stall(cx);
-            return Poll::Pending;
-        }
-        match self.inner.as_mut() {
-            Some(inner) => Pin::new(inner).poll_write(cx, buf),
-            None => Poll::Ready(Err(dead())),
-        }
+        std::task::ready!(self.writable(cx))?.poll_write(cx, buf)
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        if self.reset_if_dead() {
-            return Poll::Ready(Err(dead()));
-        }
-        if self.gate().0 {
-            self.stall(cx);
-            return Poll::Pending;
-        }
-        match self.inner.as_mut() {
-            Some(inner) => Pin::new(inner).poll_flush(cx),
-            None => Poll::Ready(Err(dead())),
-        }
+        std::task::ready!(self.writable(cx))?.poll_flush(cx)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        if self.reset_if_dead() {
-            return Poll::Ready(Err(dead()));
-        }
-        if self.gate().0 {
-            self.stall(cx);
-            return Poll::Pending;
-        }
-        match self.inner.as_mut() {
-            Some(inner) => Pin::new(inner).poll_shutdown(cx),
-            None => Poll::Ready(Err(dead())),
-        }
+        std::task::ready!(self.writable(cx))?.poll_shutdown(cx)
     }
 }
 
