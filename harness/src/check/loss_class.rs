@@ -90,11 +90,10 @@ pub fn classify(t: &Topology, trace: &Trace) -> BTreeMap<String, LossClass> {
     let mut ready: HashMap<&str, bool> = HashMap::new();
     let mut unready: HashMap<&str, bool> = HashMap::new();
     let mut acks: HashMap<&str, (&str, u64)> = HashMap::new();
-    // When each lost event was accepted, and when each instance stopped.
+    // When each lost event was accepted, and when each instance stopped (an instance that
+    // stopped once and starts again is restarted).
     let mut accepted: HashMap<&str, u64> = HashMap::new();
     let mut stops: HashMap<&str, Vec<u64>> = HashMap::new();
-    // Instances that stopped once: a later start is a restart.
-    let mut restarted: HashSet<&str> = HashSet::new();
     let partner = |node: &str| {
         t.pair_of(node).map(|p| {
             if p.primary.name.value == node {
@@ -136,7 +135,6 @@ pub fn classify(t: &Topology, trace: &Trace) -> BTreeMap<String, LossClass> {
             }
             Kind::Stopped { .. } => {
                 stops.entry(node).or_default().push(e.at_ms);
-                restarted.insert(node);
                 drop_all(node, Gone::Stopped, &mut held, &mut copies);
                 ready.remove(node);
                 unready.remove(node);
@@ -160,7 +158,7 @@ pub fn classify(t: &Topology, trace: &Trace) -> BTreeMap<String, LossClass> {
                 }
                 // Restarted straight into the primary role (its partner out of the SCS's
                 // reach, in a split brain): its state is what it rebuilt since, unsynchronised.
-                (None, Role::Primary) if restarted.contains(node) => {
+                (None, Role::Primary) if stops.contains_key(node) => {
                     unready.insert(node, !ready.get(node).copied().unwrap_or(false));
                 }
                 (_, Role::Backup) => {
