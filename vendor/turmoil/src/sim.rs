@@ -201,6 +201,13 @@ impl<'a> Sim<'a> {
 
                 tracing::trace!(target: TRACING_TARGET, addr = ?h, "Crash");
             });
+            // (hapair patch.) Its stack is gone: nothing it was to retransmit
+            // is sent (`top/retransmit.rs`), nor what its dropped sockets
+            // queued as it went.
+            self.world
+                .borrow_mut()
+                .topology
+                .forget_retransmissions(h, None);
         }
 
         self.world.borrow_mut().current = None;

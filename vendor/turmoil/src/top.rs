@@ -12,6 +12,9 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 use tokio::time::Instant;
 
+// (hapair patch.) TCP retransmission across an explicit partition.
+mod retransmit;
+
 /// Describes the network topology.
 pub(crate) struct Topology {
     config: config::Link,
@@ -343,13 +346,48 @@ impl Topology {
         self.note(&pair);
     }
 
-    pub(crate) fn repair(&mut self, a: IpAddr, b: IpAddr) {
-        self.get_link_mut(&Pair::new(a, b)).explicit_repair();
+    // (hapair patch.) The segments a partition swallowed are retransmitted:
+    // `rand` draws their latency.
+    pub(crate) fn repair(&mut self, rand: &mut dyn RngCore, a: IpAddr, b: IpAddr) {
+        let pair = Pair::new(a, b);
+        let config = self.config.clone();
+        self.get_link_mut(&pair).explicit_repair(&config, rand);
+        self.note(&pair);
     }
 
-    pub(crate) fn repair_oneway(&mut self, a: IpAddr, b: IpAddr) {
-        let link = &mut self.get_link_mut(&Pair::new(a, b));
-        link.repair_oneway(a, b);
+    pub(crate) fn repair_oneway(&mut self, rand: &mut dyn RngCore, a: IpAddr, b: IpAddr) {
+        let pair = Pair::new(a, b);
+        let config = self.config.clone();
+        self.get_link_mut(&pair).repair_oneway(&config, rand, a, b);
+        self.note(&pair);
+    }
+
+    /// (hapair patch.) Forgets the segments the host `src` was to retransmit
+    /// (on the connection `pair`, local then remote address, if given): the
+    /// connection was reset, or the host lost power.
+    pub(crate) fn forget_retransmissions(
+        &mut self,
+        src: IpAddr,
+        conn: Option<(SocketAddr, SocketAddr)>,
+    ) {
+        let pairs: Vec<Pair> = self
+            .links
+            .keys()
+            .filter(|p| p.0 == src || p.1 == src)
+            .cloned()
+            .collect();
+        for pair in pairs {
+            if let Some(link) = self.links.get_mut(&pair) {
+                link.sent.retain(|s| {
+                    let from = match conn {
+                        Some((local, remote)) => s.src == local && s.dst == remote,
+                        None => s.src.ip() == src,
+                    };
+                    !(from && s.lost_since.is_some())
+                });
+            }
+            self.note(&pair);
+        }
     }
 
     pub(crate) fn tick_by(&mut self, duration: Duration) {
@@ -389,6 +427,8 @@ impl Topology {
                 link.sent.iter().filter_map(|sent| match sent.status {
                     DeliveryStatus::DeliverAfter(at) => Some(at),
                     DeliveryStatus::Hold => None,
+                    // (hapair patch.) Its connection is aborted then.
+                    DeliveryStatus::Lost => sent.lost_since.map(|s| s + retransmit::abort_after()),
                 })
             })
             .min()
@@ -435,6 +475,9 @@ struct Sent {
     dst: SocketAddr,
     status: DeliveryStatus,
     protocol: Protocol,
+    /// (hapair patch.) When an explicit partition first swallowed it: its
+    /// sender retransmits it (`retransmit`).
+    lost_since: Option<Instant>,
 }
 
 impl Sent {
@@ -446,6 +489,9 @@ impl Sent {
 enum DeliveryStatus {
     DeliverAfter(Instant),
     Hold,
+    /// (hapair patch.) Swallowed by an explicit partition, to be retransmitted
+    /// once it is healed (`Sent::lost_since`, `retransmit`).
+    Lost,
 }
 
 impl Link {
@@ -517,7 +563,7 @@ impl Link {
                     if let Some(last) = before
                         .filter_map(|s| match s.status {
                             DeliveryStatus::DeliverAfter(t) => Some(t),
-                            DeliveryStatus::Hold => None,
+                            DeliveryStatus::Hold | DeliveryStatus::Lost => None,
                         })
                         .max()
                     {
@@ -537,6 +583,18 @@ impl Link {
                 let delay = self.delay(global_config.latency(), rand);
                 DeliveryStatus::DeliverAfter(self.now + delay + RETRANSMIT)
             }
+            // (hapair patch.) An explicit partition: TCP data and FINs wait for
+            // their retransmission after the heal (`retransmit`).
+            State::ExplicitPartition if retransmitted(&message) => {
+                self.sent.push_back(Sent {
+                    src,
+                    dst,
+                    status: DeliveryStatus::Lost,
+                    protocol: message,
+                    lost_since: Some(self.now),
+                });
+                return Ok(());
+            }
             _ => {
                 tracing::trace!(target: TRACING_TARGET,?src, ?dst, protocol = %message, "Drop");
                 // (hapair patch.) A lost SYN is not refused: no answer at all.
@@ -550,6 +608,7 @@ impl Link {
             dst,
             status,
             protocol: message,
+            lost_since: None,
         };
 
         self.sent.push_back(sent);
@@ -559,6 +618,77 @@ impl Link {
     fn tick(&mut self, now: Instant) {
         self.now = now;
         self.process_deliverables();
+        // (hapair patch.) A sender out of retransmissions aborts its connection.
+        if self.abort_expired() {
+            self.process_deliverables();
+        }
+    }
+
+    /// (hapair patch.) The connections whose swallowed segments were not
+    /// retransmitted in time (`retransmit::abort_after`) are aborted by their
+    /// sender's stack: their segments are forgotten, and the sender's socket
+    /// is reset (a RST handed to it from its own side, whatever the link's
+    /// state: its reads fail with `ConnectionReset`, where a real stack says
+    /// `ETIMEDOUT`). Says whether any was.
+    fn abort_expired(&mut self) -> bool {
+        let now = self.now;
+        let mut aborted: Vec<(SocketAddr, SocketAddr, Instant)> = Vec::new();
+        for s in &self.sent {
+            if let (DeliveryStatus::Lost, Some(since)) = (&s.status, s.lost_since) {
+                let at = since + retransmit::abort_after();
+                if at <= now && !aborted.iter().any(|(a, b, _)| *a == s.src && *b == s.dst) {
+                    aborted.push((s.src, s.dst, at));
+                }
+            }
+        }
+        for &(src, dst, at) in &aborted {
+            self.sent
+                .retain(|s| !(s.src == src && s.dst == dst && s.lost_since.is_some()));
+            self.sent.push_back(Sent {
+                src: dst,
+                dst: src,
+                status: DeliveryStatus::DeliverAfter(at),
+                protocol: Protocol::Tcp(Segment::Rst),
+                lost_since: None,
+            });
+        }
+        !aborted.is_empty()
+    }
+
+    /// (hapair patch.) After a heal (of both ways, or of `from`'s way only):
+    /// each connection's swallowed segments arrive with its first
+    /// retransmission from now on (`retransmit`), all of them then, as its
+    /// receiver puts them back in order.
+    fn retransmit_after_heal(
+        &mut self,
+        global_config: &config::Link,
+        rand: &mut dyn RngCore,
+        from: Option<IpAddr>,
+    ) {
+        let now = self.now;
+        let mut first: Vec<(SocketAddr, SocketAddr, Instant)> = Vec::new();
+        for s in &self.sent {
+            if !matches!(s.status, DeliveryStatus::Lost) || from.is_some_and(|f| s.src.ip() != f) {
+                continue;
+            }
+            let Some(since) = s.lost_since else { continue };
+            match first.iter_mut().find(|(a, b, _)| *a == s.src && *b == s.dst) {
+                Some(f) => f.2 = f.2.min(since),
+                None => first.push((s.src, s.dst, since)),
+            }
+        }
+        for (src, dst, since) in first {
+            // Past the last retransmission: left to be aborted.
+            let Some(at) = retransmit::next_after(since, now) else {
+                continue;
+            };
+            let at = at + self.delay(global_config.latency(), rand);
+            for s in self.sent.iter_mut() {
+                if s.src == src && s.dst == dst && matches!(s.status, DeliveryStatus::Lost) {
+                    s.status = DeliveryStatus::DeliverAfter(at);
+                }
+            }
+        }
     }
 
     fn process_deliverables(&mut self) {
@@ -667,10 +797,27 @@ impl Link {
     fn explicit_partition(&mut self) {
         self.state_a_b = State::ExplicitPartition;
         self.state_b_a = State::ExplicitPartition;
+        self.swallow(None);
+    }
 
-        // (hapair patch.) Messages in flight are lost: a SYN among them
-        // gets no answer (`lose`), instead of a refusal.
-        self.sent.drain(..).for_each(|sent| lose(sent.protocol));
+    /// (hapair patch.) Messages in flight (from `from` only, if given) are
+    /// lost: a SYN among them gets no answer (`lose`), instead of a refusal;
+    /// TCP data and FINs wait to be retransmitted after the heal (`retransmit`).
+    /// Held messages stay held.
+    fn swallow(&mut self, from: Option<IpAddr>) {
+        let now = self.now;
+        for mut s in std::mem::take(&mut self.sent) {
+            let hit = from.is_none_or(|f| s.src.ip() == f);
+            if !hit || matches!(s.status, DeliveryStatus::Hold) {
+                self.sent.push_back(s);
+            } else if retransmitted(&s.protocol) {
+                s.status = DeliveryStatus::Lost;
+                s.lost_since.get_or_insert(now);
+                self.sent.push_back(s);
+            } else {
+                lose(s.protocol);
+            }
+        }
     }
 
     fn partition_oneway(&mut self, from: IpAddr, to: IpAddr) {
@@ -680,27 +827,31 @@ impl Link {
             self.state_b_a = State::ExplicitPartition;
         }
 
-        // (hapair patch.) Messages from `from` in flight are lost: a SYN among
-        // them gets no answer (`lose`), instead of a refusal.
-        let (lost, kept) = std::mem::take(&mut self.sent)
-            .into_iter()
-            .partition::<VecDeque<_>, _>(|sent| sent.src.ip() == from);
-        self.sent = kept;
-        lost.into_iter().for_each(|sent| lose(sent.protocol));
+        // (hapair patch.) As a two-way partition does, for `from`'s messages.
+        self.swallow(Some(from));
     }
 
-    fn repair_oneway(&mut self, from: IpAddr, to: IpAddr) {
+    fn repair_oneway(
+        &mut self,
+        global_config: &config::Link,
+        rand: &mut dyn RngCore,
+        from: IpAddr,
+        to: IpAddr,
+    ) {
         if from < to {
             self.state_a_b = State::Healthy;
         } else {
             self.state_b_a = State::Healthy;
         }
+        self.retransmit_after_heal(global_config, rand, Some(from));
     }
 
     // Repair the link, without releasing any held messages.
-    fn explicit_repair(&mut self) {
+    // (hapair patch.) What the partition swallowed is retransmitted.
+    fn explicit_repair(&mut self, global_config: &config::Link, rand: &mut dyn RngCore) {
         self.state_a_b = State::Healthy;
         self.state_b_a = State::Healthy;
+        self.retransmit_after_heal(global_config, rand, None);
     }
 
     /// Should the link be randomly partitioned

@@ -1,8 +1,11 @@
 //! Every injected fault took effect (`[invariants] faults-effective`): a crash stopped the
-//! process, a restart started it, a power-off or a partition was noticed by someone, a
+//! process, a restart started it, a power-off or a partition was noticed by someone (or a
+//! partition or hold delayed a request across it past its lifting), a
 //! switchover was carried out (or the SCS said why not), traffic was acknowledged. A fault
 //! that did nothing is a broken scenario, not a pass. Steps whose effect is not observable as
 //! such (a heal, a latency) are not judged.
+
+use std::collections::HashMap;
 
 use crate::check::evidence::indexed;
 use crate::check::verdict::{Judged, Verdict, VerdictKind};
@@ -105,8 +108,12 @@ fn took_effect(
             format!("{a} started again"),
         ),
         Fault::PowerOff { host: h } => (touched(&[h.as_str()]), format!("peers of {h} noticed")),
+        // Noticed by someone, or a request across the cut made while it lasted and not
+        // answered before it was lifted: TCP retransmits what a short cut swallowed, so the
+        // session may ride it out with its requests only late.
         Fault::Partition { a, b } | Fault::Hold { a, b } => (
-            touched(&[a.as_str(), b.as_str()]),
+            touched(&[a.as_str(), b.as_str()])
+                .or_else(|| delayed_across(s, trace, step, from, a.as_str(), b.as_str())),
             format!("traffic between {a} and {b} was affected"),
         ),
         Fault::Switchover { order } => return Some(switchover(trace, order, from)),
@@ -132,6 +139,89 @@ fn took_effect(
     Some(match shown {
         Some(i) => (true, what, Some(i)),
         None => (false, format!("no sign that {what}"), None),
+    })
+}
+
+/// Between `from` and the step lifting the cut between hosts `a` and `b`: the first request
+/// from a client on one side to a server on the other that was not acknowledged before the
+/// lifting, or the first event taken by an instance of a pair on one side and stored by the
+/// other instance, on the other side, only after it.
+fn delayed_across(
+    s: &Scenario,
+    trace: &Trace,
+    step: &Step,
+    from: u64,
+    a: &str,
+    b: &str,
+) -> Option<usize> {
+    let same = |x: &str, y: &str| (x == a && y == b) || (x == b && y == a);
+    let until = s
+        .steps
+        .iter()
+        .filter(|l| l.at > step.at)
+        .find(|l| match (&step.fault, &l.fault) {
+            (Fault::Partition { .. }, Fault::Heal { a: x, b: y })
+            | (Fault::Hold { .. }, Fault::Release { a: x, b: y }) => same(x.as_str(), y.as_str()),
+            _ => false,
+        })
+        .map_or(u64::MAX, |l| {
+            u64::try_from(l.at.as_millis()).unwrap_or(u64::MAX)
+        });
+    let host_of = |app: &str| s.topology.app(app).map(|x| x.host.value.as_str());
+    let across = |c: &str, to: &str| match (host_of(c), host_of(to)) {
+        (Some(x), Some(y)) => same(x, y),
+        _ => false,
+    };
+    // The other instance of `app`'s pair.
+    let partner = |app: &str| {
+        s.topology.pair_of(app).map(|p| {
+            if p.primary.name.value == app {
+                p.backup.name.value.as_str()
+            } else {
+                p.primary.name.value.as_str()
+            }
+        })
+    };
+    // When each node first acknowledged (a client's view) or stored each event: looked up
+    // per event below, so read once.
+    let mut acked: HashMap<(&str, &str), u64> = HashMap::new();
+    let mut stored: HashMap<(&str, &str), u64> = HashMap::new();
+    for r in &trace.events {
+        match &r.kind {
+            Kind::Acknowledged { id, .. } => {
+                acked
+                    .entry((r.node.as_str(), id.as_str()))
+                    .or_insert(r.at_ms);
+            }
+            Kind::Stored { ids } => {
+                for id in ids {
+                    stored
+                        .entry((r.node.as_str(), id.as_str()))
+                        .or_insert(r.at_ms);
+                }
+            }
+            _ => {}
+        }
+    }
+    indexed(trace).find_map(|(i, e)| {
+        if !(from..until).contains(&e.at_ms) {
+            return None;
+        }
+        match &e.kind {
+            // A request across the cut, not answered before it was lifted.
+            Kind::Requested { id, to } if across(&e.node, to) => {
+                let answered = acked.get(&(e.node.as_str(), id.as_str()));
+                answered.is_none_or(|at| *at >= until).then_some(i)
+            }
+            // An event one instance of a pair took, replicated to the other across the cut
+            // only once it was lifted.
+            Kind::Accepted { id } => {
+                let other = partner(&e.node).filter(|o| across(&e.node, o))?;
+                let late = stored.get(&(other, id.as_str()));
+                late.is_some_and(|at| *at >= until).then_some(i)
+            }
+            _ => None,
+        }
     })
 }
 

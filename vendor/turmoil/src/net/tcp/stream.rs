@@ -134,6 +134,10 @@ impl TcpStream {
                 let _ = world.send_message(pair.local, pair.remote, message);
             }
             world.current_host_mut().tcp.reset_stream(pair);
+            // Nor is anything it was to retransmit sent any more.
+            world
+                .topology
+                .forget_retransmissions(pair.local.ip(), Some((pair.local, pair.remote)));
         });
         // The halves' drops find no socket: no FIN, no second RST.
         self.read_half.is_closed = true;
