@@ -1,7 +1,9 @@
 //! Merging `hapair.sweep/1` reports (docs/json.md, "Merging shards"): every shard must come
 //! from the same sweep (format, version, fault set, intensity, range, shard count); the runs
 //! are joined and sorted by scenario, then seed, each (scenario, seed) once; coverage counts
-//! are summed, determinism checks joined; of the timing, `wall_secs` is the slowest shard's
+//! are summed, determinism checks joined; of the reproductions `--shrink` wrote, only the
+//! first failing run's of each (scenario, signature) is kept, as one unsharded sweep shrinks
+//! only that one (the other shards' files stay in their folders); of the timing, `wall_secs` is the slowest shard's
 //! (shards run side by side), `seeds_per_sec` and `jobs` are summed (the fleet's).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -50,6 +52,8 @@ pub fn merge(parts: &[(&Path, &SweepReport)]) -> Result<SweepReport, MergeError>
     determinism.sort_by(|a, b| {
         (scenario_key(&a.scenario), a.seed).cmp(&(scenario_key(&b.scenario), b.seed))
     });
+    let mut runs: Vec<SeedRun> = runs.into_values().map(|(run, _)| run).collect();
+    first_shrunk_only(&mut runs);
     Ok(SweepReport {
         format: first.format.clone(),
         version: first.version.clone(),
@@ -58,11 +62,27 @@ pub fn merge(parts: &[(&Path, &SweepReport)]) -> Result<SweepReport, MergeError>
         start: first.start,
         seeds: first.seeds,
         shard: None,
-        runs: runs.into_values().map(|(run, _)| run).collect(),
+        runs,
         coverage,
         determinism,
         timing: timing(parts.iter().map(|(_, r)| &r.timing)),
     })
+}
+
+/// Keeps `shrunk` only on the first run (in the report's order) of each (scenario, signature)
+/// that `--shrink` would take: a failure with an outcome. Each shard shrank the first such run
+/// it saw; one unsharded sweep shrinks only the first of the whole range.
+fn first_shrunk_only(runs: &mut [SeedRun]) {
+    let mut seen = BTreeSet::new();
+    for run in runs {
+        let first = match &run.signature {
+            Some(sig) if run.error.is_none() => seen.insert((run.scenario.clone(), sig.clone())),
+            _ => false,
+        };
+        if !first {
+            run.shrunk = None;
+        }
+    }
 }
 
 /// Refuses two reports that cannot be shards of one sweep, naming what differs.

@@ -118,6 +118,47 @@ fn merged_shards_equal_the_whole_range() {
 }
 
 #[test]
+fn of_the_shards_reproductions_only_the_first_of_each_signature_is_kept() {
+    // Every failing run fails the same way; each shard shrank the first it saw, the whole
+    // range only its first (seed 6 of each scenario).
+    let same = |r: &mut SweepReport| {
+        let mut seen = std::collections::BTreeSet::new();
+        for run in &mut r.runs {
+            if !run.passed {
+                run.signature = Some(Signature::error("boom"));
+                if seen.insert(run.scenario.clone()) {
+                    run.shrunk = Some(format!("{}/seed-{}/shrunk.toml", run.scenario, run.seed));
+                }
+            }
+        }
+    };
+    let mut whole = report(None);
+    same(&mut whole);
+    let mut parts = shards(10);
+    for (_, r) in &mut parts {
+        same(r);
+    }
+    assert!(
+        parts
+            .iter()
+            .filter(|(_, r)| r.runs.iter().any(|x| x.shrunk.is_some()))
+            .count()
+            > 1,
+        "more than one shard shrank"
+    );
+    let mut merged = sweep::merge(&refs(&parts)).expect("merged");
+    merged.timing = whole.timing.clone();
+    assert_eq!(merged, whole);
+    let kept: Vec<u64> = merged
+        .runs
+        .iter()
+        .filter(|r| r.shrunk.is_some())
+        .map(|r| r.seed)
+        .collect();
+    assert_eq!(kept, [6, 6]);
+}
+
+#[test]
 fn different_sweeps_are_refused_naming_both_files() {
     type Change = (&'static str, fn(&mut SweepReport));
     let changes: [Change; 6] = [
