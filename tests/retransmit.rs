@@ -2,9 +2,10 @@
 //! swallows is retransmitted on Linux's schedule (200 ms doubling to 120 s, 15 times), arrives
 //! with the first retransmission after the heal, and a connection still cut 924.6 s after the
 //! first loss is aborted by its sender. A crashed host retransmits nothing; a rebooted one
-//! answers a retransmission with a reset. Before the patch the swallowed segment was dropped
-//! and the receiver waited for its sequence number forever: a 5 s partition wedged a session
-//! with nothing delivered on it again (the first test fails without the patch).
+//! answers a retransmission with a reset; a release heals as a repair does. Before the patch
+//! the swallowed segment was dropped and the receiver waited for its sequence number forever:
+//! a 5 s partition wedged a session with nothing delivered on it again (the first test fails
+//! without the patch).
 //!
 //! Raw turmoil, one millisecond of latency each way, so the instants are exact.
 
@@ -237,4 +238,24 @@ fn a_rebooted_host_answers_a_retransmission_with_a_reset() {
         .expect("the server's connection is reset");
     assert_eq!(kind, ErrorKind::ConnectionReset);
     assert!((8_200..=8_205).contains(&ms(at)), "reset at {at:?}");
+}
+
+#[test]
+fn a_release_heals_what_a_partition_swallowed_too() {
+    // A hold, then a partition over it, lifted by a release alone: the link is healthy again
+    // and the swallowed byte goes with its next retransmission (before the fix it stayed
+    // swallowed until the sender aborted at 924.6 s).
+    let (mut sim, server, _) = pair(&[(1, 2_000)], &[]);
+    step_to(&mut sim, 1_000);
+    sim.hold("cli", "srv");
+    sim.partition("cli", "srv");
+    step_to(&mut sim, 6_000);
+    sim.release("cli", "srv");
+    step_to(&mut sim, 12_000);
+    let seen = lock(&server);
+    let at = seen.bytes.first().map(|(_, t)| ms(*t));
+    assert!(
+        at.is_some_and(|t| (8_200..=8_202).contains(&t)),
+        "byte 1 at {at:?}: {seen:?}"
+    );
 }

@@ -328,9 +328,12 @@ impl Topology {
         self.note(&pair);
     }
 
-    pub(crate) fn release(&mut self, a: IpAddr, b: IpAddr) {
+    // (hapair patch.) `rand` draws the latency of what a partition swallowed:
+    // a release heals the link too.
+    pub(crate) fn release(&mut self, rand: &mut dyn RngCore, a: IpAddr, b: IpAddr) {
         let pair = Pair::new(a, b);
-        self.get_link_mut(&pair).release();
+        let config = self.config.clone();
+        self.get_link_mut(&pair).release(&config, rand);
         self.note(&pair);
     }
 
@@ -768,7 +771,7 @@ impl Link {
             (State::RandPartition, _) | (_, State::RandPartition)
                 if self.rand_repair(global_config.message_loss(), rand) =>
             {
-                self.release();
+                self.release(global_config, rand);
             }
             _ => {}
         }
@@ -784,7 +787,9 @@ impl Link {
     }
 
     // This link becomes healthy, and any held messages are scheduled for delivery.
-    fn release(&mut self) {
+    // (hapair patch.) The link is healthy again: what an explicit partition
+    // swallowed is retransmitted too (`retransmit_after_heal`).
+    fn release(&mut self, global_config: &config::Link, rand: &mut dyn RngCore) {
         self.state_a_b = State::Healthy;
         self.state_b_a = State::Healthy;
         for sent in &mut self.sent {
@@ -792,6 +797,7 @@ impl Link {
                 sent.deliver(self.now);
             }
         }
+        self.retransmit_after_heal(global_config, rand, None);
     }
 
     fn explicit_partition(&mut self) {

@@ -127,6 +127,11 @@ impl TcpStream {
             if !world.current_host().tcp.has_stream(pair) {
                 return;
             }
+            // Nothing it was to retransmit is sent any more; forgotten first,
+            // so the RST does not wait behind it.
+            world
+                .topology
+                .forget_retransmissions(pair.local.ip(), Some((pair.local, pair.remote)));
             let message = Protocol::Tcp(Segment::Rst);
             if is_same(pair.local, pair.remote) {
                 send_loopback(pair.local, pair.remote, message);
@@ -134,10 +139,6 @@ impl TcpStream {
                 let _ = world.send_message(pair.local, pair.remote, message);
             }
             world.current_host_mut().tcp.reset_stream(pair);
-            // Nor is anything it was to retransmit sent any more.
-            world
-                .topology
-                .forget_retransmissions(pair.local.ip(), Some((pair.local, pair.remote)));
         });
         // The halves' drops find no socket: no FIN, no second RST.
         self.read_half.is_closed = true;
@@ -683,6 +684,11 @@ impl Drop for ReadHalf {
 
             if has_unread {
                 let pair = *self.pair;
+                // (hapair patch.) An abortive close empties the send queue:
+                // nothing is retransmitted (`top/retransmit.rs`).
+                world
+                    .topology
+                    .forget_retransmissions(pair.local.ip(), Some((pair.local, pair.remote)));
                 let message = Protocol::Tcp(Segment::Rst);
                 if is_same(pair.local, pair.remote) {
                     send_loopback(pair.local, pair.remote, message);
