@@ -3,8 +3,9 @@
 //! are joined and sorted by scenario, then seed, each (scenario, seed) once; coverage counts
 //! are summed, determinism checks joined; of the reproductions `--shrink` wrote, only the
 //! first failing run's of each (scenario, signature) is kept, as one unsharded sweep shrinks
-//! only that one (the other shards' files stay in their folders); of the timing, `wall_secs` is the slowest shard's
-//! (shards run side by side), `seeds_per_sec` and `jobs` are summed (the fleet's).
+//! only that one (the other shards' files stay in their folders); of the timing, `wall_secs`
+//! is the slowest shard's (shards run side by side), `seeds_per_sec` and `jobs` are summed
+//! (the fleet's).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

@@ -366,19 +366,27 @@ impl Topology {
     }
 
     /// (hapair patch.) Forgets the segments the host `src` was to retransmit
-    /// (on the connection `pair`, local then remote address, if given): the
-    /// connection was reset, or the host lost power.
+    /// (on the connection `conn`, local then remote address, if given): the
+    /// connection was reset, or the host lost power. A connection's are on its
+    /// one link; a host's on every link it has.
     pub(crate) fn forget_retransmissions(
         &mut self,
         src: IpAddr,
         conn: Option<(SocketAddr, SocketAddr)>,
     ) {
-        let pairs: Vec<Pair> = self
-            .links
-            .keys()
-            .filter(|p| p.0 == src || p.1 == src)
-            .cloned()
-            .collect();
+        let pairs: Vec<Pair> = match conn {
+            Some((local, remote)) if local.ip() != remote.ip() => {
+                vec![Pair::new(local.ip(), remote.ip())]
+            }
+            // Loopback has no link.
+            Some(_) => Vec::new(),
+            None => self
+                .links
+                .keys()
+                .filter(|p| p.0 == src || p.1 == src)
+                .cloned()
+                .collect(),
+        };
         for pair in pairs {
             if let Some(link) = self.links.get_mut(&pair) {
                 link.sent.retain(|s| {

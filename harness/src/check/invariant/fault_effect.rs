@@ -1,9 +1,9 @@
 //! Every injected fault took effect (`[invariants] faults-effective`): a crash stopped the
 //! process, a restart started it, a power-off or a partition was noticed by someone (or a
-//! partition or hold delayed a request across it past its lifting), a
-//! switchover was carried out (or the SCS said why not), traffic was acknowledged. A fault
-//! that did nothing is a broken scenario, not a pass. Steps whose effect is not observable as
-//! such (a heal, a latency) are not judged.
+//! partition or hold delayed a request, or a pair's replication, across it past its
+//! lifting), a switchover was carried out (or the SCS said why not), traffic was
+//! acknowledged. A fault that did nothing is a broken scenario, not a pass. Steps whose effect
+//! is not observable as such (a heal, a latency) are not judged.
 
 use std::collections::HashMap;
 
@@ -108,9 +108,9 @@ fn took_effect(
             format!("{a} started again"),
         ),
         Fault::PowerOff { host: h } => (touched(&[h.as_str()]), format!("peers of {h} noticed")),
-        // Noticed by someone, or a request across the cut made while it lasted and not
-        // answered before it was lifted: TCP retransmits what a short cut swallowed, so the
-        // session may ride it out with its requests only late.
+        // Noticed by someone, or something sent across the cut while it lasted (a request, a
+        // pair's replication) that arrived only once it was lifted: TCP retransmits what a
+        // short cut swallowed, so a session may ride it out, late but unbroken.
         Fault::Partition { a, b } | Fault::Hold { a, b } => (
             touched(&[a.as_str(), b.as_str()])
                 .or_else(|| delayed_across(s, trace, step, from, a.as_str(), b.as_str())),
