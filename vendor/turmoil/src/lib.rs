@@ -186,6 +186,8 @@ mod config;
 use config::Config;
 
 mod dns;
+// (hapair patch.) Fixed-seed hashing of the maps: see `fast.rs`.
+mod fast;
 use dns::Dns;
 pub use dns::{ToIpAddr, ToIpAddrs, ToSocketAddrs};
 

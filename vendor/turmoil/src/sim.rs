@@ -6,7 +6,7 @@ use std::ops::DerefMut;
 use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
-use indexmap::{IndexMap, IndexSet};
+use crate::fast::{IndexMap, IndexSet};
 use tokio::time::Duration;
 use tracing::Level;
 
@@ -63,12 +63,12 @@ impl<'a> Sim<'a> {
         Self {
             config,
             world: RefCell::new(world),
-            rts: IndexMap::new(),
+            rts: IndexMap::default(),
             since_epoch,
             elapsed: Duration::ZERO,
             steps: 1, // bumped after each step
-            owed: IndexMap::new(),
-            woken: IndexSet::new(),
+            owed: IndexMap::default(),
+            woken: IndexSet::default(),
             woken_all: false,
         }
     }

@@ -3,7 +3,7 @@ use crate::host::Host;
 use crate::rt::Rt;
 use crate::{config, TRACING_TARGET};
 
-use indexmap::{IndexMap, IndexSet};
+use crate::fast::{IndexMap, IndexSet};
 use rand::{Rng, RngCore};
 use rand_distr::{Distribution, Exp};
 use std::collections::{BTreeMap, VecDeque};
@@ -193,9 +193,9 @@ impl Topology {
     pub(crate) fn new(config: config::Link) -> Topology {
         Topology {
             config,
-            links: IndexMap::new(),
-            hosts: IndexMap::new(),
-            busy: IndexSet::new(),
+            links: IndexMap::default(),
+            hosts: IndexMap::default(),
+            busy: IndexSet::default(),
             rt: Rt::no_software(),
         }
     }
@@ -512,7 +512,7 @@ impl Link {
             state_b_a: State::Healthy,
             config: config::Link::default(),
             sent: VecDeque::new(),
-            deliverable: IndexMap::new(),
+            deliverable: IndexMap::default(),
             now,
         }
     }
