@@ -16,6 +16,8 @@ use crate::scenario::Scenario;
 use crate::sim::{self, Plan, SimError};
 use crate::trace::{Kind, Trace};
 
+mod prepared;
+
 /// Why a scenario could not be run (the harness failed, not the pair).
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -148,8 +150,7 @@ pub fn execute_on(
         .map(|l| check::liveness::Phase::plan(s, l));
     let lifted = phase.as_ref().map(|p| p.apply(s));
     let s = lifted.as_ref().unwrap_or(s);
-    let material = crate::pki::paths::for_topology(&s.topology, s.clock)?;
-    let findings = crate::rules::judge(&s.topology, &material, s.clock)?;
+    let (material, findings) = prepared::material_and_findings(&s.topology, s.clock)?;
     let faults = s.steps.iter().map(|st| (st.at, st.fault.clone()));
     let steps = crate::engine::prepare(&s.topology, &material, s.clock, faults)?;
     let mut plan = Plan::new(Rc::clone(&s.topology), material, s.clock, seed, s.duration);
