@@ -9,6 +9,7 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::crypto::{CryptoProvider, ring};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::server::WebPkiClientVerifier;
+use rustls::sign::SingleCertAndKey;
 use rustls::time_provider::TimeProvider;
 use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, ServerConfig,
@@ -136,16 +137,16 @@ pub fn server_config(
             });
         }
         let store = Arc::new(roots(&side.endpoint, &side.trust)?);
-        WebPkiClientVerifier::builder_with_provider(store, provider)
+        WebPkiClientVerifier::builder_with_provider(store, Arc::clone(&provider))
             .build()
             .map_err(|e| config_err(rustls::Error::General(e.to_string())))?
     } else {
         WebPkiClientVerifier::no_client_auth()
     };
+    let certified = super::keys::certified(&side.identity, &provider).map_err(config_err)?;
     let mut config = builder
         .with_client_cert_verifier(verifier)
-        .with_single_cert(side.identity.chain.clone(), side.identity.key.clone_key())
-        .map_err(config_err)?;
+        .with_cert_resolver(Arc::new(SingleCertAndKey::from(certified)));
     // No session state may survive a simulated restart or skip a validity check.
     config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
     config.send_tls13_tickets = 0;
@@ -175,15 +176,19 @@ pub fn client_config(
         // No trusted CA at all: nothing the server sends can be verified.
         Err(_) => Arc::new(TrustNothing(Arc::clone(&provider))),
     };
+    let certified = match &side.identity {
+        Some(id) => Some(super::keys::certified(id, &provider).map_err(config_err)?),
+        None => None,
+    };
     let builder = ClientConfig::builder_with_details(provider, time)
         .with_protocol_versions(versions(side.protocol))
         .map_err(config_err)?
         .dangerous()
         .with_custom_certificate_verifier(verifier);
-    let mut config = match &side.identity {
-        Some(id) => builder
-            .with_client_auth_cert(id.chain.clone(), id.key.clone_key())
-            .map_err(config_err)?,
+    let mut config = match certified {
+        Some(certified) => {
+            builder.with_client_cert_resolver(Arc::new(SingleCertAndKey::from(certified)))
+        }
         None => builder.with_no_client_auth(),
     };
     config.resumption = Resumption::disabled();

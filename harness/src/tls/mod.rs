@@ -7,6 +7,7 @@
 
 pub(crate) mod classify;
 pub(crate) mod config;
+pub(crate) mod keys;
 pub mod memory;
 pub mod sides;
 pub(crate) mod time;

@@ -1,0 +1,88 @@
+//! An identity's chain and loaded private key ([`CertifiedKey`]), loaded once per thread and
+//! shared by every configuration built from the same bytes. Loading a P-256 key computes its
+//! public key (a scalar multiplication); a simulated server builds a configuration for every
+//! connection it accepts (each judged at its host's clock), so loading the key each time was
+//! a few percent of a sweep. The result is rustls' own `CertifiedKey::from_der` (the key
+//! checked against the leaf), the same as `with_single_cert` and `with_client_auth_cert`
+//! give; refusals are not kept, so an error reads the same every time.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rustls::crypto::CryptoProvider;
+use rustls::sign::CertifiedKey;
+
+use super::Identity;
+
+/// Past this many identities a thread starts again (a topology at the loader's limits has
+/// some 10,000 endpoints; each entry is a chain and a key, a few kilobytes).
+const KEPT: usize = 16_384;
+
+/// The bytes an identity is known by: its key's, then each certificate's.
+type Bytes = (Vec<u8>, Vec<Vec<u8>>);
+
+thread_local! {
+    static LOADED: RefCell<HashMap<Bytes, Arc<CertifiedKey>>> = RefCell::new(HashMap::new());
+}
+
+/// `identity` as rustls signs with it.
+///
+/// # Errors
+/// rustls' reason when the key cannot be loaded or does not match the leaf.
+pub(crate) fn certified(
+    identity: &Identity,
+    provider: &CryptoProvider,
+) -> Result<Arc<CertifiedKey>, rustls::Error> {
+    let bytes: Bytes = (
+        identity.key.secret_der().to_vec(),
+        identity.chain.iter().map(|c| c.to_vec()).collect(),
+    );
+    if let Some(found) = LOADED.with_borrow(|m| m.get(&bytes).cloned()) {
+        return Ok(found);
+    }
+    let loaded = Arc::new(CertifiedKey::from_der(
+        identity.chain.clone(),
+        identity.key.clone_key(),
+        provider,
+    )?);
+    LOADED.with_borrow_mut(|m| {
+        if m.len() >= KEPT {
+            m.clear();
+        }
+        m.insert(bytes, Arc::clone(&loaded));
+    });
+    Ok(loaded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn identity(cert: &rcgen::CertifiedKey<rcgen::KeyPair>) -> Identity {
+        Identity {
+            chain: vec![cert.cert.der().clone()],
+            key: rustls::pki_types::PrivateKeyDer::Pkcs8(cert.signing_key.serialize_der().into()),
+        }
+    }
+
+    #[test]
+    fn one_identity_is_loaded_once_and_a_mismatched_key_is_refused_every_time() {
+        let provider = rustls::crypto::ring::default_provider();
+        let a = rcgen::generate_simple_self_signed(vec!["a.test".into()]).expect("cert");
+        let b = rcgen::generate_simple_self_signed(vec!["b.test".into()]).expect("cert");
+        let first = certified(&identity(&a), &provider).expect("loads");
+        let again = certified(&identity(&a), &provider).expect("loads");
+        assert!(Arc::ptr_eq(&first, &again));
+        let other = certified(&identity(&b), &provider).expect("loads");
+        assert!(!Arc::ptr_eq(&first, &other));
+        let mismatched = Identity {
+            chain: identity(&a).chain,
+            key: identity(&b).key,
+        };
+        for _ in 0..2 {
+            let e = certified(&mismatched, &provider).expect_err("the key is not the leaf's");
+            assert!(matches!(e, rustls::Error::InconsistentKeys(_)), "{e:?}");
+        }
+    }
+}
