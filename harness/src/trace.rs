@@ -548,9 +548,19 @@ impl Trace {
         Ok(Self { events })
     }
 
-    /// A stable digest of the trace, for determinism checks.
+    /// A stable digest of the trace, for determinism checks: the SHA-256 of
+    /// [`Trace::to_jsonl`], fed line by line instead of built as one string.
     pub fn digest(&self) -> String {
-        let d = ring::digest::digest(&ring::digest::SHA256, self.to_jsonl().as_bytes());
+        let mut context = ring::digest::Context::new(&ring::digest::SHA256);
+        let mut line = Vec::new();
+        for e in &self.events {
+            line.clear();
+            if serde_json::to_writer(&mut line, e).is_ok() {
+                context.update(&line);
+            }
+            context.update(b"\n");
+        }
+        let d = context.finish();
         d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
     }
 

@@ -31,8 +31,7 @@ fn handshake_event(peer: &str, port: &str, conn: &rustls::CommonState) -> Kind {
     let peer_subject = conn
         .peer_certificates()
         .and_then(|c| c.first())
-        .and_then(|der| crate::pki::inspect::CertInfo::from_der(der).ok())
-        .map(|info| info.subject);
+        .and_then(|der| crate::pki::inspect::CertInfo::subject_of(der).ok());
     Kind::HandshakeOk {
         peer: peer.to_string(),
         port: port.to_string(),

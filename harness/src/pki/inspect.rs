@@ -103,6 +103,15 @@ fn fingerprint(der: &CertificateDer<'_>) -> String {
 }
 
 impl CertInfo {
+    /// Only the subject of [`CertInfo::from_der`] (what a handshake event records), without
+    /// the rest: a simulated run records one for every handshake.
+    ///
+    /// # Errors
+    /// As [`CertInfo::from_der`].
+    pub fn subject_of(der: &CertificateDer<'_>) -> Result<String, String> {
+        Ok(pem::parse(der)?.subject().to_string())
+    }
+
     /// Reads a DER certificate.
     ///
     /// # Errors

@@ -43,7 +43,6 @@ use crate::check::VerdictKind;
 use crate::execute::{Outcome, RunError};
 use crate::fault::Fault;
 use crate::scenario::{Check, Liveness, Scenario, Step, Timing};
-use crate::trace::Trace;
 
 /// The kinds of fault a sweep draws (`--faults`).
 #[derive(
@@ -241,16 +240,17 @@ pub fn run_one(
 /// first. The sweep and the shrinker judge a seed with this one function.
 pub(crate) fn judge_own(s: &Scenario, own_end: Duration, outcome: &mut Outcome) {
     let end = u64::try_from(own_end.as_millis()).unwrap_or(u64::MAX);
-    let own = Trace {
-        events: outcome
-            .trace
-            .events
-            .iter()
-            .take_while(|e| e.at_ms <= end)
-            .cloned()
-            .collect(),
-    };
-    let mut verdicts = crate::check::expectations(s, &own, &outcome.findings, &outcome.idbs);
+    // The events up to `own_end` are judged in place: the rest is set aside and put back
+    // (moved, not cloned: a run with traffic has tens of thousands of events).
+    let events = &mut outcome.trace.events;
+    let cut = events
+        .iter()
+        .position(|e| e.at_ms > end)
+        .unwrap_or(events.len());
+    let rest = events.split_off(cut);
+    let mut verdicts =
+        crate::check::expectations(s, &outcome.trace, &outcome.findings, &outcome.idbs);
+    outcome.trace.events.extend(rest);
     verdicts.extend(
         std::mem::take(&mut outcome.verdicts)
             .into_iter()

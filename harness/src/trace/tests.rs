@@ -46,3 +46,21 @@ fn event_words_name_every_kind_of_event() {
         serde_json::from_str(r#"{"event":"store-cleared"}"#).expect("a known event word");
     assert_eq!(e, super::Kind::StoreCleared);
 }
+
+#[test]
+fn the_digest_is_the_sha256_of_the_json_lines() {
+    use super::{Event, Kind, Trace};
+    let trace = Trace {
+        events: (0..3)
+            .map(|i| Event {
+                at_ms: i * 7,
+                node: format!("app{i}"),
+                kind: Kind::Started { role: None },
+            })
+            .collect(),
+    };
+    let whole = ring::digest::digest(&ring::digest::SHA256, trace.to_jsonl().as_bytes());
+    let hex: String = whole.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(trace.digest(), hex);
+    assert_ne!(Trace { events: Vec::new() }.digest(), hex);
+}
