@@ -18,6 +18,8 @@ use crate::trace::{Kind, Trace};
 
 mod prepared;
 
+pub use prepared::forget as forget_material;
+
 /// Why a scenario could not be run (the harness failed, not the pair).
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {

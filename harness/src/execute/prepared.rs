@@ -2,8 +2,10 @@
 //! and reused by its next runs: the seeds of `hapair run --seeds N` and of a sweep run the
 //! same scenario (the same `Rc<Topology>`) again and again, and generating its keys (RSA 2048
 //! takes tens of milliseconds a key) and judging its rules again for every seed gave nothing
-//! new. Material depends on the topology and the clock only, never on the seed; the trace
-//! does not depend on key bytes (a run's digest is the same with fresh keys), so reuse
+//! new. Material depends on the topology, the clock and the PEM files it names (read once
+//! per thread: a file edited during a long sweep is not read again), never on the seed; the
+//! trace does not depend on key bytes (a run's digest is the same with fresh keys: the
+//! `--check-determinism` rerun starts from fresh material, [`forget`], to show it), so reuse
 //! changes no verdict and no trace.
 //!
 //! An entry holds an `Rc` of its topology, so no other topology can take its address while
@@ -68,6 +70,12 @@ pub(crate) fn material_and_findings(
     Ok((material, findings))
 }
 
+/// Lets go of everything this thread keeps: its next run of any topology generates (and
+/// reads) its material again.
+pub fn forget() {
+    KEPT_ENTRIES.with_borrow_mut(Vec::clear);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,5 +119,8 @@ mod tests {
         assert_eq!(KEPT_ENTRIES.with_borrow(Vec::len), KEPT);
         let (again, _) = material_and_findings(&first, clock).expect("material");
         assert_ne!(leaves(&kept), leaves(&again), "the oldest entry was let go");
+        forget();
+        let (fresh, _) = material_and_findings(&first, clock).expect("material");
+        assert_ne!(leaves(&again), leaves(&fresh), "forget lets everything go");
     }
 }

@@ -3,8 +3,9 @@
 //! the user's own PEM files where the topology names them.
 //!
 //! Generation is a pure function of the description and a reference instant: it never reads
-//! the wall clock, and names come out in `BTreeMap` order. Keys are random (fresh every run);
-//! the store makes repeated runs reuse them.
+//! the wall clock, and names come out in `BTreeMap` order. Keys are random (fresh at every
+//! generation); the store makes repeated processes reuse them, and a process's runs of one
+//! topology reuse the first run's (`execute/prepared.rs`).
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;

@@ -104,12 +104,19 @@ fn fingerprint(der: &CertificateDer<'_>) -> String {
 
 impl CertInfo {
     /// Only the subject of [`CertInfo::from_der`] (what a handshake event records), without
-    /// the rest: a simulated run records one for every handshake.
+    /// the fingerprint, serial, issuer and self-signature check: a simulated run records one
+    /// for every handshake.
     ///
     /// # Errors
-    /// As [`CertInfo::from_der`].
+    /// Exactly when [`CertInfo::from_der`] fails (the same parts are read).
     pub fn subject_of(der: &CertificateDer<'_>) -> Result<String, String> {
-        Ok(pem::parse(der)?.subject().to_string())
+        let x509 = pem::parse(der)?;
+        sans(&x509)?;
+        x509.extended_key_usage().map_err(|e| e.to_string())?;
+        for t in [x509.validity().not_before, x509.validity().not_after] {
+            OffsetDateTime::from_unix_timestamp(t.timestamp()).map_err(|e| e.to_string())?;
+        }
+        Ok(x509.subject().to_string())
     }
 
     /// Reads a DER certificate.

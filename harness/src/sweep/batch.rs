@@ -284,6 +284,9 @@ fn one(plan: &Plan, file: &File, s: Result<&Scenario, &String>, offset: u64) -> 
     }
     let determinism =
         (plan.check_determinism && determinism::sampled(offset, plan.seeds)).then(|| {
+            // Fresh keys for the second run, so that the check also shows the trace does not
+            // depend on key bytes (the runs of a thread otherwise share one material).
+            crate::execute::forget_material();
             let again = attempt(plan, file, s, seed, &schedule);
             let first_difference = match &again {
                 Ok(b) => determinism::first_difference(&outcome.trace, &b.trace),

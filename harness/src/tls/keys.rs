@@ -4,26 +4,51 @@
 //! connection it accepts (each judged at its host's clock), so loading the key each time was
 //! a few percent of a sweep. The result is rustls' own `CertifiedKey::from_der` (the key
 //! checked against the leaf), the same as `with_single_cert` and `with_client_auth_cert`
-//! give; refusals are not kept, so an error reads the same every time.
+//! give; refusals are not kept, so an error reads the same every time. The key is known by a
+//! digest; the loaded key lives as long as the entry (it is never written or logged).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use rustls::crypto::CryptoProvider;
+use rustls::pki_types::PrivateKeyDer;
 use rustls::sign::CertifiedKey;
 
 use super::Identity;
 
-/// Past this many identities a thread starts again (a topology at the loader's limits has
-/// some 10,000 endpoints; each entry is a chain and a key, a few kilobytes).
-const KEPT: usize = 16_384;
+/// Past this many identities a thread starts again: a sweep that draws certificate
+/// rotations adds a fresh key a rotation, never used again.
+const KEPT: usize = 1_024;
 
-/// The bytes an identity is known by: its key's, then each certificate's.
-type Bytes = (Vec<u8>, Vec<Vec<u8>>);
+/// What an identity is known by: the SHA-256 of its key's encoding and bytes and of each
+/// certificate (the map holds no copy of the key).
+type Known = [u8; 32];
 
 thread_local! {
-    static LOADED: RefCell<HashMap<Bytes, Arc<CertifiedKey>>> = RefCell::new(HashMap::new());
+    static LOADED: RefCell<HashMap<Known, Arc<CertifiedKey>>> = RefCell::new(HashMap::new());
+}
+
+fn known(identity: &Identity) -> Known {
+    let mut d = ring::digest::Context::new(&ring::digest::SHA256);
+    let mut piece = |bytes: &[u8]| {
+        d.update(&(bytes.len() as u64).to_be_bytes());
+        d.update(bytes);
+    };
+    let encoding: &[u8] = match &identity.key {
+        PrivateKeyDer::Pkcs1(_) => b"pkcs1",
+        PrivateKeyDer::Sec1(_) => b"sec1",
+        PrivateKeyDer::Pkcs8(_) => b"pkcs8",
+        _ => b"other",
+    };
+    piece(encoding);
+    piece(identity.key.secret_der());
+    for c in &identity.chain {
+        piece(c);
+    }
+    let mut out = [0_u8; 32];
+    out.copy_from_slice(d.finish().as_ref());
+    out
 }
 
 /// `identity` as rustls signs with it.
@@ -34,10 +59,7 @@ pub(crate) fn certified(
     identity: &Identity,
     provider: &CryptoProvider,
 ) -> Result<Arc<CertifiedKey>, rustls::Error> {
-    let bytes: Bytes = (
-        identity.key.secret_der().to_vec(),
-        identity.chain.iter().map(|c| c.to_vec()).collect(),
-    );
+    let bytes = known(identity);
     if let Some(found) = LOADED.with_borrow(|m| m.get(&bytes).cloned()) {
         return Ok(found);
     }
@@ -84,5 +106,11 @@ mod tests {
             let e = certified(&mismatched, &provider).expect_err("the key is not the leaf's");
             assert!(matches!(e, rustls::Error::InconsistentKeys(_)), "{e:?}");
         }
+        // The same bytes said to be PKCS#1 are another identity, which does not load.
+        let relabelled = Identity {
+            chain: identity(&a).chain,
+            key: PrivateKeyDer::Pkcs1(identity(&a).key.secret_der().to_vec().into()),
+        };
+        assert!(certified(&relabelled, &provider).is_err());
     }
 }

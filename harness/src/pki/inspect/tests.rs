@@ -133,3 +133,28 @@ fn serial_and_fingerprint_read_as_openssl_prints_them() {
     assert_eq!(info.sha256, fingerprint(cert.der()));
     assert_eq!(info.sha256.len(), 32 * 3 - 1);
 }
+
+#[test]
+fn the_subject_alone_is_the_whole_readings_subject_and_fails_when_it_fails() {
+    for cn in [Some("ts-a.lab.example"), None] {
+        let mut params =
+            CertificateParams::new(vec!["ts-a.lab.example".to_string()]).expect("valid SANs");
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        if let Some(cn) = cn {
+            params.distinguished_name.push(DnType::CommonName, cn);
+            params
+                .distinguished_name
+                .push(DnType::OrganizationName, "Lab");
+        }
+        let key = KeyPair::generate().expect("key");
+        let der = params.self_signed(&key).expect("signs").der().clone();
+        let whole = CertInfo::from_der(&der).expect("reads back");
+        assert_eq!(
+            CertInfo::subject_of(&der).expect("reads back"),
+            whole.subject
+        );
+    }
+    let garbage = rustls::pki_types::CertificateDer::from(vec![0x30, 0x03, 0x02, 0x01, 0x01]);
+    assert!(CertInfo::from_der(&garbage).is_err());
+    assert!(CertInfo::subject_of(&garbage).is_err());
+}
