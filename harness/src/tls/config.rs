@@ -143,7 +143,8 @@ pub fn server_config(
     } else {
         WebPkiClientVerifier::no_client_auth()
     };
-    let certified = super::keys::certified(&side.identity, &provider).map_err(config_err)?;
+    let certified = super::keys::certified(&side.identity.chain, &side.identity.key, &provider)
+        .map_err(config_err)?;
     let mut config = builder
         .with_client_cert_verifier(verifier)
         .with_cert_resolver(Arc::new(SingleCertAndKey::from(certified)));
@@ -177,7 +178,9 @@ pub fn client_config(
         Err(_) => Arc::new(TrustNothing(Arc::clone(&provider))),
     };
     let certified = match &side.identity {
-        Some(id) => Some(super::keys::certified(id, &provider).map_err(config_err)?),
+        Some(id) => {
+            Some(super::keys::certified(&id.chain, &id.key, &provider).map_err(config_err)?)
+        }
         None => None,
     };
     let builder = ClientConfig::builder_with_details(provider, time)

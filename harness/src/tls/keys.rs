@@ -12,10 +12,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use rustls::crypto::CryptoProvider;
-use rustls::pki_types::PrivateKeyDer;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::sign::CertifiedKey;
-
-use super::Identity;
 
 /// Past this many identities a thread starts again: a sweep that draws certificate
 /// rotations adds a fresh key a rotation, never used again.
@@ -29,21 +27,21 @@ thread_local! {
     static LOADED: RefCell<HashMap<Known, Arc<CertifiedKey>>> = RefCell::new(HashMap::new());
 }
 
-fn known(identity: &Identity) -> Known {
+fn known(chain: &[CertificateDer<'static>], key: &PrivateKeyDer<'static>) -> Known {
     let mut d = ring::digest::Context::new(&ring::digest::SHA256);
     let mut piece = |bytes: &[u8]| {
         d.update(&(bytes.len() as u64).to_be_bytes());
         d.update(bytes);
     };
-    let encoding: &[u8] = match &identity.key {
+    let encoding: &[u8] = match key {
         PrivateKeyDer::Pkcs1(_) => b"pkcs1",
         PrivateKeyDer::Sec1(_) => b"sec1",
         PrivateKeyDer::Pkcs8(_) => b"pkcs8",
         _ => b"other",
     };
     piece(encoding);
-    piece(identity.key.secret_der());
-    for c in &identity.chain {
+    piece(key.secret_der());
+    for c in chain {
         piece(c);
     }
     let mut out = [0_u8; 32];
@@ -51,21 +49,22 @@ fn known(identity: &Identity) -> Known {
     out
 }
 
-/// `identity` as rustls signs with it.
+/// An identity (`chain`, leaf first, and the leaf's `key`) as rustls signs with it.
 ///
 /// # Errors
 /// rustls' reason when the key cannot be loaded or does not match the leaf.
 pub(crate) fn certified(
-    identity: &Identity,
+    chain: &[CertificateDer<'static>],
+    key: &PrivateKeyDer<'static>,
     provider: &CryptoProvider,
 ) -> Result<Arc<CertifiedKey>, rustls::Error> {
-    let bytes = known(identity);
+    let bytes = known(chain, key);
     if let Some(found) = LOADED.with_borrow(|m| m.get(&bytes).cloned()) {
         return Ok(found);
     }
     let loaded = Arc::new(CertifiedKey::from_der(
-        identity.chain.clone(),
-        identity.key.clone_key(),
+        chain.to_vec(),
+        key.clone_key(),
         provider,
     )?);
     LOADED.with_borrow_mut(|m| {
@@ -80,6 +79,11 @@ pub(crate) fn certified(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tls::Identity;
+
+    fn load(id: &Identity, provider: &CryptoProvider) -> Result<Arc<CertifiedKey>, rustls::Error> {
+        certified(&id.chain, &id.key, provider)
+    }
 
     fn identity(cert: &rcgen::CertifiedKey<rcgen::KeyPair>) -> Identity {
         Identity {
@@ -93,17 +97,17 @@ mod tests {
         let provider = rustls::crypto::ring::default_provider();
         let a = rcgen::generate_simple_self_signed(vec!["a.test".into()]).expect("cert");
         let b = rcgen::generate_simple_self_signed(vec!["b.test".into()]).expect("cert");
-        let first = certified(&identity(&a), &provider).expect("loads");
-        let again = certified(&identity(&a), &provider).expect("loads");
+        let first = load(&identity(&a), &provider).expect("loads");
+        let again = load(&identity(&a), &provider).expect("loads");
         assert!(Arc::ptr_eq(&first, &again));
-        let other = certified(&identity(&b), &provider).expect("loads");
+        let other = load(&identity(&b), &provider).expect("loads");
         assert!(!Arc::ptr_eq(&first, &other));
         let mismatched = Identity {
             chain: identity(&a).chain,
             key: identity(&b).key,
         };
         for _ in 0..2 {
-            let e = certified(&mismatched, &provider).expect_err("the key is not the leaf's");
+            let e = load(&mismatched, &provider).expect_err("the key is not the leaf's");
             assert!(matches!(e, rustls::Error::InconsistentKeys(_)), "{e:?}");
         }
         // The same bytes said to be PKCS#1 are another identity, which does not load.
@@ -111,6 +115,6 @@ mod tests {
             chain: identity(&a).chain,
             key: PrivateKeyDer::Pkcs1(identity(&a).key.secret_der().to_vec().into()),
         };
-        assert!(certified(&relabelled, &provider).is_err());
+        assert!(load(&relabelled, &provider).is_err());
     }
 }
