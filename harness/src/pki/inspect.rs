@@ -108,14 +108,10 @@ impl CertInfo {
     /// for every handshake.
     ///
     /// # Errors
-    /// Exactly when [`CertInfo::from_der`] fails (the same parts are read).
+    /// Exactly when [`CertInfo::from_der`] fails (both read through [`Parts::read`]).
     pub fn subject_of(der: &CertificateDer<'_>) -> Result<String, String> {
         let x509 = pem::parse(der)?;
-        sans(&x509)?;
-        x509.extended_key_usage().map_err(|e| e.to_string())?;
-        for t in [x509.validity().not_before, x509.validity().not_after] {
-            OffsetDateTime::from_unix_timestamp(t.timestamp()).map_err(|e| e.to_string())?;
-        }
+        Parts::read(&x509)?;
         Ok(x509.subject().to_string())
     }
 
@@ -126,23 +122,18 @@ impl CertInfo {
     /// here does not parse.
     pub fn from_der(der: &CertificateDer<'_>) -> Result<Self, String> {
         let x509 = pem::parse(der)?;
-        let names = sans(&x509)?;
-        let eku = x509.extended_key_usage().map_err(|e| e.to_string())?;
-        let (server_auth, client_auth) = match eku {
-            None => (true, true),
-            Some(ext) => (
-                ext.value.any || ext.value.server_auth,
-                ext.value.any || ext.value.client_auth,
-            ),
-        };
-        let time = |t: x509_parser::time::ASN1Time| {
-            OffsetDateTime::from_unix_timestamp(t.timestamp()).map_err(|e| e.to_string())
-        };
+        let Parts {
+            names,
+            server_auth,
+            client_auth,
+            not_before,
+            not_after,
+        } = Parts::read(&x509)?;
         Ok(Self {
             subject: x509.subject().to_string(),
             sans: names.iter().map(San::text).collect(),
-            not_before: time(x509.validity().not_before)?,
-            not_after: time(x509.validity().not_after)?,
+            not_before,
+            not_after,
             server_auth,
             client_auth,
             issuer: x509.issuer().to_string(),
@@ -193,6 +184,39 @@ impl San {
             San::Dns(d) => d.clone(),
             San::Ip(ip) => ip.to_string(),
         }
+    }
+}
+
+/// The parts of a certificate whose reading can fail (besides the certificate itself).
+struct Parts {
+    names: Vec<San>,
+    server_auth: bool,
+    client_auth: bool,
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+}
+
+impl Parts {
+    fn read(x509: &X509Certificate<'_>) -> Result<Self, String> {
+        let names = sans(x509)?;
+        let eku = x509.extended_key_usage().map_err(|e| e.to_string())?;
+        let (server_auth, client_auth) = match eku {
+            None => (true, true),
+            Some(ext) => (
+                ext.value.any || ext.value.server_auth,
+                ext.value.any || ext.value.client_auth,
+            ),
+        };
+        let time = |t: x509_parser::time::ASN1Time| {
+            OffsetDateTime::from_unix_timestamp(t.timestamp()).map_err(|e| e.to_string())
+        };
+        Ok(Self {
+            names,
+            server_auth,
+            client_auth,
+            not_before: time(x509.validity().not_before)?,
+            not_after: time(x509.validity().not_after)?,
+        })
     }
 }
 
