@@ -108,7 +108,7 @@ impl CertInfo {
     /// for every handshake.
     ///
     /// # Errors
-    /// Exactly when [`CertInfo::from_der`] fails (both read through [`Parts::read`]).
+    /// Exactly when [`CertInfo::from_der`] fails (both read the same parts, `Parts::read`).
     pub fn subject_of(der: &CertificateDer<'_>) -> Result<String, String> {
         let x509 = pem::parse(der)?;
         Parts::read(&x509)?;
